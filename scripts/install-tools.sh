@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the project's pinned tools into .tools/bin, built by package name from the Go
+# module proxy. A quick no-op when the pinned versions are already there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+
+pin() { node -p "require('$root/versions.json').$1"; }
+nats_server_version="$(pin natsServer)"
+nats_cli_version="$(pin natsCli)"
+
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+
+# A stamp per tool records what was built, so a bump of versions.json rebuilds it.
+installed() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
+
+go_build() { # name module@version
+  local name="$1" pkg="$2" version="$3"
+  if installed "$name" "$version"; then
+    log "$name $version already installed"
+    return
+  fi
+  local started=$SECONDS
+  log "building $name $version from the Go module proxy ($pkg@v$version)"
+  GOBIN="$bin" CGO_ENABLED=0 go install "$pkg@v$version"
+  echo "$version" > "$bin/.$name.version"
+  log "$name $version built in $((SECONDS - started))s"
+}
+
+if command -v go >/dev/null 2>&1; then
+  go_build nats-server github.com/nats-io/nats-server/v2 "$nats_server_version"
+  go_build nats github.com/nats-io/natscli/nats "$nats_cli_version"
+else
+  log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $nats_server_version"
+  log "(tests that depend on newer server behaviour may fail; install Go for the pinned build)"
+  if ! command -v nats-server >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq nats-server
+  fi
+  ln -sf "$(command -v nats-server)" "$bin/nats-server"
+  echo "debian-$(nats-server --version | awk '{print $NF}')" > "$bin/.nats-server.version"
+  log "the nats CLI needs Go; skipped"
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, type-checks, and runs every test against real
+# nats-server processes. Extra arguments go to jest (for example a path or -t "name").
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+started=$SECONDS
+bash scripts/setup.sh
+echo "[test] type-check" >&2
+npx --no-install tsc --noEmit -p .
+echo "[test] jest" >&2
+npx --no-install jest --ci "$@"
+echo "[test] suite finished in $((SECONDS - started))s" >&2

@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { NATS_SERVER_VERSION } from "../components/versions";
+import { openManager } from "./helpers/jetstream";
+import { getJson, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer } from "./helpers/nats-servers";
+import { isAlive } from "./helpers/pid-ledger";
+
+const run = promisify(execFile);
+
+describe("test harness - one JetStream server", () => {
+  let server: ServerNode;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => server?.stop());
+
+  it("runs the pinned nats-server release", async () => {
+    const varz = (await getJson(`${server.monitorUrl}/varz`)) as { version: string };
+    expect(varz.version).toBe(NATS_SERVER_VERSION);
+  });
+
+  it("refuses a replicas-3 stream with err_code 10074", async () => {
+    const { jsm, close } = await openManager([server.url]);
+    try {
+      const err = await jsm.streams.add({ name: "R3_ON_SINGLE", subjects: ["r3.single"], num_replicas: 3 }).catch((e) => e);
+      expect(err).toBeInstanceOf(JetStreamApiError);
+      expect((err as JetStreamApiError).code).toBe(10074);
+      expect((err as Error).message).toMatch(/replicas > 1 not supported in non-clustered mode/);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("test harness - 3-node JetStream cluster", () => {
+  let cluster: NatsCluster & { servers: ServerNode[] };
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  });
+  afterAll(async () => cluster?.stop());
+
+  it("has three distinct servers on loopback with a meta leader", async () => {
+    expect(new Set(cluster.urls).size).toBe(3);
+    for (const url of cluster.urls) expect(url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    const leader = await cluster.waitForMetaLeader();
+    expect(cluster.servers.map((s) => s.name)).toContain(leader);
+  });
+
+  it("creates a replicas-3 stream placed on all three nodes, then deletes it", async () => {
+    const { jsm, close } = await openManager(cluster.urls);
+    try {
+      const info = await jsm.streams.add({ name: "R3_ON_CLUSTER", subjects: ["r3.cluster.>"], num_replicas: 3 });
+      expect(info.config.num_replicas).toBe(3);
+      const peers = [info.cluster?.leader, ...(info.cluster?.replicas ?? []).map((r) => r.name)];
+      expect(new Set(peers)).toEqual(new Set(cluster.servers.map((s) => s.name)));
+      expect(await jsm.streams.delete("R3_ON_CLUSTER")).toBe(true);
+      const gone = await jsm.streams.info("R3_ON_CLUSTER").catch((e) => e);
+      expect((gone as JetStreamApiError).code).toBe(10059);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("test harness - process hygiene", () => {
+  it("global teardown stops, by PID, the server of a test that failed without stopping it, and fails the run", async () => {
+    const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-leak-")), "pid");
+    const result = await run(
+      path.join(REPO_ROOT, "node_modules", ".bin", "jest"),
+      ["--config", path.join(REPO_ROOT, "test", "fixtures", "jest.leaky.config.js"), "--runInBand", "--ci"],
+      { cwd: REPO_ROOT, env: { ...process.env, LEAK_PID_FILE: pidFile } },
+    ).then(
+      () => ({ failed: false, output: "" }),
+      (e: { stdout: string; stderr: string }) => ({ failed: true, output: e.stdout + e.stderr }),
+    );
+    expect(result.failed).toBe(true);
+    expect(result.output).toMatch(/deliberate failure with a server left running/);
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
+    expect(result.output).toContain(`outlived the suite and were killed: PIDs ${pid}`);
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+/**
+ * A ledger of the nats-server PIDs this test run started, one empty file per PID in the
+ * folder named by EVENT_BUS_PID_LEDGER. Jest's global teardown reads it to prove that no
+ * server outlives the suite, stopping any survivor by its PID. Outside jest (scripts,
+ * benches) an exit hook does the same for the process's own servers; inside jest the test
+ * sandbox has its own `process` whose exit event never fires, hence the ledger.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export const LEDGER_ENV = "EVENT_BUS_PID_LEDGER";
+
+const mine = new Set<number>();
+let exitHookInstalled = false;
+
+function ledgerDir(): string | undefined {
+  return process.env[LEDGER_ENV];
+}
+
+export function recordPid(pid: number): void {
+  mine.add(pid);
+  const dir = ledgerDir();
+  if (dir) fs.writeFileSync(path.join(dir, String(pid)), "");
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", () => {
+      for (const p of mine) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+}
+
+export function forgetPid(pid: number): void {
+  mine.delete(pid);
+  const dir = ledgerDir();
+  if (dir) fs.rmSync(path.join(dir, String(pid)), { force: true });
+}
+
+/** True when a process with this PID exists (and is not a zombie we could still reap). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.split(" ")[2] !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** The PIDs recorded in a ledger folder and not yet forgotten. */
+export function ledgerPids(dir: string): number[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).map(Number).filter(Number.isInteger);
+}
