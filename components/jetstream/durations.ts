@@ -15,6 +15,9 @@ const UNIT_NANOS: Record<string, number> = {
   d: 86_400_000_000_000,
 };
 
+/** The server's limit: a signed 64-bit count of nanoseconds. */
+const MAX_NANOS = 2n ** 63n - 1n;
+
 const PART = /(\d+)(ns|us|µs|ms|s|m|h|d)/y;
 
 /** Nanoseconds for a duration string, or an explanation of what was expected. */
@@ -24,27 +27,29 @@ export function parseDuration(text: string): { nanos: number } | { problem: stri
   const s = text.trim();
   if (s === "0") return { nanos: 0 };
   if (s.length === 0) return { problem: expected };
-  let total = 0;
+  let total = 0n;
   PART.lastIndex = 0;
   while (PART.lastIndex < s.length) {
     const at = PART.lastIndex;
     const m = PART.exec(s);
     if (!m) return { problem: `${expected}; could not read "${s.slice(at)}"` };
-    total += Number(m[1]) * UNIT_NANOS[m[2]];
+    total += BigInt(m[1]) * BigInt(UNIT_NANOS[m[2]]);
   }
-  if (!Number.isSafeInteger(total)) return { problem: `${expected}; "${s}" is too long` };
-  return { nanos: total };
+  // JSON numbers are doubles: refuse a value the wire would silently round.
+  const nanos = Number(total);
+  if (total > MAX_NANOS || BigInt(nanos) !== total) return { problem: `${expected}; "${s}" can not be sent exactly, use whole seconds or a coarser unit` };
+  return { nanos };
 }
 
 /** The shortest canonical string for a number of nanoseconds ("48h", "1h30m", "14d", "0"). */
 export function formatDuration(nanos: number): string {
   if (nanos === 0) return "0";
-  let rest = nanos;
+  let rest = BigInt(nanos);
   let out = "";
   for (const unit of ["d", "h", "m", "s", "ms", "us", "ns"]) {
-    const size = UNIT_NANOS[unit];
-    const count = Math.floor(rest / size);
-    if (count > 0) {
+    const size = BigInt(UNIT_NANOS[unit]);
+    const count = rest / size;
+    if (count > 0n) {
       out += `${count}${unit}`;
       rest -= count * size;
     }

@@ -1,0 +1,203 @@
+/**
+ * Connections to JetStream for the providers: one per server set and credentials, reused by
+ * every operation in a provider process and closed when it ends; transient faults retried
+ * with backoff inside a bounded budget; server errors turned into messages that keep their
+ * err_code, name the resource, and never carry a credential.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import {
+  credsAuthenticator,
+  nkeyAuthenticator,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  tokenAuthenticator,
+  usernamePasswordAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRY_BUDGET_MS, redact, secretsOf, type ConnectionArgs } from "./connection-args";
+
+/** JetStream API codes worth waiting out: the cluster is electing, catching up, or briefly short of peers. */
+export const TRANSIENT_ERR_CODES = new Set([
+  10008, // JetStream system temporarily unavailable (no meta leader yet)
+  10005, // no suitable peers for placement (a node is down or restarting)
+  10023, // insufficient resources (a peer is catching up)
+]);
+
+export const ERR = {
+  CLUSTER_REQUIRED: 10074,
+  STREAM_NOT_FOUND: 10059,
+  CONSUMER_NOT_FOUND: 10014,
+  SUBJECTS_OVERLAP: 10065,
+  STREAM_NAME_IN_USE: 10058,
+} as const;
+
+/** A failure the user can act on: says what, on which resource, with the server's err_code. */
+export class JetStreamOperationError extends Error {
+  constructor(
+    message: string,
+    readonly errCode?: number,
+    readonly transient = false,
+  ) {
+    super(message);
+    this.name = "JetStreamOperationError";
+  }
+}
+
+interface Pooled {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+}
+
+type PoolState = { connections: Map<string, Promise<Pooled>>; exitHook: boolean };
+
+// Shared on globalThis: every deserialised provider in the process (streams, consumers) uses one pool.
+const POOL_KEY = Symbol.for("event-bus.jetstream.pool");
+function pool(): PoolState {
+  const g = globalThis as unknown as Record<symbol, PoolState | undefined>;
+  let p = g[POOL_KEY];
+  if (!p) {
+    p = { connections: new Map(), exitHook: false };
+    g[POOL_KEY] = p;
+  }
+  return p;
+}
+
+/** A digest of the servers and credentials, so that credentials are never kept as map keys. */
+export function connectionKey(c: ConnectionArgs): string {
+  const stable = JSON.stringify({ ...c, servers: [...c.servers].sort() });
+  return createHash("sha256").update(stable).digest("hex");
+}
+
+function readMaybeFile(value: string): string {
+  if (value.includes("-----BEGIN") || value.includes("\n")) return value;
+  return fs.readFileSync(value, "utf8");
+}
+
+/** The NATS client options for a connection: one authenticator, TLS, fail-fast first connect. */
+export function clientOptions(c: ConnectionArgs): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    servers: c.servers,
+    name: "event-bus-pulumi-provider",
+    timeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: false,
+  };
+  const enc = new TextEncoder();
+  if (c.credsFile) opts.authenticator = credsAuthenticator(() => enc.encode(fs.readFileSync(c.credsFile!, "utf8")));
+  else if (c.creds) opts.authenticator = credsAuthenticator(enc.encode(c.creds));
+  else if (c.user) opts.authenticator = usernamePasswordAuthenticator(c.user, c.password);
+  else if (c.token) opts.authenticator = tokenAuthenticator(c.token);
+  else if (c.nkeySeed) opts.authenticator = nkeyAuthenticator(enc.encode(c.nkeySeed));
+  if (c.tls) {
+    opts.tls = {
+      ...(c.tls.ca ? { ca: readMaybeFile(c.tls.ca) } : {}),
+      ...(c.tls.cert ? { cert: readMaybeFile(c.tls.cert) } : {}),
+      ...(c.tls.key ? { key: readMaybeFile(c.tls.key) } : {}),
+    };
+  }
+  return opts;
+}
+
+async function open(c: ConnectionArgs): Promise<Pooled> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect(clientOptions(c));
+  } catch (e) {
+    throw new JetStreamOperationError(
+      redact(`can not reach NATS at ${c.servers.join(", ")}: ${(e as Error).message}`, secretsOf(c)),
+    );
+  }
+  const jsm = await jetstreamManager(nc, { timeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, checkAPI: false });
+  return { nc, jsm };
+}
+
+/** The pooled manager for these servers and credentials, opened on first use. */
+export async function manager(c: ConnectionArgs): Promise<JetStreamManager> {
+  const p = pool();
+  const key = connectionKey(c);
+  let entry = p.connections.get(key);
+  if (!entry) {
+    entry = open(c);
+    p.connections.set(key, entry);
+    entry.then(
+      ({ nc }) => nc.closed().then(() => p.connections.get(key) === entry && p.connections.delete(key)),
+      () => p.connections.delete(key),
+    );
+    if (!p.exitHook) {
+      p.exitHook = true;
+      const closeAll = () => void closeConnections();
+      process.once("beforeExit", closeAll);
+      process.once("SIGTERM", () => closeConnections().finally(() => process.exit(0)));
+      process.once("SIGINT", () => closeConnections().finally(() => process.exit(130)));
+    }
+  }
+  return (await entry).jsm;
+}
+
+/** How many pooled connections are open (for tests of reuse). */
+export function openConnectionCount(): number {
+  return pool().connections.size;
+}
+
+/** Closes every pooled connection. */
+export async function closeConnections(): Promise<void> {
+  const p = pool();
+  const entries = [...p.connections.values()];
+  p.connections.clear();
+  await Promise.all(entries.map((e) => e.then(({ nc }) => nc.close()).catch(() => undefined)));
+}
+
+/** True for a fault that may pass on its own: no responders (503), timeouts, leaderless cluster. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof JetStreamOperationError) return e.transient;
+  if (e instanceof JetStreamApiError) return TRANSIENT_ERR_CODES.has(e.code) || e.status === 503;
+  if (e instanceof NoRespondersError || e instanceof TimeoutError) return true;
+  if (e instanceof RequestError) return isTransient(e.cause) || /no responders|timeout/i.test(e.message);
+  const msg = (e as Error)?.message ?? "";
+  return /timeout|no responders|temporarily unavailable/i.test(msg);
+}
+
+export function errCodeOf(e: unknown): number | undefined {
+  if (e instanceof JetStreamApiError) return e.code;
+  if (e instanceof JetStreamOperationError) return e.errCode;
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `op`, retrying transient faults with exponential backoff until `budgetMs` has passed;
+ * then, or on any other fault, fails with `what` and the server's answer.
+ */
+export async function withRetry<T>(what: string, c: ConnectionArgs, op: () => Promise<T>): Promise<T> {
+  const budget = c.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+  const deadline = Date.now() + budget;
+  let delay = 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (!isTransient(e) || Date.now() + delay > deadline) throw describe(what, e, c, attempt);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 2_000);
+    }
+  }
+}
+
+/** The error a user sees: the operation, the server's words, the err_code; credentials redacted. */
+export function describe(what: string, e: unknown, c: ConnectionArgs, attempts = 1): JetStreamOperationError {
+  if (e instanceof JetStreamOperationError) return new JetStreamOperationError(redact(e.message, secretsOf(c)), e.errCode, e.transient);
+  const code = errCodeOf(e);
+  const base = (e as Error)?.message ?? String(e);
+  const tail = [code !== undefined ? `err_code ${code}` : undefined, attempts > 1 ? `after ${attempts} attempts` : undefined]
+    .filter(Boolean)
+    .join(", ");
+  return new JetStreamOperationError(redact(`${what}: ${base}${tail ? ` (${tail})` : ""}`, secretsOf(c)), code, isTransient(e));
+}

@@ -1,0 +1,94 @@
+/**
+ * What a user writes for a durable JetStream consumer: camelCase fields and duration strings,
+ * checked before any server is contacted. components/jetstream/wire.ts maps it to the server.
+ */
+import { z } from "zod";
+import { connectionSchema } from "./connection-args";
+import { parseDuration } from "./durations";
+import { safetyShape } from "./stream-args";
+import { selfOverlaps } from "./subjects";
+import { duration, enumOf, flag, limit, metadata, name, positiveInt, replicas, subject, timestamp } from "./validation";
+
+export const ACK_POLICY = ["explicit", "all", "none"] as const;
+export const DELIVER_POLICY = ["all", "last", "new", "byStartSequence", "byStartTime", "lastPerSubject"] as const;
+export const REPLAY_POLICY = ["instant", "original"] as const;
+
+/** -1 (unlimited) or a count of at least 1. */
+const unlimitedOrPositive = (what: string) =>
+  limit(what).refine((n) => n !== 0, { error: `expected ${what} of -1 (unlimited) or at least 1` });
+
+export const consumerConfigShape = {
+  stream: name("stream"),
+  durableName: name("durable consumer"),
+  description: z.string({ error: "expected a description string" }).max(4096).optional(),
+  filterSubject: subject.optional(),
+  filterSubjects: z.array(subject, { error: "expected a list of filter subjects" }).min(1).optional(),
+  ackPolicy: enumOf("ackPolicy", ACK_POLICY).optional(),
+  ackWait: duration.optional(),
+  deliverPolicy: enumOf("deliverPolicy", DELIVER_POLICY).optional(),
+  optStartSeq: z.number().int().min(1, { error: "expected optStartSeq of at least 1" }).optional(),
+  optStartTime: timestamp.optional(),
+  maxDeliver: unlimitedOrPositive("maxDeliver").optional(),
+  maxAckPending: unlimitedOrPositive("maxAckPending").optional(),
+  backoff: z.array(duration, { error: "expected backoff as a list of durations" }).min(1).optional(),
+  replayPolicy: enumOf("replayPolicy", REPLAY_POLICY).optional(),
+  sampleFreq: z.string().regex(/^\d{1,3}%?$/, { error: 'expected sampleFreq as a percentage such as "10%"' }).optional(),
+  inactiveThreshold: duration.optional(),
+  headersOnly: flag("headersOnly").optional(),
+  replicas: replicas.optional(),
+  memoryStorage: flag("memoryStorage").optional(),
+  metadata: metadata.optional(),
+  // Pull consumers.
+  maxWaiting: positiveInt("maxWaiting").optional(),
+  maxBatch: positiveInt("maxBatch").optional(),
+  maxExpires: duration.optional(),
+  maxBytes: positiveInt("maxBytes").optional(),
+  // Push consumers: set deliverSubject.
+  deliverSubject: subject.optional(),
+  deliverGroup: name("deliver group").optional(),
+  idleHeartbeat: duration.optional(),
+  flowControl: flag("flowControl").optional(),
+  rateLimitBps: positiveInt("rateLimitBps").optional(),
+};
+
+function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ctx: z.RefinementCtx): void {
+  if (c.filterSubject && c.filterSubjects) {
+    ctx.addIssue({ code: "custom", path: ["filterSubjects"], message: "expected filterSubject or filterSubjects, not both" });
+  }
+  for (const [a, b] of selfOverlaps(c.filterSubjects ?? [])) {
+    ctx.addIssue({ code: "custom", path: ["filterSubjects"], message: a === b ? `duplicate filter "${a}"` : `filters "${a}" and "${b}" overlap` });
+  }
+  const policy = c.deliverPolicy ?? "all";
+  if (policy === "byStartSequence" && c.optStartSeq === undefined) ctx.addIssue({ code: "custom", path: ["optStartSeq"], message: 'expected optStartSeq with deliverPolicy "byStartSequence"' });
+  if (policy !== "byStartSequence" && c.optStartSeq !== undefined) ctx.addIssue({ code: "custom", path: ["optStartSeq"], message: 'optStartSeq goes only with deliverPolicy "byStartSequence"' });
+  if (policy === "byStartTime" && c.optStartTime === undefined) ctx.addIssue({ code: "custom", path: ["optStartTime"], message: 'expected optStartTime with deliverPolicy "byStartTime"' });
+  if (policy !== "byStartTime" && c.optStartTime !== undefined) ctx.addIssue({ code: "custom", path: ["optStartTime"], message: 'optStartTime goes only with deliverPolicy "byStartTime"' });
+  if (c.backoff) {
+    const maxDeliver = c.maxDeliver ?? -1;
+    if (maxDeliver !== -1 && maxDeliver <= c.backoff.length) {
+      ctx.addIssue({ code: "custom", path: ["backoff"], message: `expected fewer backoff steps (${c.backoff.length}) than maxDeliver (${maxDeliver})` });
+    }
+  }
+  const push = c.deliverSubject !== undefined;
+  const pullOnly = (["maxWaiting", "maxBatch", "maxExpires", "maxBytes"] as const).filter((k) => c[k] !== undefined);
+  const pushOnly = (["deliverGroup", "idleHeartbeat", "flowControl", "rateLimitBps"] as const).filter((k) => c[k] !== undefined);
+  if (push) for (const k of pullOnly) ctx.addIssue({ code: "custom", path: [k], message: `${k} applies only to pull consumers (no deliverSubject)` });
+  if (!push) for (const k of pushOnly) ctx.addIssue({ code: "custom", path: [k], message: `${k} applies only to push consumers (set deliverSubject)` });
+  if (c.flowControl && !c.idleHeartbeat) ctx.addIssue({ code: "custom", path: ["flowControl"], message: "expected idleHeartbeat with flowControl" });
+  if (c.ackPolicy === "none" && c.maxAckPending !== undefined && c.maxAckPending !== -1) {
+    ctx.addIssue({ code: "custom", path: ["maxAckPending"], message: 'maxAckPending has no effect with ackPolicy "none"' });
+  }
+  for (const k of ["ackWait", "idleHeartbeat", "maxExpires", "inactiveThreshold"] as const) {
+    const text = c[k];
+    const d = text === undefined ? undefined : parseDuration(text);
+    if (d && "nanos" in d && d.nanos === 0) ctx.addIssue({ code: "custom", path: [k], message: `expected ${k} above 0 (leave it out for the default)` });
+  }
+}
+
+export const consumerConfigSchema = z.strictObject(consumerConfigShape).superRefine(crossFieldRules);
+export type ConsumerConfigArgs = z.infer<typeof consumerConfigSchema>;
+
+export const consumerInputsSchema = z
+  .strictObject({ ...consumerConfigShape, ...safetyShape, connection: connectionSchema })
+  .superRefine(crossFieldRules);
+export type ConsumerInputs = z.infer<typeof consumerInputsSchema>;

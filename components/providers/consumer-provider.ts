@@ -1,0 +1,192 @@
+/**
+ * The Consumer dynamic provider: check, diff, create, read, update and delete of one durable
+ * JetStream consumer. Filters are checked against the stream's subjects here, because servers
+ * since 2.10 accept a filter that can never match.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type * as pulumi from "@pulumi/pulumi";
+import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
+import { ERR, errCodeOf, manager, withRetry } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { consumerInputsSchema, type ConsumerConfigArgs, type ConsumerInputs } from "../jetstream/consumer-args";
+import { coveredBy } from "../jetstream/subjects";
+import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from "../jetstream/update-rules";
+import { withoutUnknowns } from "../jetstream/validation";
+import { consumerFromWire, consumerToWire, type WireConsumerConfig } from "../jetstream/wire";
+import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { approveReplace, takeReplaceApproval } from "./replace-approvals";
+
+export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
+
+export const consumerId = (stream: string, durable: string) => `${stream}/${durable}`;
+const label = (stream: string, durable: string) => `consumer ${durable} on stream ${stream}`;
+
+function parseId(id: string): { stream: string; durable: string } {
+  const [stream, durable] = id.split("/");
+  return { stream, durable };
+}
+
+function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
+  return { ...consumerFromWire(stream, ci.config), ...safety, connection };
+}
+
+async function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
+  return withRetry(`${label(stream, durable)}: read`, c, async () => {
+    try {
+      return await jsm.consumers.info(stream, durable);
+    } catch (e) {
+      const code = errCodeOf(e);
+      if (code === ERR.CONSUMER_NOT_FOUND || code === ERR.STREAM_NOT_FOUND) return undefined;
+      throw e;
+    }
+  });
+}
+
+/** The stream must exist and capture every filter subject. */
+async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigArgs, c: ConnectionArgs): Promise<void> {
+  const what = label(config.stream, config.durableName);
+  const si = await withRetry(`${what}: read stream`, c, async () => {
+    try {
+      return await jsm.streams.info(config.stream);
+    } catch (e) {
+      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return undefined;
+      throw e;
+    }
+  });
+  if (!si) throw new Error(`${what}: stream ${config.stream} does not exist; create the stream first (depend on its Stream resource)`);
+  const subjects = si.config.subjects ?? [];
+  const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : []);
+  for (const f of filters) {
+    if (subjects.length > 0 && !coveredBy(f, subjects)) {
+      throw new Error(`${what}: filter subject "${f}" is outside the stream's subjects [${subjects.join(", ")}]; it would never receive a message`);
+    }
+  }
+  if (config.replicas !== undefined && config.replicas > (si.config.num_replicas || 1)) {
+    throw new Error(`${what}: replicas ${config.replicas} exceeds the stream's ${si.config.num_replicas} (err_code 10126)`);
+  }
+}
+
+function refuseReplace(stream: string, durable: string, d: ConfigDiff): Error {
+  const replaces = d.changes.filter((ch) => ch.kind === "replace");
+  return new Error(
+    `${label(stream, durable)}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
+      `and replacing the consumer loses its delivery and acknowledgement state. Revert the change, or set allowReplace: true to replace it.`,
+  );
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  return { inputs: news, failures: checkInputs(consumerInputsSchema, news).failures };
+}
+
+export async function diff(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+  const known = withoutUnknowns(userInputs(news));
+  const newInputs = known.value as Partial<ConsumerInputs>;
+  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(olds);
+  const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as ConsumerInputs);
+  const merged = configForDiff(oldConfig as ConsumerConfigArgs, knownConfig as Partial<ConsumerConfigArgs>, known.gaps);
+  const d = diffConsumer(oldConfig as ConsumerConfigArgs, merged);
+  const replaces = d.changes.filter((c) => c.kind === "replace");
+  if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.stream, merged.durableName, d);
+  if (replaces.length) approveReplace(id);
+  return {
+    changes:
+      known.gaps.length > 0 ||
+      d.changes.length > 0 ||
+      !isDeepStrictEqual(oldSafety, newSafety) ||
+      !isDeepStrictEqual(oldConnection, newInputs.connection),
+    replaces: replaces.map((c) => c.field),
+    deleteBeforeReplace: true,
+  };
+}
+
+export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<ConsumerOutputs>> {
+  const { config, safety, connection } = splitInputs(parseInputs(consumerInputsSchema, raw, `consumer ${String(raw.durableName)}`));
+  const { stream, durableName } = config;
+  const what = label(stream, durableName);
+  const id = consumerId(stream, durableName);
+  const jsm = await withRetry(`${what}: connect`, connection, () => manager(connection));
+  await checkAgainstStream(jsm, config, connection);
+  const wire = consumerToWire(config);
+  const existing = await info(jsm, stream, durableName, connection);
+  if (existing) {
+    const d = diffConsumerWire(existing.config as WireConsumerConfig, wire, stream);
+    if (d.changes.length === 0) return { id, outs: outputs(stream, existing, safety, connection) };
+    if (!safety.adoptExisting) {
+      throw new Error(`${what}: already exists with a different configuration (${describeChanges(d.changes)}). Set adoptExisting: true to take it over and update it.`);
+    }
+    if (d.changes.some((c) => c.kind === "replace")) throw new Error(`${what}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))}`);
+    const updated = await withRetry(`${what}: update`, connection, () => jsm.consumers.update(stream, durableName, structuredClone(wire)));
+    return { id, outs: outputs(stream, updated, safety, connection) };
+  }
+  const created = await withRetry(`${what}: create`, connection, async () => {
+    try {
+      return await jsm.consumers.add(stream, structuredClone(wire));
+    } catch (e) {
+      // An earlier attempt may have created it before timing out: an identical consumer is ours.
+      const again = await info(jsm, stream, durableName, connection).catch(() => undefined);
+      if (again && diffConsumerWire(again.config as WireConsumerConfig, wire, stream).changes.length === 0) return again;
+      throw e;
+    }
+  });
+  return { id, outs: outputs(stream, created, safety, connection) };
+}
+
+export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.dynamic.ReadResult<ConsumerOutputs>> {
+  const { stream, durable } = parseId(id);
+  const { safety, connection } = splitInputs(props);
+  const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
+  const live = await info(jsm, stream, durable, connection);
+  if (!live) return {};
+  return { id, props: outputs(stream, live, safety, connection) };
+}
+
+export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<ConsumerOutputs>> {
+  const { stream, durable } = parseId(id);
+  const { config, safety, connection } = splitInputs(parseInputs(consumerInputsSchema, news, label(stream, durable)));
+  const d = diffConsumer(splitInputs(olds).config as ConsumerConfigArgs, config);
+  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, d);
+  const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
+  await checkAgainstStream(jsm, config, connection);
+  const wire = consumerToWire(config);
+  const live = await info(jsm, stream, durable, connection);
+  if (!live) throw new Error(`${label(stream, durable)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire, stream);
+  if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
+  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, liveDiff);
+  const updated = await withRetry(`${label(stream, durable)}: update`, connection, () => jsm.consumers.update(stream, durable, structuredClone(wire)));
+  return { outs: outputs(stream, updated, safety, connection) };
+}
+
+export async function deleteConsumer(id: string, props: ConsumerOutputs): Promise<void> {
+  const { stream, durable } = parseId(id);
+  const { safety, connection } = splitInputs(props);
+  const what = label(stream, durable);
+  const jsm = await withRetry(`${what}: connect`, connection, () => manager(connection));
+  const live = await info(jsm, stream, durable, connection);
+  if (!live) return;
+  const approved = takeReplaceApproval(id);
+  const unfinished = live.num_pending + live.num_ack_pending;
+  if (unfinished > 0 && !safety.forceDelete && !approved) {
+    throw new Error(
+      `${what}: has ${live.num_pending} messages not yet delivered and ${live.num_ack_pending} not acknowledged; refusing to delete it. ` +
+        `Let it drain, or set forceDelete: true and run \`pulumi up\` before deleting.`,
+    );
+  }
+  await withRetry(`${what}: delete`, connection, async () => {
+    try {
+      await jsm.consumers.delete(stream, durable);
+    } catch (e) {
+      const code = errCodeOf(e);
+      if (code !== ERR.CONSUMER_NOT_FOUND && code !== ERR.STREAM_NOT_FOUND) throw e;
+    }
+  });
+}
+
+export const consumerProvider: pulumi.dynamic.ResourceProvider = {
+  check,
+  diff,
+  create,
+  read,
+  update: updateConsumer,
+  delete: deleteConsumer,
+};

@@ -1,0 +1,59 @@
+/**
+ * What the providers share about their inputs: removing the engine's own keys, splitting the
+ * connection and safety flags from the configuration, and refusing invalid inputs with every
+ * failure named by its field path.
+ */
+import type { z } from "zod";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { validate, type CheckFailure } from "../jetstream/validation";
+
+export const PROVIDER_KEY = "__provider";
+export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete"] as const;
+
+export interface Safety {
+  allowReplace?: boolean;
+  adoptExisting?: boolean;
+  forceDelete?: boolean;
+}
+
+/** Inputs as the user wrote them, without the engine's serialised provider. */
+export function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
+  const { [PROVIDER_KEY]: _ignored, ...rest } = raw;
+  return rest;
+}
+
+export function checkInputs<T>(schema: z.ZodType<T>, raw: Record<string, unknown>): { failures: CheckFailure[] } {
+  const r = validate(schema, userInputs(raw));
+  return { failures: r.ok ? [] : r.failures };
+}
+
+/** Parses inputs for an operation that acts on a server; invalid inputs never get that far. */
+export function parseInputs<T>(schema: z.ZodType<T>, raw: Record<string, unknown>, what: string): T {
+  const r = validate(schema, userInputs(raw));
+  if (r.ok) return r.value;
+  const detail = r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ");
+  throw new Error(`${what}: invalid inputs: ${detail || "some values are not known yet"}`);
+}
+
+/** Splits parsed inputs into the resource's configuration, its safety flags and its connection. */
+export function splitInputs<T extends Safety & { connection: ConnectionArgs }>(inputs: T): { config: Omit<T, keyof Safety | "connection">; safety: Safety; connection: ConnectionArgs } {
+  const { allowReplace, adoptExisting, forceDelete, connection, ...config } = inputs;
+  const safety: Safety = {};
+  if (allowReplace !== undefined) safety.allowReplace = allowReplace;
+  if (adoptExisting !== undefined) safety.adoptExisting = adoptExisting;
+  if (forceDelete !== undefined) safety.forceDelete = forceDelete;
+  return { config, safety, connection };
+}
+
+/**
+ * The new configuration for a diff: what the user gave, with values not known yet (preview)
+ * taken from the old configuration so they count as unchanged. Fields the user dropped stay
+ * dropped: they return to their defaults.
+ */
+export function configForDiff<C extends object>(oldConfig: C, knownNew: Partial<C>, gaps: string[][]): C {
+  const out: Record<string, unknown> = { ...knownNew };
+  for (const [top] of gaps) {
+    if (top in oldConfig) out[top] = (oldConfig as Record<string, unknown>)[top];
+  }
+  return out as C;
+}

@@ -1,0 +1,195 @@
+/**
+ * The Stream dynamic provider: check, diff, create, read, update and delete of one JetStream
+ * stream through the management API. Loaded by the engine's dynamic-provider host from the
+ * compiled file (see components/providers/stream.ts), or called directly in tests.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type * as pulumi from "@pulumi/pulumi";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { streamInputsSchema, type StreamConfigArgs, type StreamInputs } from "../jetstream/stream-args";
+import { subjectsCollide } from "../jetstream/subjects";
+import { describeChanges, diffStream, diffStreamWire, type ConfigDiff } from "../jetstream/update-rules";
+import { withoutUnknowns } from "../jetstream/validation";
+import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
+import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { approveReplace, takeReplaceApproval } from "./replace-approvals";
+
+/** What the engine stores for a stream: its live configuration, the safety flags and the (secret) connection. */
+export type StreamOutputs = StreamConfigArgs & Safety & { connection: ConnectionArgs };
+
+const label = (name: string) => `stream ${name}`;
+
+function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs): StreamOutputs {
+  return { ...streamFromWire(info.config), ...safety, connection };
+}
+
+async function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
+  return withRetry(`${label(name)}: read`, c, async () => {
+    try {
+      return await jsm.streams.info(name);
+    } catch (e) {
+      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return undefined;
+      throw e;
+    }
+  });
+}
+
+/** On a subject overlap, names the stream that already holds the subject. */
+async function explainOverlap(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, e: unknown): Promise<JetStreamOperationError> {
+  const base = describe(`${label(wire.name)}: subjects overlap with an existing stream`, e, c);
+  try {
+    const holders: string[] = [];
+    for await (const si of jsm.streams.list()) {
+      if (si.config.name === wire.name) continue;
+      for (const theirs of si.config.subjects ?? []) {
+        for (const ours of wire.subjects ?? []) {
+          if (subjectsCollide(ours, theirs)) holders.push(`"${ours}" collides with "${theirs}" of stream ${si.config.name}`);
+        }
+      }
+    }
+    if (holders.length) return new JetStreamOperationError(`${base.message}: ${holders.join("; ")}`, ERR.SUBJECTS_OVERLAP);
+  } catch {
+    /* the original error is still the best we have */
+  }
+  return base;
+}
+
+async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs): Promise<StreamInfo> {
+  try {
+    return await withRetry(`${label(wire.name)}: create`, c, () => jsm.streams.add(structuredClone(wire)));
+  } catch (e) {
+    if (errCodeOf(e) === ERR.SUBJECTS_OVERLAP) throw await explainOverlap(jsm, wire, c, e);
+    throw e;
+  }
+}
+
+async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs): Promise<StreamInfo> {
+  try {
+    return await withRetry(`${label(wire.name)}: update`, c, () => jsm.streams.update(wire.name, structuredClone(wire)));
+  } catch (e) {
+    if (errCodeOf(e) === ERR.SUBJECTS_OVERLAP) throw await explainOverlap(jsm, wire, c, e);
+    throw e;
+  }
+}
+
+function refuseReplace(name: string, d: ConfigDiff): Error {
+  const replaces = d.changes.filter((ch) => ch.kind === "replace");
+  return new Error(
+    `${label(name)}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
+      `and replacing the stream deletes every message it holds. Revert the change, or set allowReplace: true to replace it.`,
+  );
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  return { inputs: news, failures: checkInputs(streamInputsSchema, news).failures };
+}
+
+export async function diff(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+  const known = withoutUnknowns(userInputs(news));
+  const partial = known.gaps.length > 0;
+  const newInputs = known.value as Partial<StreamInputs>;
+  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(olds);
+  const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as StreamInputs);
+  const merged = configForDiff(oldConfig as StreamConfigArgs, knownConfig as Partial<StreamConfigArgs>, known.gaps);
+  const d = diffStream(oldConfig as StreamConfigArgs, merged);
+  if (d.blocked.length) throw new Error(`${label(merged.name)}: ${d.blocked.join("; ")}`);
+  const replaces = d.changes.filter((c) => c.kind === "replace");
+  if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.name, d);
+  if (replaces.length) approveReplace(id);
+  const flagsChanged = !isDeepStrictEqual(oldSafety, newSafety);
+  const connectionChanged = !isDeepStrictEqual(oldConnection, newInputs.connection);
+  return {
+    changes: partial || d.changes.length > 0 || flagsChanged || connectionChanged,
+    replaces: replaces.map((c) => c.field),
+    deleteBeforeReplace: true,
+  };
+}
+
+export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<StreamOutputs>> {
+  const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, raw, label(String(raw.name))));
+  const name = config.name;
+  if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
+  const wire = streamToWire(config);
+  const jsm = await withRetry(`${label(name)}: connect`, connection, () => manager(connection));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await info(jsm, name, connection);
+    if (!existing) {
+      try {
+        return { id: name, outs: outputs(await add(jsm, wire, connection), safety, connection) };
+      } catch (e) {
+        // Created by an earlier attempt that timed out, or by someone else meanwhile: look again.
+        if (errCodeOf(e) === ERR.STREAM_NAME_IN_USE) continue;
+        throw e;
+      }
+    }
+    const d = diffStreamWire(existing.config as WireStreamConfig, wire);
+    if (d.changes.length === 0) return { id: name, outs: outputs(existing, safety, connection) };
+    if (!safety.adoptExisting) {
+      throw new Error(
+        `${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). ` +
+          `Set adoptExisting: true to take it over and update it, or \`pulumi import\` it.`,
+      );
+    }
+    if (d.changes.some((c) => c.kind === "replace") || d.blocked.length) {
+      throw new Error(`${label(name)}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))} ${d.blocked.join("; ")}`.trim());
+    }
+    return { id: name, outs: outputs(await update(jsm, wire, connection), safety, connection) };
+  }
+  throw new Error(`${label(name)}: created and deleted concurrently by someone else; try again`);
+}
+
+export async function read(id: string, props: StreamOutputs): Promise<pulumi.dynamic.ReadResult<StreamOutputs>> {
+  const { safety, connection } = splitInputs(props);
+  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const live = await info(jsm, id, connection);
+  if (!live) return {};
+  return { id, props: outputs(live, safety, connection) };
+}
+
+export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
+  const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
+  const d = diffStream(splitInputs(olds).config as StreamConfigArgs, config);
+  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(config.name, d);
+  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const wire = streamToWire(config);
+  const live = await info(jsm, id, connection);
+  if (!live) throw new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  const liveDiff = diffStreamWire(live.config as WireStreamConfig, wire);
+  if (liveDiff.changes.length === 0) return { outs: outputs(live, safety, connection) };
+  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(id, liveDiff);
+  return { outs: outputs(await update(jsm, wire, connection), safety, connection) };
+}
+
+export async function deleteStream(id: string, props: StreamOutputs): Promise<void> {
+  const { safety, connection } = splitInputs(props);
+  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const live = await info(jsm, id, connection);
+  if (!live) return;
+  const approved = takeReplaceApproval(id);
+  const { messages, bytes } = live.state;
+  if (messages > 0 && !safety.forceDelete && !approved) {
+    throw new Error(
+      `${label(id)}: holds ${messages} messages (${bytes} bytes); refusing to delete it. ` +
+        `Drain or move them first, or set forceDelete: true and run \`pulumi up\` before deleting.`,
+    );
+  }
+  await withRetry(`${label(id)}: delete`, connection, async () => {
+    try {
+      await jsm.streams.delete(id);
+    } catch (e) {
+      if (errCodeOf(e) !== ERR.STREAM_NOT_FOUND) throw e;
+    }
+  });
+}
+
+/** The provider object the engine drives. */
+export const streamProvider: pulumi.dynamic.ResourceProvider = {
+  check,
+  diff,
+  create,
+  read,
+  update: updateStream,
+  delete: deleteStream,
+};

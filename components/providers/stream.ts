@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import type { StreamConfigArgs } from "../jetstream/stream-args";
+import type { Safety } from "./inputs";
+import { providerShim } from "./provider-shim";
+
+/** The compiled stream provider, relative to the project directory (built by `npm run build`). */
+export const STREAM_PROVIDER_MODULE = "bin/components/providers/stream-provider.js";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export type StreamArgs = Inputs<StreamConfigArgs & Safety> & {
+  /** How to reach JetStream; stored as a secret. */
+  connection: pulumi.Input<ConnectionArgs>;
+};
+
+/**
+ * One JetStream stream, managed through the JetStream API (components/providers/stream-provider.ts).
+ * A change the server can not make in place fails the preview unless `allowReplace` is set;
+ * a stream that holds messages is not deleted unless `forceDelete` is set.
+ */
+export class Stream extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly subjects: pulumi.Output<string[] | undefined>;
+  declare readonly replicas: pulumi.Output<number>;
+  declare readonly maxAge: pulumi.Output<string>;
+  declare readonly storage: pulumi.Output<string>;
+  declare readonly retention: pulumi.Output<string>;
+
+  constructor(name: string, args: StreamArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providerShim(STREAM_PROVIDER_MODULE, "streamProvider"),
+      name,
+      { ...args, connection: pulumi.secret(args.connection) },
+      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      "event-bus",
+      "Stream",
+    );
+  }
+}

@@ -1,0 +1,125 @@
+import { closeConnections } from "../../components/jetstream/client";
+import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
+import * as streams from "../../components/providers/stream-provider";
+import { openManager } from "../helpers/jetstream";
+import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
+
+describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
+  let topo: RunningTopology;
+  let admin: Awaited<ReturnType<typeof openManager>>;
+  const inputs = (extra: Record<string, unknown> = {}) => ({
+    name: "ORDERS",
+    subjects: ["orders.>"],
+    maxAge: "48h",
+    replicas: topo.replicas,
+    connection: { servers: topo.urls },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    topo = await start();
+    admin = await openManager(topo.urls);
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await closeConnections();
+    await topo?.stop();
+  });
+  afterEach(async () => {
+    clearReplaceApprovals(); // each test stands for a separate engine run
+    for await (const name of admin.jsm.streams.names()) await admin.jsm.streams.delete(name);
+  });
+
+  it("create makes the stream with the configured settings", async () => {
+    const { id, outs } = await streams.create(inputs({ __provider: "serialised-provider-text" }));
+    expect(id).toBe("ORDERS");
+    const live = await admin.jsm.streams.info("ORDERS");
+    expect(live.config.subjects).toEqual(["orders.>"]);
+    expect(live.config.max_age).toBe(48 * 3600e9);
+    expect(live.config.num_replicas).toBe(topo.replicas);
+    expect(outs).toMatchObject({ name: "ORDERS", maxAge: "2d", replicas: topo.replicas, storage: "file", retention: "limits" });
+    expect(outs).not.toHaveProperty("__provider");
+  });
+
+  it("create adopts an existing stream with the same configuration", async () => {
+    await streams.create(inputs());
+    const again = await streams.create(inputs({ maxAge: "2d" }));
+    expect(again.id).toBe("ORDERS");
+  });
+
+  it("create refuses an existing stream with a different configuration unless adoptExisting, which updates it", async () => {
+    await admin.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: topo.replicas });
+    await expect(streams.create(inputs())).rejects.toThrow(/stream ORDERS: already exists with a different configuration \(maxAge: "1h" -> "2d"\).*adoptExisting/);
+    const adopted = await streams.create(inputs({ adoptExisting: true }));
+    expect(adopted.outs.maxAge).toBe("2d");
+    expect((await admin.jsm.streams.info("ORDERS")).config.max_age).toBe(48 * 3600e9);
+  });
+
+  it("create names the stream that already holds an overlapping subject", async () => {
+    await admin.jsm.streams.add({ name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: topo.replicas });
+    await expect(streams.create(inputs({ name: "VENDOR", subjects: ["vendor.>"] }))).rejects.toThrow(
+      /stream VENDOR: create: subjects overlap with an existing stream \(err_code 10065\): "vendor\.>" collides with "vendor\.oura\.>" of stream LEGACY/,
+    );
+  });
+
+  it("read returns the live configuration, shows drift made by hand, and reports a deleted stream as gone", async () => {
+    const { outs } = await streams.create(inputs());
+    await admin.jsm.streams.update("ORDERS", { max_age: 3600e9, subjects: ["orders.>", "refunds.>"] });
+    const drifted = await streams.read("ORDERS", outs as streams.StreamOutputs);
+    expect(drifted.props).toMatchObject({ maxAge: "1h", subjects: ["orders.>", "refunds.>"] });
+    await admin.jsm.streams.delete("ORDERS");
+    expect(await streams.read("ORDERS", outs as streams.StreamOutputs)).toEqual({});
+  });
+
+  it("update changes limits and subjects in place, keeping the messages", async () => {
+    const { outs } = await streams.create(inputs());
+    await admin.nc.request("orders.1", "x");
+    const r = await streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ maxAge: "72h", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 }));
+    expect(r.outs).toMatchObject({ maxAge: "3d", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 });
+    const live = await admin.jsm.streams.info("ORDERS");
+    expect(live.config.max_age).toBe(72 * 3600e9);
+    expect(live.state.messages).toBe(1);
+  });
+
+  it("diff plans an update for limits and refuses a replace unless allowReplace", async () => {
+    const { outs } = await streams.create(inputs());
+    const olds = outs as streams.StreamOutputs;
+    expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+    expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+    await expect(streams.diff("ORDERS", olds, inputs({ storage: "memory" }))).rejects.toThrow(
+      /stream ORDERS: storage: "file" -> "memory" \[replace: the server can not change storage type \(err_code 10052\)\].*deletes every message.*allowReplace: true/,
+    );
+    expect(await streams.diff("ORDERS", olds, inputs({ storage: "memory", allowReplace: true }))).toEqual({
+      changes: true,
+      replaces: ["storage"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("delete refuses a stream that holds messages unless forceDelete", async () => {
+    const { outs } = await streams.create(inputs());
+    await admin.nc.request("orders.1", "x");
+    await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/stream ORDERS: holds 1 messages .*refusing to delete.*forceDelete: true/);
+    expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
+    await streams.deleteStream("ORDERS", { ...(outs as streams.StreamOutputs), forceDelete: true });
+    await expect(admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+  });
+
+  it("delete of an empty stream succeeds, and a missing stream counts as deleted", async () => {
+    const { outs } = await streams.create(inputs());
+    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
+    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
+    await expect(admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+  });
+
+  it("an allowed replace deletes the old stream with its messages and creates the new one, as the engine drives it", async () => {
+    const { outs } = await streams.create(inputs());
+    await admin.nc.request("orders.1", "x");
+    const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
+    expect(plan.replaces).toEqual(["storage"]);
+    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
+    const created = await streams.create(inputs({ storage: "memory", allowReplace: true }));
+    expect(created.outs.storage).toBe("memory");
+    expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
+  });
+});
