@@ -63,6 +63,13 @@ function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ct
   if (policy !== "byStartSequence" && c.optStartSeq !== undefined) ctx.addIssue({ code: "custom", path: ["optStartSeq"], message: 'optStartSeq goes only with deliverPolicy "byStartSequence"' });
   if (policy === "byStartTime" && c.optStartTime === undefined) ctx.addIssue({ code: "custom", path: ["optStartTime"], message: 'expected optStartTime with deliverPolicy "byStartTime"' });
   if (policy !== "byStartTime" && c.optStartTime !== undefined) ctx.addIssue({ code: "custom", path: ["optStartTime"], message: 'optStartTime goes only with deliverPolicy "byStartTime"' });
+  if (c.backoff && c.ackWait) {
+    const first = parseDuration(c.backoff[0]);
+    const wait = parseDuration(c.ackWait);
+    if ("nanos" in first && "nanos" in wait && first.nanos !== wait.nanos) {
+      ctx.addIssue({ code: "custom", path: ["ackWait"], message: `with backoff the server waits the first step (${c.backoff[0]}) for an ack; leave ackWait out or set it to ${c.backoff[0]}` });
+    }
+  }
   if (c.backoff) {
     const maxDeliver = c.maxDeliver ?? -1;
     if (maxDeliver !== -1 && maxDeliver <= c.backoff.length) {

@@ -167,7 +167,7 @@ export function canonicalStreamWire(w: Partial<StreamConfig> & { name: string })
   const maxAge = w.max_age ?? 0;
   const defaultWindow = maxAge > 0 ? Math.min(maxAge, DEFAULT_DUPLICATE_WINDOW_NANOS) : DEFAULT_DUPLICATE_WINDOW_NANOS;
   const hasOrigin = w.mirror !== undefined || (w.sources?.length ?? 0) > 0;
-  return {
+  const full: WireStreamConfig & { subjects: string[] } = {
     name: w.name,
     subjects: w.subjects?.length ? [...w.subjects] : hasOrigin ? [] : [w.name],
     description: w.description ?? "",
@@ -200,6 +200,8 @@ export function canonicalStreamWire(w: Partial<StreamConfig> & { name: string })
     compression: w.compression ?? ("none" as WireStreamConfig["compression"]),
     metadata: userMetadata(w.metadata),
   };
+  // Sealing makes the server deny deletes and purges and discard new messages.
+  return full.sealed ? { ...full, deny_delete: true, deny_purge: true, discard: "new" as WireStreamConfig["discard"] } : full;
 }
 
 /** Which wire field holds each user-facing stream field. */
@@ -330,7 +332,8 @@ export function canonicalConsumerWire(w: Partial<ConsumerConfig>): WireConsumerC
     filter_subject: (list?.length === 1 ? list[0] : w.filter_subject) || undefined,
     filter_subjects: filters ? [...filters] : undefined,
     ack_policy: ackPolicy,
-    ack_wait: w.ack_wait || DEFAULT_ACK_WAIT_NANOS,
+    // With backoff, the server waits the first backoff step for an ack.
+    ack_wait: w.backoff?.length ? w.backoff[0] : w.ack_wait || DEFAULT_ACK_WAIT_NANOS,
     deliver_policy: w.deliver_policy ?? ("all" as WireConsumerConfig["deliver_policy"]),
     opt_start_seq: w.opt_start_seq || undefined,
     opt_start_time: w.opt_start_time || undefined,
@@ -354,6 +357,17 @@ export function canonicalConsumerWire(w: Partial<ConsumerConfig>): WireConsumerC
     flow_control: w.flow_control || undefined,
     rate_limit_bps: w.rate_limit_bps || undefined,
   });
+}
+
+/**
+ * The body of a consumer update: every managed field present, cleared ones as undefined, so
+ * that merging it into the live configuration removes what the user removed.
+ */
+export function consumerUpdateConfig(w: WireConsumerConfig): WireConsumerConfig {
+  const out: Record<string, unknown> = {};
+  for (const [, key] of CONSUMER_FIELDS) out[key] = w[key];
+  out.name = w.name;
+  return out as WireConsumerConfig;
 }
 
 /** The user-facing configuration of a consumer as the server holds it. */

@@ -12,7 +12,7 @@ import { consumerInputsSchema, type ConsumerConfigArgs, type ConsumerInputs } fr
 import { coveredBy } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
-import { consumerFromWire, consumerToWire, type WireConsumerConfig } from "../jetstream/wire";
+import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
@@ -115,7 +115,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
       throw new Error(`${what}: already exists with a different configuration (${describeChanges(d.changes)}). Set adoptExisting: true to take it over and update it.`);
     }
     if (d.changes.some((c) => c.kind === "replace")) throw new Error(`${what}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))}`);
-    const updated = await withRetry(`${what}: update`, connection, () => jsm.consumers.update(stream, durableName, structuredClone(wire)));
+    const updated = await withRetry(`${what}: update`, connection, () => jsm.consumers.update(stream, durableName, consumerUpdateConfig(wire)));
     return { id, outs: outputs(stream, updated, safety, connection) };
   }
   const created = await withRetry(`${what}: create`, connection, async () => {
@@ -153,7 +153,7 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire, stream);
   if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
   if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, liveDiff);
-  const updated = await withRetry(`${label(stream, durable)}: update`, connection, () => jsm.consumers.update(stream, durable, structuredClone(wire)));
+  const updated = await withRetry(`${label(stream, durable)}: update`, connection, () => jsm.consumers.update(stream, durable, consumerUpdateConfig(wire)));
   return { outs: outputs(stream, updated, safety, connection) };
 }
 

@@ -51,7 +51,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     await admin.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: topo.replicas });
     await expect(streams.create(inputs())).rejects.toThrow(/stream ORDERS: already exists with a different configuration \(maxAge: "1h" -> "2d"\).*adoptExisting/);
     const adopted = await streams.create(inputs({ adoptExisting: true }));
-    expect(adopted.outs.maxAge).toBe("2d");
+    expect(adopted.outs!.maxAge).toBe("2d");
     expect((await admin.jsm.streams.info("ORDERS")).config.max_age).toBe(48 * 3600e9);
   });
 
@@ -119,7 +119,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     expect(plan.replaces).toEqual(["storage"]);
     await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
     const created = await streams.create(inputs({ storage: "memory", allowReplace: true }));
-    expect(created.outs.storage).toBe("memory");
+    expect(created.outs!.storage).toBe("memory");
     expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
   });
 });

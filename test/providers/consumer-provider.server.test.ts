@@ -1,0 +1,127 @@
+import { AckPolicy } from "@nats-io/jetstream";
+import { closeConnections } from "../../components/jetstream/client";
+import * as consumers from "../../components/providers/consumer-provider";
+import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
+import { openManager } from "../helpers/jetstream";
+import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
+
+describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
+  let topo: RunningTopology;
+  let admin: Awaited<ReturnType<typeof openManager>>;
+  // The seeds' HRV consumer.
+  const inputs = (extra: Record<string, unknown> = {}) => ({
+    stream: "AA_CORE_HOT",
+    durableName: "normalize-hrv-durable",
+    filterSubject: "athlete-ally.hrv.raw-received",
+    ackPolicy: "explicit",
+    deliverPolicy: "all",
+    maxDeliver: 5,
+    ackWait: "60s",
+    maxAckPending: 1000,
+    replicas: topo.replicas,
+    connection: { servers: topo.urls },
+    ...extra,
+  });
+  const asOutputs = (o: unknown) => o as consumers.ConsumerOutputs;
+
+  beforeAll(async () => {
+    topo = await start();
+    admin = await openManager(topo.urls);
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await closeConnections();
+    await topo?.stop();
+  });
+  beforeEach(async () => {
+    await admin.jsm.streams.add({ name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: topo.replicas });
+  });
+  afterEach(async () => {
+    clearReplaceApprovals();
+    for await (const name of admin.jsm.streams.names()) await admin.jsm.streams.delete(name);
+  });
+
+  it("create makes the durable with the seeds' settings", async () => {
+    const { id, outs } = await consumers.create(inputs());
+    expect(id).toBe("AA_CORE_HOT/normalize-hrv-durable");
+    const live = await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect(live.config).toMatchObject({
+      durable_name: "normalize-hrv-durable",
+      filter_subject: "athlete-ally.hrv.raw-received",
+      ack_policy: "explicit",
+      deliver_policy: "all",
+      max_deliver: 5,
+      ack_wait: 60e9,
+      max_ack_pending: 1000,
+      num_replicas: topo.replicas,
+    });
+    expect(outs).toMatchObject({ ackWait: "1m", maxDeliver: 5, filterSubject: "athlete-ally.hrv.raw-received" });
+  });
+
+  it("create adopts an identical durable, refuses a different one unless adoptExisting", async () => {
+    await consumers.create(inputs());
+    await expect(consumers.create(inputs())).resolves.toMatchObject({ id: "AA_CORE_HOT/normalize-hrv-durable" });
+    await expect(consumers.create(inputs({ maxDeliver: 7 }))).rejects.toThrow(/already exists with a different configuration \(maxDeliver: 5 -> 7\)/);
+    const adopted = await consumers.create(inputs({ maxDeliver: 7, adoptExisting: true }));
+    expect(adopted.outs!.maxDeliver).toBe(7);
+  });
+
+  it("create refuses a filter outside the stream's subjects, which the server would accept", async () => {
+    await expect(consumers.create(inputs({ filterSubject: "vendor.oura.sleep" }))).rejects.toThrow(
+      /consumer normalize-hrv-durable on stream AA_CORE_HOT: filter subject "vendor.oura.sleep" is outside the stream's subjects \[athlete-ally\.>, sleep\.\*\]/,
+    );
+    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+  });
+
+  it("create on a missing stream says to create the stream first", async () => {
+    await expect(consumers.create(inputs({ stream: "NOPE" }))).rejects.toThrow(/stream NOPE does not exist; create the stream first/);
+  });
+
+  it("update changes ack wait, max ack pending and the filter in place", async () => {
+    const { outs } = await consumers.create(inputs());
+    const r = await consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ ackWait: "90s", maxAckPending: 500, filterSubject: "athlete-ally.hrv.>" }));
+    expect(r.outs).toMatchObject({ ackWait: "1m30s", maxAckPending: 500, filterSubject: "athlete-ally.hrv.>" });
+    const live = await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect(live.config.ack_wait).toBe(90e9);
+    expect(live.config.max_ack_pending).toBe(500);
+  });
+
+  it("diff refuses a change of deliver policy unless allowReplace", async () => {
+    const { outs } = await consumers.create(inputs());
+    await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new" }))).rejects.toThrow(
+      /deliverPolicy: "all" -> "new" \[replace: deliver policy can not be updated \(err_code 10012\)\].*allowReplace: true/,
+    );
+    await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new", allowReplace: true }))).resolves.toEqual({
+      changes: true,
+      replaces: ["deliverPolicy"],
+      deleteBeforeReplace: true,
+    });
+    await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs())).resolves.toMatchObject({ changes: false });
+  });
+
+  it("read shows drift made by hand and reports a deleted consumer as gone", async () => {
+    const { outs } = await consumers.create(inputs());
+    await admin.jsm.consumers.update("AA_CORE_HOT", "normalize-hrv-durable", { max_deliver: 9 });
+    expect((await consumers.read("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).props).toMatchObject({ maxDeliver: 9 });
+    await admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
+    expect(await consumers.read("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).toEqual({});
+  });
+
+  it("delete refuses a consumer with undelivered or unacknowledged messages unless forceDelete; missing counts as done", async () => {
+    const { outs } = await consumers.create(inputs());
+    await admin.nc.request("athlete-ally.hrv.raw-received", "{}");
+    await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).rejects.toThrow(
+      /has 1 messages not yet delivered and 0 not acknowledged; refusing to delete it/,
+    );
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), forceDelete: true });
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
+    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+  });
+
+  it("delete of a drained consumer succeeds", async () => {
+    const { outs } = await consumers.create(inputs());
+    await admin.jsm.consumers.add("AA_CORE_HOT", { durable_name: "other", ack_policy: AckPolicy.Explicit, filter_subject: "sleep.*" });
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
+    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+  });
+});
