@@ -26,6 +26,7 @@ export const TRANSIENT_ERR_CODES = new Set([
   10008, // JetStream system temporarily unavailable (no meta leader yet)
   10005, // no suitable peers for placement (a node is down or restarting)
   10023, // insufficient resources (a peer is catching up)
+  10077, // error creating store: a stream of the same name was just deleted (a replace) and its files are still going
 ]);
 
 export const ERR = {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { connectionSchema } from "./connection-args";
 import { parseDuration } from "./durations";
 import { selfOverlaps, subjectsCollide } from "./subjects";
-import { duration, enumOf, flag, limit, metadata, name, replicas, subject, timestamp } from "./validation";
+import { duration, enumOf, flag, limit, metadata, name, replicas, streamSubject, subject, timestamp } from "./validation";
 
 export const RETENTION = ["limits", "interest", "workqueue"] as const;
 export const STORAGE = ["file", "memory"] as const;
@@ -28,7 +28,7 @@ export type StreamSourceArgs = z.infer<typeof streamSource>;
 /** The fields that describe the stream itself (everything the server stores). */
 export const streamConfigShape = {
   name: name("stream"),
-  subjects: z.array(subject, { error: "expected a list of subjects" }).optional(),
+  subjects: z.array(streamSubject, { error: "expected a list of subjects" }).optional(),
   description: z.string({ error: "expected a description string" }).max(4096).optional(),
   retention: enumOf("retention", RETENTION).optional(),
   storage: enumOf("storage", STORAGE).optional(),

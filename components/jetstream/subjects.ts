@@ -22,6 +22,25 @@ export function subjectProblem(subject: string): string | undefined {
   return undefined;
 }
 
+/** Subjects the server keeps for itself: a stream may not capture any subject they match. */
+export const RESERVED_SUBJECTS: ReadonlyArray<readonly [string, string]> = [
+  ["$JS.>", "the JetStream API"],
+  ["$JSC.>", "the JetStream API"],
+  ["$NRG.>", "the JetStream API"],
+  ["$SYS.>", "the system account"],
+];
+
+/** Why a subject can not be captured by a stream (beyond its syntax), or undefined when it can. */
+export function streamSubjectProblem(subject: string): string | undefined {
+  const syntax = subjectProblem(subject);
+  if (syntax) return syntax;
+  if (subject === FULL_WILDCARD) return "capturing every subject ('>') needs a no-ack stream, which this project does not manage";
+  for (const [reserved, owner] of RESERVED_SUBJECTS) {
+    if (subjectsCollide(subject, reserved)) return `overlaps "${reserved}", reserved for ${owner}`;
+  }
+  return undefined;
+}
+
 export function isValidSubject(subject: string): boolean {
   return subjectProblem(subject) === undefined;
 }

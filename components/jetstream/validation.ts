@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./durations";
-import { subjectProblem } from "./subjects";
+import { streamSubjectProblem, subjectProblem } from "./subjects";
 
 /** The placeholder Pulumi uses for values not known during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -22,6 +22,12 @@ export const name = (what: string) =>
 export const subject = z.string({ error: "expected a subject string" }).superRefine((s, ctx) => {
   const problem = subjectProblem(s);
   if (problem) ctx.addIssue({ code: "custom", message: `invalid subject "${s}": ${problem}` });
+});
+
+/** A subject a stream may capture: valid syntax, and none of the server's reserved subjects. */
+export const streamSubject = z.string({ error: "expected a subject string" }).superRefine((s, ctx) => {
+  const problem = streamSubjectProblem(s);
+  if (problem) ctx.addIssue({ code: "custom", message: `invalid stream subject "${s}": ${problem}` });
 });
 
 export const duration = z.string({ error: 'expected a duration string such as "60s" or "48h"' }).superRefine((s, ctx) => {

@@ -4,3 +4,12 @@ import fc from "fast-check";
 export const subjectArb: fc.Arbitrary<string> = fc
   .tuple(fc.array(fc.constantFrom("a", "b", "c", "*"), { minLength: 0, maxLength: 3 }), fc.constantFrom("a", "b", "*", ">"))
   .map(([head, last]) => [...head, last].join("."));
+
+/**
+ * Subjects for streams: mostly with a literal first token (a leading wildcard overlaps the
+ * server's reserved subjects), and now and then anything, so those refusals are exercised too.
+ */
+export const streamSubjectArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 9, arbitrary: fc.tuple(fc.constantFrom("a", "b"), subjectArb).map(([first, rest]) => `${first}.${rest}`) },
+  { weight: 1, arbitrary: subjectArb },
+);

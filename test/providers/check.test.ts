@@ -37,6 +37,8 @@ const CASES: Case[] = [
   ["subject with empty token", "stream", { subjects: ["athlete-ally..hrv"] }, "subjects[0]", /empty token/],
   ["'>' not last", "stream", { subjects: ["athlete-ally.>.hrv"] }, "subjects[0]", /'>' must be the last token/],
   ["partial wildcard", "stream", { subjects: ["sleep.night*"] }, "subjects[0]", /'\*' must be a whole token/],
+  ["stream capturing every subject", "stream", { subjects: [">"] }, "subjects[0]", /needs a no-ack stream/],
+  ["stream capturing the JetStream API", "stream", { subjects: ["*.hrv"] }, "subjects[0]", /overlaps "\$JS\.>", reserved for the JetStream API/],
   ["subject with whitespace", "stream", { subjects: ["sleep. night"] }, "subjects[0]", /whitespace/],
   ["own subjects overlap", "stream", { subjects: ["vendor.>", "vendor.oura.>"] }, "subjects", /"vendor\.>" and "vendor\.oura\.>" overlap/],
   ["duplicate subjects", "stream", { subjects: ["dlq.>", "dlq.>"] }, "subjects", /duplicate subject "dlq\.>"/],
