@@ -6,8 +6,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 started=$SECONDS
 bash scripts/setup.sh
-echo "[test] type-check" >&2
+echo "[test] type-check, then build bin/ (the providers run compiled, as the engine loads them)" >&2
 npx --no-install tsc --noEmit -p .
+npx --no-install tsc -p tsconfig.build.json
 echo "[test] jest" >&2
 npx --no-install jest --ci "$@"
 echo "[test] suite finished in $((SECONDS - started))s" >&2
