@@ -52,6 +52,8 @@ export class JetStreamOperationError extends Error {
 interface Pooled {
   nc: NatsConnection;
   jsm: JetStreamManager;
+  /** When the connection lost its server, while it tries the others; undefined when connected. */
+  disconnectedAt?: number;
 }
 
 type PoolState = { connections: Map<string, Promise<Pooled>>; exitHook: boolean };
@@ -111,12 +113,25 @@ async function open(c: ConnectionArgs): Promise<Pooled> {
   try {
     nc = await connect(clientOptions(c));
   } catch (e) {
-    throw new JetStreamOperationError(
-      redact(`can not reach NATS at ${c.servers.join(", ")}: ${(e as Error).message}`, secretsOf(c)),
-    );
+    // A plain error: withRetry names the resource and the step in front of it.
+    throw new Error(redact(`can not reach NATS at ${c.servers.join(", ")}: ${(e as Error).message}`, secretsOf(c)));
   }
   const jsm = await jetstreamManager(nc, { timeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, checkAPI: false });
-  return { nc, jsm };
+  const pooled: Pooled = { nc, jsm };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") pooled.disconnectedAt ??= Date.now();
+      if (s.type === "reconnect") pooled.disconnectedAt = undefined;
+    }
+  })();
+  return pooled;
+}
+
+/** How long the pooled connection for `c` has been without a server (0 when connected or not open). */
+export async function disconnectedForMs(c: ConnectionArgs): Promise<number> {
+  const entry = pool().connections.get(connectionKey(c));
+  const pooled = entry ? await entry.catch(() => undefined) : undefined;
+  return pooled?.disconnectedAt === undefined ? 0 : Date.now() - pooled.disconnectedAt;
 }
 
 /** The pooled manager for these servers and credentials, opened on first use. */
@@ -185,6 +200,11 @@ export async function withRetry<T>(what: string, c: ConnectionArgs, op: () => Pr
     try {
       return await op();
     } catch (e) {
+      // Every server gone for longer than a connect attempt takes: say so now rather than wait out the budget.
+      const away = await disconnectedForMs(c);
+      if (away > (c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)) {
+        throw new JetStreamOperationError(redact(`${what}: can not reach NATS at ${c.servers.join(", ")} (no server for ${Math.round(away / 1000)}s)`, secretsOf(c)));
+      }
       if (!isTransient(e) || Date.now() + delay > deadline) throw describe(what, e, c, attempt);
       await sleep(delay);
       delay = Math.min(delay * 2, 2_000);
@@ -196,7 +216,10 @@ export async function withRetry<T>(what: string, c: ConnectionArgs, op: () => Pr
 export function describe(what: string, e: unknown, c: ConnectionArgs, attempts = 1): JetStreamOperationError {
   if (e instanceof JetStreamOperationError) return new JetStreamOperationError(redact(e.message, secretsOf(c)), e.errCode, e.transient);
   const code = errCodeOf(e);
-  const base = (e as Error)?.message ?? String(e);
+  const base =
+    e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError)
+      ? `no answer from JetStream within ${c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS} ms (the cluster may be electing a leader or missing a peer)`
+      : ((e as Error)?.message ?? String(e));
   const tail = [code !== undefined ? `err_code ${code}` : undefined, attempts > 1 ? `after ${attempts} attempts` : undefined]
     .filter(Boolean)
     .join(", ");
