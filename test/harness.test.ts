@@ -37,7 +37,7 @@ describe("test harness - one JetStream server", () => {
 });
 
 describe("test harness - 3-node JetStream cluster", () => {
-  let cluster: NatsCluster & { servers: ServerNode[] };
+  let cluster: NatsCluster;
   beforeAll(async () => {
     cluster = await startCluster(3);
   });

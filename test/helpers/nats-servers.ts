@@ -42,9 +42,12 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
+/** A server the test can also crash (`kill`), halt and start again with the same store. */
+export type ServerNode = NatsServer & { kill(): Promise<void>; halt(): Promise<void>; start(): Promise<void> };
+
 export interface NatsCluster {
   readonly name: string;
-  readonly servers: NatsServer[];
+  readonly servers: ServerNode[];
   /** Client URLs of every node. */
   readonly urls: string[];
   /** Waits until the JetStream meta group has a leader seen by every running node. */
@@ -258,9 +261,6 @@ function tempDir(prefix: string): string {
 
 const ALL_STARTED = new Set<{ stop(): Promise<void> }>();
 
-/** A server the test can also crash (`kill`), halt and start again with the same store. */
-export type ServerNode = NatsServer & { kill(): Promise<void>; halt(): Promise<void>; start(): Promise<void> };
-
 /** Starts one JetStream server on free loopback ports. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerNode> {
   assertPinnedServer();
@@ -300,7 +300,7 @@ async function waitForJetStream(monitorUrl: string): Promise<void> {
 }
 
 /** Starts a JetStream cluster of `size` nodes (3 by default) and waits for its meta leader. */
-export async function startCluster(size = 3, options: ServerOptions = {}): Promise<NatsCluster & { servers: ServerNode[] }> {
+export async function startCluster(size = 3, options: ServerOptions = {}): Promise<NatsCluster> {
   assertPinnedServer();
   const dir = tempDir("event-bus-cluster-");
   const clusterName = options.name ?? "test-cluster";

@@ -3,7 +3,7 @@ import { NatsCluster, ServerNode, startCluster, startServer } from "./nats-serve
 export interface RunningTopology {
   urls: string[];
   replicas: number;
-  cluster?: NatsCluster & { servers: ServerNode[] };
+  cluster?: NatsCluster;
   server?: ServerNode;
   stop(): Promise<void>;
 }

@@ -82,7 +82,7 @@ const CONSUMER_CASES: ConsumerCase[] = [
 ];
 
 describe("update rules - proven against the pinned server (3-node cluster)", () => {
-  let cluster: NatsCluster & { servers: ServerNode[] };
+  let cluster: NatsCluster;
   let admin: Awaited<ReturnType<typeof openManager>>;
   beforeAll(async () => {
     cluster = await startCluster(3);

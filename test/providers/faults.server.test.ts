@@ -11,7 +11,7 @@ import { freePort, NatsCluster, ServerNode, startCluster, startServer } from "..
 const BATCH = 8;
 
 describe("providers under faults", () => {
-  let cluster: NatsCluster & { servers: ServerNode[] };
+  let cluster: NatsCluster;
   beforeAll(async () => {
     cluster = await startCluster(3);
   });
