@@ -8,7 +8,7 @@ import type { StreamConfigArgs } from "../../components/jetstream/stream-args";
 import { diffConsumer, diffConsumerWire, diffStream, diffStreamWire } from "../../components/jetstream/update-rules";
 import { consumerToWire, consumerUpdateConfig, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
 import { openManager } from "../helpers/jetstream";
-import { NatsCluster, ServerNode, startCluster } from "../helpers/nats-servers";
+import { NatsCluster, startCluster } from "../helpers/nats-servers";
 
 type StreamCase = [string, Partial<StreamConfigArgs>, Partial<StreamConfigArgs>, "update" | "replace"];
 

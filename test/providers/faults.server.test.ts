@@ -6,7 +6,7 @@
 import { closeConnections } from "../../components/jetstream/client";
 import * as streams from "../../components/providers/stream-provider";
 import { openManager } from "../helpers/jetstream";
-import { freePort, NatsCluster, ServerNode, startCluster, startServer } from "../helpers/nats-servers";
+import { freePort, NatsCluster, startCluster, startServer } from "../helpers/nats-servers";
 
 const BATCH = 8;
 
