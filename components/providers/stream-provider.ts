@@ -113,17 +113,16 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
   const wire = streamToWire(config);
   const jsm = await withRetry(`${label(name)}: connect`, connection, () => manager(connection));
+  // Create first: the server answers an identical existing stream with success, so the common
+  // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const existing = await info(jsm, name, connection);
-    if (!existing) {
-      try {
-        return { id: name, outs: outputs(await add(jsm, wire, connection), safety, connection) };
-      } catch (e) {
-        // Created by an earlier attempt that timed out, or by someone else meanwhile: look again.
-        if (errCodeOf(e) === ERR.STREAM_NAME_IN_USE) continue;
-        throw e;
-      }
+    try {
+      return { id: name, outs: outputs(await add(jsm, wire, connection), safety, connection) };
+    } catch (e) {
+      if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
     }
+    const existing = await info(jsm, name, connection);
+    if (!existing) continue; // deleted meanwhile: create again
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     if (d.changes.length === 0) return { id: name, outs: outputs(existing, safety, connection) };
     if (!safety.adoptExisting) {
@@ -148,18 +147,18 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   return { id, props: outputs(live, safety, connection) };
 }
 
-export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
+export async function updateStream(id: string, _olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
-  const d = diffStream(splitInputs(olds).config as StreamConfigArgs, config);
-  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(config.name, d);
   const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
-  const wire = streamToWire(config);
-  const live = await info(jsm, id, connection);
-  if (!live) throw new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
-  const liveDiff = diffStreamWire(live.config as WireStreamConfig, wire);
-  if (liveDiff.changes.length === 0) return { outs: outputs(live, safety, connection) };
-  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(id, liveDiff);
-  return { outs: outputs(await update(jsm, wire, connection), safety, connection) };
+  // The server refuses what it can not change in place; diff has already stopped those it could foresee.
+  try {
+    return { outs: outputs(await update(jsm, streamToWire(config), connection), safety, connection) };
+  } catch (e) {
+    if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) {
+      throw new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+    }
+    throw e;
+  }
 }
 
 export async function deleteStream(id: string, props: StreamOutputs): Promise<void> {
