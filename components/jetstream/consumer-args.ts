@@ -95,7 +95,16 @@ function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ct
 export const consumerConfigSchema = z.strictObject(consumerConfigShape).superRefine(crossFieldRules);
 export type ConsumerConfigArgs = z.infer<typeof consumerConfigSchema>;
 
+/** Consumer-only behaviour; never sent to the server. */
+export const consumerBehaviourShape = {
+  /**
+   * The durable drains what its stream still stores after the stream stopped capturing its
+   * subjects (a migration hand-over); its filter need not lie inside the stream's subjects.
+   */
+  drainOnly: flag("drainOnly").optional(),
+};
+
 export const consumerInputsSchema = z
-  .strictObject({ ...consumerConfigShape, ...safetyShape, connection: connectionSchema })
+  .strictObject({ ...consumerConfigShape, ...safetyShape, ...consumerBehaviourShape, connection: connectionSchema })
   .superRefine(crossFieldRules);
 export type ConsumerInputs = z.infer<typeof consumerInputsSchema>;

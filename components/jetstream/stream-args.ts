@@ -71,6 +71,17 @@ export const safetyShape = {
   forceDelete: flag("forceDelete").optional(),
 };
 
+/** Stream-only guards and hand-over behaviour; they never reach the server. */
+export const streamBehaviourShape = {
+  /** Allow deleting the stream once every consumer on it has received and acknowledged everything. */
+  deleteWhenDrained: flag("deleteWhenDrained").optional(),
+  /**
+   * How long to wait for another stream to release subjects this one claims (a migration
+   * hand-over, where both updates run in one deployment), in milliseconds.
+   */
+  handoverWaitMs: z.number().int().min(0).max(600_000).optional(),
+};
+
 function crossFieldRules(s: z.infer<z.ZodObject<typeof streamConfigShape>>, ctx: z.RefinementCtx): void {
   const subjects = s.subjects ?? [];
   for (const [a, b] of selfOverlaps(subjects)) {
@@ -110,7 +121,7 @@ export type StreamConfigArgs = z.infer<typeof streamConfigSchema>;
 
 /** Everything the Stream provider takes: the configuration, the safety guards and the connection. */
 export const streamInputsSchema = z
-  .strictObject({ ...streamConfigShape, ...safetyShape, connection: connectionSchema })
+  .strictObject({ ...streamConfigShape, ...safetyShape, ...streamBehaviourShape, connection: connectionSchema })
   .superRefine(crossFieldRules);
 
 export type StreamInputs = z.infer<typeof streamInputsSchema>;

@@ -43,7 +43,7 @@ async function info(jsm: JetStreamManager, stream: string, durable: string, c: C
 }
 
 /** The stream must exist and capture every filter subject. */
-async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigArgs, c: ConnectionArgs): Promise<void> {
+async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigArgs, c: ConnectionArgs, drainOnly = false): Promise<void> {
   const what = label(config.stream, config.durableName);
   const si = await withRetry(`${what}: read stream`, c, async () => {
     try {
@@ -56,9 +56,9 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
   if (!si) throw new Error(`${what}: stream ${config.stream} does not exist; create the stream first (depend on its Stream resource)`);
   const subjects = si.config.subjects ?? [];
   const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : []);
-  for (const f of filters) {
+  for (const f of drainOnly ? [] : filters) {
     if (subjects.length > 0 && !coveredBy(f, subjects)) {
-      throw new Error(`${what}: filter subject "${f}" is outside the stream's subjects [${subjects.join(", ")}]; it would never receive a message`);
+      throw new Error(`${what}: filter subject "${f}" is outside the stream's subjects [${subjects.join(", ")}]; it would never receive a message (set drainOnly: true for a durable that only drains what the stream stored before)`);
     }
   }
   if (config.replicas !== undefined && config.replicas > (si.config.num_replicas || 1)) {
@@ -105,7 +105,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const what = label(stream, durableName);
   const id = consumerId(stream, durableName);
   const jsm = await withRetry(`${what}: connect`, connection, () => manager(connection));
-  await checkAgainstStream(jsm, config, connection);
+  await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   const wire = consumerToWire(config);
   const existing = await info(jsm, stream, durableName, connection);
   if (existing) {
@@ -146,7 +146,7 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const d = diffConsumer(splitInputs(olds).config as ConsumerConfigArgs, config);
   if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, d);
   const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
-  await checkAgainstStream(jsm, config, connection);
+  await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   const wire = consumerToWire(config);
   const live = await info(jsm, stream, durable, connection);
   if (!live) throw new Error(`${label(stream, durable)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);

@@ -8,12 +8,16 @@ import type { ConnectionArgs } from "../jetstream/connection-args";
 import { validate, type CheckFailure } from "../jetstream/validation";
 
 export const PROVIDER_KEY = "__provider";
-export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete"] as const;
+/** Inputs that steer the provider and are stored in state, but are not the server's configuration. */
+export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "drainOnly"] as const;
 
 export interface Safety {
   allowReplace?: boolean;
   adoptExisting?: boolean;
   forceDelete?: boolean;
+  deleteWhenDrained?: boolean;
+  handoverWaitMs?: number;
+  drainOnly?: boolean;
 }
 
 /** Inputs as the user wrote them, without the engine's serialised provider. */
@@ -37,12 +41,15 @@ export function parseInputs<T>(schema: z.ZodType<T>, raw: Record<string, unknown
 
 /** Splits parsed inputs into the resource's configuration, its safety flags and its connection. */
 export function splitInputs<T extends Safety & { connection: ConnectionArgs }>(inputs: T): { config: Omit<T, keyof Safety | "connection">; safety: Safety; connection: ConnectionArgs } {
-  const { allowReplace, adoptExisting, forceDelete, connection, ...config } = inputs;
-  const safety: Safety = {};
-  if (allowReplace !== undefined) safety.allowReplace = allowReplace;
-  if (adoptExisting !== undefined) safety.adoptExisting = adoptExisting;
-  if (forceDelete !== undefined) safety.forceDelete = forceDelete;
-  return { config, safety, connection };
+  const { connection, ...rest } = inputs;
+  const config: Record<string, unknown> = {};
+  const safety: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if ((SAFETY_KEYS as readonly string[]).includes(k)) {
+      if (v !== undefined) safety[k] = v;
+    } else config[k] = v;
+  }
+  return { config: config as Omit<T, keyof Safety | "connection">, safety: safety as Safety, connection };
 }
 
 /**

@@ -56,22 +56,42 @@ async function explainOverlap(jsm: JetStreamManager, wire: WireStreamConfig, c: 
   return base;
 }
 
-async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs): Promise<StreamInfo> {
-  try {
-    return await withRetry(`${label(wire.name)}: create`, c, () => jsm.streams.add(structuredClone(wire)));
-  } catch (e) {
-    if (errCodeOf(e) === ERR.SUBJECTS_OVERLAP) throw await explainOverlap(jsm, wire, c, e);
-    throw e;
+/** Default wait for another stream to release subjects this one claims. */
+export const DEFAULT_HANDOVER_WAIT_MS = 15_000;
+
+/**
+ * Runs a create or update; while the server answers "subjects overlap", polls quickly (the
+ * stream that releases them is being updated in the same deployment) until `waitMs` has passed,
+ * then fails naming the stream that still holds them.
+ */
+async function claimSubjects(
+  what: "create" | "update",
+  jsm: JetStreamManager,
+  wire: WireStreamConfig,
+  c: ConnectionArgs,
+  waitMs: number,
+  op: () => Promise<StreamInfo>,
+): Promise<StreamInfo> {
+  const deadline = Date.now() + waitMs;
+  let pause = 2;
+  for (;;) {
+    try {
+      return await withRetry(`${label(wire.name)}: ${what}`, c, op);
+    } catch (e) {
+      if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
+      if (Date.now() + pause > deadline) throw await explainOverlap(jsm, wire, c, e);
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 100);
+    }
   }
 }
 
-async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs): Promise<StreamInfo> {
-  try {
-    return await withRetry(`${label(wire.name)}: update`, c, () => jsm.streams.update(wire.name, structuredClone(wire)));
-  } catch (e) {
-    if (errCodeOf(e) === ERR.SUBJECTS_OVERLAP) throw await explainOverlap(jsm, wire, c, e);
-    throw e;
-  }
+async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0): Promise<StreamInfo> {
+  return claimSubjects("create", jsm, wire, c, waitMs, () => jsm.streams.add(structuredClone(wire)));
+}
+
+async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0): Promise<StreamInfo> {
+  return claimSubjects("update", jsm, wire, c, waitMs, () => jsm.streams.update(wire.name, structuredClone(wire)));
 }
 
 function refuseReplace(name: string, d: ConfigDiff): Error {
@@ -117,7 +137,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return { id: name, outs: outputs(await add(jsm, wire, connection), safety, connection) };
+      return { id: name, outs: outputs(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS), safety, connection) };
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
     }
@@ -152,7 +172,7 @@ export async function updateStream(id: string, _olds: StreamOutputs, news: Recor
   const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
-    return { outs: outputs(await update(jsm, streamToWire(config), connection), safety, connection) };
+    return { outs: outputs(await update(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS), safety, connection) };
   } catch (e) {
     if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) {
       throw new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
@@ -169,10 +189,19 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
   const approved = takeReplaceApproval(id);
   const { messages, bytes } = live.state;
   if (messages > 0 && !safety.forceDelete && !approved) {
-    throw new Error(
-      `${label(id)}: holds ${messages} messages (${bytes} bytes); refusing to delete it. ` +
-        `Drain or move them first, or set forceDelete: true and run \`pulumi up\` before deleting.`,
-    );
+    const undrained = safety.deleteWhenDrained ? await undrainedConsumers(jsm, id, connection) : undefined;
+    if (undrained === undefined) {
+      throw new Error(
+        `${label(id)}: holds ${messages} messages (${bytes} bytes); refusing to delete it. ` +
+          `Drain or move them first, or set forceDelete: true and run \`pulumi up\` before deleting.`,
+      );
+    }
+    if (undrained.length > 0) {
+      throw new Error(
+        `${label(id)}: holds ${messages} messages and its consumers have not drained it (${undrained.join(", ")}); refusing to delete it. ` +
+          `Let them finish and run \`pulumi up\` again.`,
+      );
+    }
   }
   await withRetry(`${label(id)}: delete`, connection, async () => {
     try {
@@ -180,6 +209,17 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NOT_FOUND) throw e;
     }
+  });
+}
+
+/** Consumers on the stream that still have messages to deliver or acknowledge, described. */
+async function undrainedConsumers(jsm: JetStreamManager, stream: string, c: ConnectionArgs): Promise<string[]> {
+  return withRetry(`${label(stream)}: list consumers`, c, async () => {
+    const out: string[] = [];
+    for await (const ci of jsm.consumers.list(stream)) {
+      if (ci.num_pending + ci.num_ack_pending > 0) out.push(`${ci.name}: ${ci.num_pending} undelivered, ${ci.num_ack_pending} unacknowledged`);
+    }
+    return out;
   });
 }
 

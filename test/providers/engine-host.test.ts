@@ -103,7 +103,7 @@ describe("providers through the real dynamic-provider host over gRPC", () => {
 
   it("passes errors from the server through with the resource and err_code, and refuses to delete data", async () => {
     const created = await streams.create(STREAM_URN, core({ name: "LEGACY", subjects: ["vendor.oura.>"] }));
-    const overlap = (await streams.create(STREAM_URN, core({ name: "AA_VENDOR_HOT", subjects: ["vendor.>"] })).catch((e) => e)) as GrpcError;
+    const overlap = (await streams.create(STREAM_URN, core({ name: "AA_VENDOR_HOT", subjects: ["vendor.>"], handoverWaitMs: 200 })).catch((e) => e)) as GrpcError;
     expect(overlap.details).toMatch(/stream AA_VENDOR_HOT: create: subjects overlap .*err_code 10065.*stream LEGACY/);
     await admin.nc.request("vendor.oura.sleep", "{}");
     const refused = (await streams.delete(STREAM_URN, created.id, created.outs).catch((e) => e)) as GrpcError;

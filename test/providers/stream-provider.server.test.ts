@@ -1,3 +1,4 @@
+import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import { closeConnections } from "../../components/jetstream/client";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import * as streams from "../../components/providers/stream-provider";
@@ -57,7 +58,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("create names the stream that already holds an overlapping subject", async () => {
     await admin.jsm.streams.add({ name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: topo.replicas });
-    await expect(streams.create(inputs({ name: "VENDOR", subjects: ["vendor.>"] }))).rejects.toThrow(
+    await expect(streams.create(inputs({ name: "VENDOR", subjects: ["vendor.>"], handoverWaitMs: 200 }))).rejects.toThrow(
       /stream VENDOR: create: subjects overlap with an existing stream \(err_code 10065\): "vendor\.>" collides with "vendor\.oura\.>" of stream LEGACY/,
     );
   });
@@ -121,5 +122,49 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     const created = await streams.create(inputs({ storage: "memory", allowReplace: true }));
     expect(created.outs!.storage).toBe("memory");
     expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
+  });
+});
+
+describe("stream provider - hand-overs and retirement", () => {
+  let topo: RunningTopology;
+  let admin: Awaited<ReturnType<typeof openManager>>;
+  beforeAll(async () => {
+    topo = await TOPOLOGIES[0].start();
+    admin = await openManager(topo.urls);
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await closeConnections();
+    await topo?.stop();
+  });
+
+  it("a claim waits while another stream of the same deployment releases the subjects", async () => {
+    const connection = { servers: topo.urls };
+    const legacy = await streams.create({ name: "LEGACY", subjects: ["vendor.oura.>", "core.>"], connection });
+    const hot = await streams.create({ name: "HOT", connection });
+    // Both updates start together, as Pulumi runs independent updates; the claim must not fail.
+    const [claimed] = await Promise.all([
+      streams.updateStream("HOT", hot.outs as streams.StreamOutputs, { name: "HOT", subjects: ["vendor.>"], connection }),
+      new Promise((r) => setTimeout(r, 50)).then(() => streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, { name: "LEGACY", subjects: ["core.>"], connection })),
+    ]);
+    expect(claimed.outs!.subjects).toEqual(["vendor.>"]);
+  });
+
+  it("deleteWhenDrained: refused while a consumer has not drained the stream, allowed once it has", async () => {
+    const connection = { servers: topo.urls };
+    const { outs } = await streams.create({ name: "RETIRING", subjects: ["retiring.>"], deleteWhenDrained: true, connection });
+    await admin.jsm.consumers.add("RETIRING", { durable_name: "reader", ack_policy: AckPolicy.Explicit });
+    await admin.nc.request("retiring.a", "1");
+    await expect(streams.deleteStream("RETIRING", outs as streams.StreamOutputs)).rejects.toThrow(
+      /stream RETIRING: holds 1 messages and its consumers have not drained it \(reader: 1 undelivered, 0 unacknowledged\)/,
+    );
+    const js = jetstream(admin.nc);
+    const consumer = await js.consumers.get("RETIRING", "reader");
+    const m = await consumer.next();
+    m!.ack();
+    await consumer.info(); // the ack has reached the server once info reflects it
+    await new Promise((r) => setTimeout(r, 50));
+    await streams.deleteStream("RETIRING", outs as streams.StreamOutputs);
+    await expect(admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
   });
 });
