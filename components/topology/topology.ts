@@ -67,6 +67,9 @@ export function computeTopology(c: StackConfig): Topology {
   const production = c.environment === "production";
   const names = c.streams;
 
+  // The retiring legacy stream gives up its protection once it captures nothing (phase 2), so that
+  // phase 3 can delete it, guarded by deleteWhenDrained instead.
+  const protect = (role: StreamRole) => production && !(role === "legacy" && phase >= 2);
   const stream = (role: StreamRole, maxAge: string, description: string): StreamPlan => ({
     role,
     resourceName: `stream-${role}`,
@@ -82,7 +85,7 @@ export function computeTopology(c: StackConfig): Topology {
       duplicateWindow: "2m",
     },
     deleteWhenDrained: role === "legacy",
-    protect: production,
+    protect: protect(role),
   });
 
   const streams: StreamPlan[] = [

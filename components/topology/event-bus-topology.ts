@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { Consumer } from "../providers/consumer";
+import { Stream } from "../providers/stream";
+import type { StreamRole, Topology } from "./topology";
+
+export interface EventBusTopologyArgs {
+  /** The desired topology, from computeTopology(). */
+  topology: Topology;
+  /** How the providers reach JetStream; kept secret. */
+  connection: pulumi.Input<ConnectionArgs>;
+}
+
+/**
+ * The event bus's streams and durable consumers for one stack. Only wiring: what exists and
+ * with which settings is decided by computeTopology() (components/topology/topology.ts).
+ */
+export class EventBusTopology extends pulumi.ComponentResource {
+  readonly streams: Partial<Record<StreamRole, Stream>> = {};
+  readonly consumers: Record<string, Consumer> = {};
+
+  constructor(name: string, args: EventBusTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-bus:index:Topology", name, {}, opts);
+    for (const plan of args.topology.streams) {
+      this.streams[plan.role] = new Stream(
+        `${name}-${plan.resourceName}`,
+        { ...plan.config, ...(plan.deleteWhenDrained ? { deleteWhenDrained: true } : {}), connection: args.connection },
+        { parent: this, protect: plan.protect },
+      );
+    }
+    for (const plan of args.topology.consumers) {
+      const stream = this.streams[plan.streamRole]!;
+      this.consumers[plan.resourceName] = new Consumer(
+        `${name}-${plan.resourceName}`,
+        { ...plan.config, stream: stream.name, ...(plan.drainOnly ? { drainOnly: true } : {}), connection: args.connection },
+        { parent: this, dependsOn: [stream] },
+      );
+    }
+    this.registerOutputs({
+      streams: Object.fromEntries(Object.entries(this.streams).map(([role, s]) => [role, s.name])),
+      consumers: Object.keys(this.consumers),
+    });
+  }
+}
