@@ -78,6 +78,15 @@ export const pullLoopSchema = z
   })
   .default({ batchSize: 10, expiresMs: 5000, idleBackoffMs: 50 });
 
+/** Secret configuration keys (`pulumi config set --secret`), read as Pulumi secrets and never validated as plain text. */
+export const SECRET_KEYS = {
+  natsPassword: "password",
+  natsToken: "token",
+  natsCreds: "creds",
+  natsNkeySeed: "nkeySeed",
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+
 export const stackConfigSchema = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS, { error: `expected environment to be one of ${ENVIRONMENTS.join(", ")}` }),
@@ -110,6 +119,12 @@ export const stackConfigSchema = z
         message: `expected mode "multi" from migrationPhase 1 on: phase ${c.migrationPhase} has moved subjects off ${c.streams.legacy}, which services in single mode would no longer see`,
       });
     }
+    for (const [key, field] of Object.entries(SECRET_KEYS)) {
+      const value = (c.nats as Record<string, unknown>)[field];
+      if (value !== undefined && value !== SECRET_PLACEHOLDER) {
+        ctx.addIssue({ code: "custom", path: ["nats", field], message: `expected no ${field} in plain config: \`pulumi config set --secret event-bus:${key}\`` });
+      }
+    }
     if (c.environment === "production" && c.replicas !== undefined && c.replicas < 3) {
       ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected at least 3 replicas in production" });
     }
@@ -125,8 +140,22 @@ export class StackConfigError extends Error {
   }
 }
 
-/** Validates raw configuration values (as `pulumi config` holds them) into a StackConfig. */
-export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+const SECRET_PLACEHOLDER = "(set in secret config)";
+
+/**
+ * Validates raw configuration values (as `pulumi config` holds them) into a StackConfig.
+ * `secretKeys` names the secret keys the stack has, so that the connection is judged whole
+ * (a user needs a password) without the secrets themselves being read here.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, secretKeys: readonly SecretKey[] = []): StackConfig {
+  const nats = raw.nats;
+  if (secretKeys.length && nats !== null && typeof nats === "object" && !Array.isArray(nats)) {
+    const withPlaceholders: Record<string, unknown> = { ...nats };
+    for (const k of secretKeys) withPlaceholders[SECRET_KEYS[k]] ??= SECRET_PLACEHOLDER;
+    const checked = parseStackConfig({ ...raw, nats: withPlaceholders });
+    const plain = Object.fromEntries(Object.entries(checked.nats).filter(([, v]) => v !== SECRET_PLACEHOLDER));
+    return { ...checked, nats: plain as StackConfig["nats"] };
+  }
   const r = stackConfigSchema.safeParse(raw);
   if (r.success) return r.data;
   throw new StackConfigError(
@@ -143,11 +172,13 @@ export function replicasOf(c: StackConfig): number {
   return c.replicas ?? DEFAULT_REPLICAS[c.environment];
 }
 
-/** The keys of stackConfigSchema, read from the stack (the only place that calls pulumi.Config). */
-export const CONFIG_KEYS = Object.keys(stackConfigSchema.def.shape ?? {}) as string[];
+/** The plain keys of the schema. */
+export const CONFIG_KEYS = Object.keys(stackConfigSchema.shape) as string[];
 
-/** Reads and validates this stack's configuration. */
-export function readStackConfig(config = new pulumi.Config("event-bus")): StackConfig {
+export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
+
+/** Reads and validates this stack's configuration: the only place that reads `pulumi config`. */
+export function readStackConfig(config = new pulumi.Config("event-bus")): { config: StackConfig; secrets: StackSecrets } {
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const text = config.get(key);
@@ -158,5 +189,10 @@ export function readStackConfig(config = new pulumi.Config("event-bus")): StackC
       raw[key] = text;
     }
   }
-  return parseStackConfig(raw);
+  const secrets: StackSecrets = {};
+  for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+    const value = config.getSecret(key);
+    if (value !== undefined) secrets[key] = value;
+  }
+  return { config: parseStackConfig(raw, Object.keys(secrets) as SecretKey[]), secrets };
 }

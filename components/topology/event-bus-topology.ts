@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { Consumer } from "../providers/consumer";
 import { Stream } from "../providers/stream";
-import type { StreamRole, Topology } from "./topology";
+import { consumerInputs, streamInputs, type StreamRole, type Topology } from "./topology";
 
 export interface EventBusTopologyArgs {
   /** The desired topology, from computeTopology(). */
@@ -24,7 +24,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
     for (const plan of args.topology.streams) {
       this.streams[plan.role] = new Stream(
         `${name}-${plan.resourceName}`,
-        { ...plan.config, ...(plan.deleteWhenDrained ? { deleteWhenDrained: true } : {}), connection: args.connection },
+        { ...streamInputs(plan), connection: args.connection },
         { parent: this, protect: plan.protect },
       );
     }
@@ -32,7 +32,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
       const stream = this.streams[plan.streamRole]!;
       this.consumers[plan.resourceName] = new Consumer(
         `${name}-${plan.resourceName}`,
-        { ...plan.config, stream: stream.name, ...(plan.drainOnly ? { drainOnly: true } : {}), connection: args.connection },
+        { ...consumerInputs(plan), stream: stream.name, connection: args.connection },
         { parent: this, dependsOn: [stream] },
       );
     }

@@ -8,7 +8,8 @@
  *   its own name), so a hand-over is two stream updates and never waits for a slow R3 create;
  * - a hand-over only moves subjects, so stored messages stay where they are; the durable that
  *   read them on the old owner stays too (as a drain) until that stream is retired;
- * - the legacy stream is retired in phase 3 only once every consumer on it has drained it.
+ * - the legacy stream is retired in phase 3 only once it is empty: its messages have aged out
+ *   (legacyMaxAge after the last one arrived); until then the provider refuses to delete it.
  */
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { StreamConfigArgs } from "../jetstream/stream-args";
@@ -27,8 +28,6 @@ export interface StreamPlan {
   /** Pulumi resource name, stable across phases so a stream is never replaced by a phase change. */
   resourceName: string;
   config: StreamConfigArgs;
-  /** Whether this stream may be deleted once every consumer on it has drained it (the retiring legacy stream). */
-  deleteWhenDrained: boolean;
   /** Production streams are protected from `pulumi destroy`. */
   protect: boolean;
 }
@@ -68,7 +67,7 @@ export function computeTopology(c: StackConfig): Topology {
   const names = c.streams;
 
   // The retiring legacy stream gives up its protection once it captures nothing (phase 2), so that
-  // phase 3 can delete it, guarded by deleteWhenDrained instead.
+  // phase 3 can delete it; the provider still refuses while it holds messages.
   const protect = (role: StreamRole) => production && !(role === "legacy" && phase >= 2);
   const stream = (role: StreamRole, maxAge: string, description: string): StreamPlan => ({
     role,
@@ -82,9 +81,7 @@ export function computeTopology(c: StackConfig): Topology {
       replicas,
       maxAge,
       discard: "old",
-      duplicateWindow: "2m",
     },
-    deleteWhenDrained: role === "legacy",
     protect: protect(role),
   });
 
@@ -124,4 +121,14 @@ export function computeTopology(c: StackConfig): Topology {
 
   const owner = (filter: string): string => streams.find((s) => coveredBy(filter, subjects[s.role]))?.config.name ?? names.legacy;
   return { phase, mode: c.mode, streams, consumers, bindings: { hrv: owner(hrv.filterSubject), vendor: owner(oura.filterSubject) } };
+}
+
+/** The Stream resource inputs for a planned stream (without the connection). */
+export function streamInputs(plan: StreamPlan): StreamConfigArgs {
+  return { ...plan.config };
+}
+
+/** The Consumer resource inputs for a planned durable (without the connection). */
+export function consumerInputs(plan: ConsumerPlan): ConsumerConfigArgs & { drainOnly?: boolean } {
+  return { ...plan.config, ...(plan.drainOnly ? { drainOnly: true } : {}) };
 }

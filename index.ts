@@ -1,0 +1,16 @@
+/**
+ * The event-bus Pulumi program. What it builds lives in components/: the stack's configuration
+ * (components/config), its JetStream topology (components/topology) and the providers that
+ * apply it (components/providers).
+ */
+import { readStackConfig } from "./components/config/stack-config";
+import { defineStack } from "./components/stack";
+
+const { config, secrets } = readStackConfig();
+const stack = defineStack(config, secrets);
+
+export const environment = stack.environment;
+export const migrationPhase = stack.migrationPhase;
+export const mode = stack.mode;
+export const streams = stack.streams;
+export const bindings = stack.bindings;

@@ -1,0 +1,37 @@
+/**
+ * Pulumi mocks that record every resource a program registers, for checking the resource
+ * graph (never as evidence that anything works against NATS).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  id: string;
+}
+
+export function recordResources(stack = "test"): Registered[] {
+  const registered: Registered[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const id = `${args.name}-id`;
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+        return { id, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    "event-bus",
+    stack,
+    false,
+  );
+  return registered;
+}
+
+/** Resolves an Output's value and whether it is secret. */
+export function settle<T>(o: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
+  return new Promise((resolve) => {
+    pulumi.all([o, pulumi.isSecret(o)] as const).apply(([value, secret]) => resolve({ value: value as T, secret: secret as boolean }));
+  });
+}

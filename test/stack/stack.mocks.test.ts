@@ -1,0 +1,60 @@
+/** The resource graph of each stack, through Pulumi mocks. */
+import { parseStackConfig } from "../../components/config/stack-config";
+import { defineStack } from "../../components/stack";
+import * as pulumi from "@pulumi/pulumi";
+import { recordResources, settle } from "../helpers/pulumi-mocks";
+import { STACKS, stackConfigFile } from "../helpers/stack-files";
+
+/** The secret config each stack file expects (local has no credentials). */
+const secretsOf = (stack: string) => (stack === "local" ? {} : { natsPassword: pulumi.secret("not-a-real-password") });
+const configOf = (stack: string) => parseStackConfig(stackConfigFile(stack), stack === "local" ? [] : ["natsPassword"]);
+
+/** Waits until every resource of the stack is registered: its serialised provider included. */
+async function allRegistered(out: ReturnType<typeof defineStack>): Promise<void> {
+  await Promise.all([...Object.values(out.bus.streams), ...Object.values(out.bus.consumers)].map((r) => settle(r!.urn)));
+}
+
+describe.each(STACKS)("stack %s - resources through mocks", (stack) => {
+  it("registers the topology's streams and consumers with the configured settings", async () => {
+    const registered = recordResources(stack);
+    const out = defineStack(configOf(stack), secretsOf(stack));
+    const streamNames = await Promise.all(Object.values(out.bus.streams).map((s) => settle(s!.name)));
+    await allRegistered(out);
+    const streams = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/event-bus:Stream");
+    const consumers = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/event-bus:Consumer");
+    const replicas = stack === "production" ? 3 : 1;
+    expect(streams.map((s) => s.inputs.name).sort()).toEqual(streamNames.map((s) => s.value).sort());
+    for (const s of streams) expect(s.inputs.replicas).toBe(replicas);
+    for (const c of consumers) expect(c.inputs.replicas).toBe(replicas);
+    expect(consumers.length).toBeGreaterThan(0);
+    // Every dynamic resource carries its serialised provider; none carries the password in it.
+    for (const r of [...streams, ...consumers]) {
+      expect(typeof r.inputs.__provider).toBe("string");
+      expect(r.inputs.__provider).not.toContain("not-a-real-password");
+    }
+  });
+
+  it("keeps the connection secret, credentials included", async () => {
+    recordResources(stack);
+    const out = defineStack(configOf(stack), secretsOf(stack));
+    await allRegistered(out);
+    for (const s of Object.values(out.bus.streams)) {
+      const connection = await settle((s as unknown as { connection: pulumi.Output<unknown> }).connection);
+      expect(connection.secret).toBe(true);
+      if (stack !== "local") expect(connection.value).toMatchObject({ user: "event-bus-admin", password: "not-a-real-password" });
+    }
+  });
+});
+
+describe("stack - protection", () => {
+  it("production streams are protected, staging ones are not", async () => {
+    for (const stack of ["staging", "production"] as const) {
+      recordResources(stack);
+      const out = defineStack(configOf(stack), secretsOf(stack));
+      await allRegistered(out);
+      for (const s of Object.values(out.bus.streams)) {
+        expect((s as unknown as { __protect: boolean }).__protect).toBe(stack === "production");
+      }
+    }
+  });
+});
