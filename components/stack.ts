@@ -6,6 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_KEYS, type SecretKey, type StackConfig, type StackSecrets } from "./config/stack-config";
 import type { ConnectionArgs } from "./jetstream/connection-args";
+import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
+import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
+import { renderKubernetes } from "./kubernetes/manifests";
+import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
 
@@ -23,7 +27,15 @@ export function natsConnection(config: StackConfig, secrets: StackSecrets): pulu
 
 export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
   const topology = computeTopology(config);
-  const bus = new EventBusTopology("event-bus", { topology, connection: natsConnection(config, secrets) });
+  const k8sConfig = kubernetesConfigOf(config);
+  const kubernetes = k8sConfig ? new EventBusKubernetes("event-bus", { manifests: renderKubernetes(config, topology, k8sConfig) }) : undefined;
+  // On Kubernetes the providers sign in as the admin user with its generated password, unless
+  // secret config gives credentials of its own.
+  const hasCredentials = Object.keys(secrets).length > 0;
+  const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
+  const effectiveConfig: StackConfig =
+    kubernetes && !hasCredentials ? { ...config, nats: { ...config.nats, user: natsUsers(config).find((u) => u.name === "admin")!.user } } : config;
+  const bus = new EventBusTopology("event-bus", { topology, connection: natsConnection(effectiveConfig, effectiveSecrets) }, { dependsOn: kubernetes ? [kubernetes] : [] });
   return {
     environment: config.environment,
     migrationPhase: topology.phase,
@@ -31,5 +43,6 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
     streams: Object.fromEntries(topology.streams.map((s) => [s.role, { name: s.config.name, subjects: s.config.subjects ?? [], replicas: s.config.replicas }])),
     bindings: topology.bindings,
     bus,
+    kubernetes,
   };
 }

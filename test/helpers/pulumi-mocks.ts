@@ -18,7 +18,9 @@ export function recordResources(stack = "test"): Registered[] {
       newResource: (args) => {
         const id = `${args.name}-id`;
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, id });
-        return { id, state: args.inputs };
+        // A generated password, as the random provider would return one.
+        const extra = args.type === "random:index/randomPassword:RandomPassword" ? { result: `generated-${args.name}` } : {};
+        return { id, state: { ...args.inputs, ...extra } };
       },
       call: (args) => args.inputs,
     },

@@ -1,0 +1,56 @@
+/**
+ * The `kubernetes` key of the stack configuration: namespace, NATS sizing, service images,
+ * the normalize canary. Defaults follow the environment (1 replica in staging, 3 in production).
+ */
+import { z } from "zod";
+import type { StackConfig } from "../config/stack-config";
+import { formatPath } from "../jetstream/validation";
+
+const quantity = (what: string) => z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|m)?$/, { error: `expected ${what} as a Kubernetes quantity such as "10Gi" or "500m"` });
+const image = z.string().regex(/^[a-z0-9./_:-]+$/, { error: "expected an image reference such as ghcr.io/athlete-ally/normalize-service" });
+const tag = z.string().regex(/^[\w][\w.-]{0,127}$/, { error: "expected an image tag such as 1.4.2" });
+
+const serviceSchema = z.strictObject({
+  image,
+  tag,
+  replicas: z.number().int().min(0).max(100).optional(),
+  cpu: quantity("cpu").default("250m"),
+  memory: quantity("memory").default("256Mi"),
+});
+
+export const kubernetesSchema = z.strictObject({
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a namespace name (lower-case letters, digits, '-')" }),
+  nats: z
+    .strictObject({
+      replicas: z.number().int().refine((n) => n === 1 || n === 3 || n === 5, { error: "expected 1, 3 or 5 NATS servers (a JetStream cluster needs an odd size)" }).optional(),
+      storageSize: quantity("storageSize").default("10Gi"),
+      storageClass: z.string().min(1).optional(),
+      cpu: quantity("cpu").default("500m"),
+      memory: quantity("memory").default("1Gi"),
+    })
+    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi" }),
+  normalize: serviceSchema,
+  ingest: serviceSchema,
+  /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */
+  canaryPercent: z.union([z.literal(0), z.literal(10), z.literal(50), z.literal(100)], { error: "expected canaryPercent 0, 10, 50 or 100" }).default(0),
+  /** Create the PrometheusRule of alerts (needs the Prometheus operator's CRDs). */
+  prometheusOperator: z.boolean().default(false),
+});
+
+export type KubernetesConfig = z.output<typeof kubernetesSchema>;
+
+export const DEFAULT_SERVICE_REPLICAS = { local: 1, staging: 1, production: 3 } as const;
+
+/** The validated `kubernetes` settings of a stack, or undefined when it has none (the local stack). */
+export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined {
+  if (c.kubernetes === undefined) return undefined;
+  const r = kubernetesSchema.safeParse(c.kubernetes);
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `  event-bus:kubernetes.${formatPath(i.path)}: ${i.message}`).join("\n");
+    throw new Error(`invalid stack configuration:\n${detail}`);
+  }
+  if (r.data.canaryPercent > 0 && c.mode !== "single") {
+    throw new Error(`invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single" (it is "${c.mode}")`);
+  }
+  return r.data;
+}

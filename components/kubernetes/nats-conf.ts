@@ -1,0 +1,62 @@
+/**
+ * nats.conf for the NATS StatefulSet, after the official Helm chart (nats-io/k8s): server name
+ * from the pod, lame-duck shutdown, routes through the headless Service, JetStream file store on
+ * the PVC sized from it, monitoring on 8222, and users whose passwords come from the environment.
+ */
+import type { NatsUser } from "./nats-users";
+
+export const CLIENT_PORT = 4222;
+export const CLUSTER_PORT = 6222;
+export const MONITOR_PORT = 8222;
+export const PID_FILE = "/var/run/nats/nats.pid";
+export const STORE_DIR = "/data/jetstream";
+
+export interface NatsConfInput {
+  /** StatefulSet name; pods are <name>-0, <name>-1, ... */
+  name: string;
+  headlessService: string;
+  replicas: number;
+  /** Kubernetes quantity of the PVC, e.g. "10Gi": JetStream may use all of it. */
+  storageSize: string;
+  users: NatsUser[];
+}
+
+/** "10Gi" -> "10G" (nats.conf's 1024-based units), "500Mi" -> "500M". */
+export function natsSize(quantity: string): string {
+  const m = quantity.match(/^(\d+)(Ki|Mi|Gi|Ti)?$/);
+  if (!m) throw new Error(`storage size "${quantity}" is not a whole Kubernetes quantity such as 10Gi`);
+  return `${m[1]}${m[2] ? m[2][0] : ""}`;
+}
+
+const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
+
+export function renderNatsConf(i: NatsConfInput): string {
+  const routes = Array.from({ length: i.replicas }, (_, n) => `    "nats://${i.name}-${n}.${i.headlessService}:${CLUSTER_PORT}"`);
+  const users = i.users.map(
+    (u) => `    { user: ${JSON.stringify(u.user)}, password: $${u.passwordEnv}, permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`,
+  );
+  return [
+    `server_name: $POD_NAME`,
+    `port: ${CLIENT_PORT}`,
+    `http_port: ${MONITOR_PORT}`,
+    `lame_duck_grace_period: 10s`,
+    `lame_duck_duration: 30s`,
+    `pid_file: "${PID_FILE}"`,
+    ``,
+    `jetstream {`,
+    `  store_dir: "${STORE_DIR}"`,
+    `  max_memory_store: 0`,
+    `  max_file_store: ${natsSize(i.storageSize)}`,
+    `}`,
+    ...(i.replicas > 1
+      ? [``, `cluster {`, `  name: ${JSON.stringify(i.name)}`, `  port: ${CLUSTER_PORT}`, `  no_advertise: true`, `  routes: [`, ...routes, `  ]`, `}`]
+      : []),
+    ``,
+    `authorization {`,
+    `  users: [`,
+    ...users,
+    `  ]`,
+    `}`,
+    ``,
+  ].join("\n");
+}

@@ -1,0 +1,166 @@
+/**
+ * The Kubernetes objects of each stack: valid against the Kubernetes schema (offline, through
+ * kubernetes-models), wired as the seeds describe, and free of secrets.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ConfigMap, Service } from "kubernetes-models/v1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { parseStackConfig, type StackConfig } from "../../components/config/stack-config";
+import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
+import { allManifests, canarySplit, flagsChecksum, renderKubernetes } from "../../components/kubernetes/manifests";
+import { computeTopology } from "../../components/topology/topology";
+import { NATS_SERVER_VERSION } from "../../components/versions";
+import { renderStack } from "../../scripts/render";
+import { REPO_ROOT } from "../helpers/nats-servers";
+import { stackConfigFile } from "../helpers/stack-files";
+
+const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget };
+
+function render(stack: string, extra: Record<string, unknown> = {}) {
+  const raw = stackConfigFile(stack);
+  const config = parseStackConfig({ ...raw, ...extra, kubernetes: { ...(raw.kubernetes as object), ...((extra.kubernetes as object) ?? {}) } }) as StackConfig;
+  return { config, m: renderKubernetes(config, computeTopology(config), kubernetesConfigOf(config)!) };
+}
+
+describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
+  const replicas = stack === "production" ? 3 : 1;
+
+  it("every object validates against the Kubernetes schema", () => {
+    for (const o of allManifests(render(stack).m)) {
+      expect(() => new MODELS[o.kind!](o).validate()).not.toThrow();
+    }
+  });
+
+  it(`runs ${replicas} NATS server(s) of the pinned release, routed through the headless Service`, () => {
+    const { m } = render(stack);
+    const sts = m.natsStatefulSet.spec!;
+    expect(sts.replicas).toBe(replicas);
+    expect(sts.template.spec!.containers[0].image).toBe(`nats:${NATS_SERVER_VERSION}-alpine`);
+    expect(sts.serviceName).toBe("nats-headless");
+    const conf = m.natsConfig.data!["nats.conf"];
+    expect(conf).toContain("max_file_store: 10G");
+    expect(conf.includes('"nats://nats-2.nats-headless:6222"')).toBe(replicas === 3);
+    expect(sts.template.spec!.containers[0].lifecycle!.preStop!.exec!.command).toEqual(["nats-server", "-sl=ldm=/var/run/nats/nats.pid"]);
+    expect(sts.template.spec!.containers[0].livenessProbe!.httpGet!.path).toBe("/healthz?js-enabled-only=true");
+    expect(m.natsDisruptionBudget.spec!.maxUnavailable).toBe(1);
+  });
+
+  it("the flags ConfigMap holds exactly the seeds' settings", () => {
+    const { config, m } = render(stack);
+    expect(m.flags.metadata!.name).toBe("event-bus-config");
+    expect(m.flags.data).toMatchObject({
+      EVENT_STREAM_MODE: config.mode,
+      FEATURE_SERVICE_MANAGES_STREAMS: "false",
+      FEATURE_SERVICE_MANAGES_CONSUMERS: "false",
+      STREAM_CORE_NAME: "AA_CORE_HOT",
+      STREAM_VENDOR_NAME: "AA_VENDOR_HOT",
+      STREAM_DLQ_NAME: "AA_DLQ",
+      STREAM_LEGACY_NAME: "ATHLETE_ALLY_EVENTS",
+      NORMALIZE_HRV_DURABLE: "normalize-hrv-durable",
+      NORMALIZE_HRV_MAX_DELIVER: "5",
+      NORMALIZE_HRV_DLQ_SUBJECT: "dlq.normalize.hrv.raw-received",
+      NORMALIZE_HRV_ACK_WAIT_MS: "60000",
+      HRV_BATCH_SIZE: "10",
+      HRV_EXPIRES_MS: "5000",
+      HRV_IDLE_BACKOFF_MS: "50",
+    });
+  });
+
+  it("the Deployments take their env from the flags, their password from a Secret, and roll when the flags change", () => {
+    const { m } = render(stack);
+    const names = m.deployments.map((d) => d.metadata!.name);
+    expect(names).toEqual(["normalize-service", "ingest-service"]);
+    for (const d of m.deployments) {
+      expect(d.spec!.replicas).toBe(replicas);
+      const c = d.spec!.template.spec!.containers[0];
+      expect(c.envFrom).toEqual([{ configMapRef: { name: "event-bus-config" } }]);
+      expect(c.env!.find((e) => e.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name).toMatch(/^event-bus-nats-(normalize|ingest)$/);
+      expect(d.spec!.strategy!.type).toBe("RollingUpdate");
+      expect(d.spec!.template.metadata!.annotations!["checksum/event-bus-config"]).toBe(flagsChecksum(m.flags.data!));
+    }
+    const ports = m.deployments.map((d) => d.spec!.template.spec!.containers[0].ports!.map((p) => p.containerPort));
+    expect(ports).toEqual([
+      [4102, 9464],
+      [4101, 9464],
+    ]);
+    const changed = render(stack, { pullLoop: { batchSize: 20 } }).m;
+    expect(changed.deployments[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]).not.toBe(m.deployments[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]);
+  });
+
+  it("no ConfigMap holds a password; nats.conf only refers to environment variables", () => {
+    const { m } = render(stack);
+    const conf = m.natsConfig.data!["nats.conf"];
+    for (const u of m.users) expect(conf).toContain(`password: $${u.passwordEnv}`);
+    expect(JSON.stringify([m.natsConfig, m.flags])).not.toMatch(/generated-|password"?:\s*"[^$]/);
+  });
+});
+
+describe("kubernetes - the schema check is real", () => {
+  it("rejects a Deployment with a wrong field type", () => {
+    const d = structuredClone(render("staging").m.deployments[0]) as unknown as { spec: { replicas: unknown } };
+    d.spec.replicas = "three";
+    expect(() => new Deployment(d as never).validate()).toThrow(/replicas/);
+  });
+});
+
+describe("kubernetes - the normalize canary", () => {
+  it.each([
+    [10, 10, { stable: 9, canary: 1 }],
+    [10, 50, { stable: 5, canary: 5 }],
+    [10, 100, { stable: 0, canary: 10 }],
+    [3, 10, { stable: 2, canary: 1 }],
+    [3, 0, { stable: 3, canary: 0 }],
+  ])("%i pods at %i%%", (total, percent, split) => {
+    expect(canarySplit(total, percent)).toEqual(split);
+  });
+
+  it("runs the seeds' 10% canary: one of ten pods with EVENT_STREAM_MODE=multi next to nine in single mode", () => {
+    const { m } = render("production", { kubernetes: { canaryPercent: 10, normalize: { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 10 } } });
+    const [stable, canary] = m.deployments;
+    expect([stable.metadata!.name, stable.spec!.replicas, canary.metadata!.name, canary.spec!.replicas]).toEqual(["normalize-service", 9, "normalize-service-canary", 1]);
+    expect(canary.spec!.template.spec!.containers[0].env).toContainEqual({ name: "EVENT_STREAM_MODE", value: "multi" });
+    expect(stable.spec!.template.spec!.containers[0].env!.some((e) => e.name === "EVENT_STREAM_MODE")).toBe(false);
+    expect(m.flags.data!.EVENT_STREAM_MODE).toBe("single");
+    for (const d of [stable, canary]) expect(d.spec!.template.metadata!.labels!.app).toBe("normalize-service");
+  });
+
+  it("refuses a canary when the stack already runs multi mode, naming the key", () => {
+    expect(() => render("staging", { kubernetes: { canaryPercent: 50 } })).toThrow(/event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single"/);
+  });
+
+  it("rejects bad Kubernetes settings with the key and what was expected", () => {
+    expect(() => render("staging", { kubernetes: { canaryPercent: 30 } })).toThrow(/event-bus:kubernetes.canaryPercent: expected canaryPercent 0, 10, 50 or 100/);
+    expect(() => render("staging", { kubernetes: { nats: { replicas: 2 } } })).toThrow(/event-bus:kubernetes.nats.replicas: expected 1, 3 or 5 NATS servers/);
+    expect(() => render("staging", { kubernetes: { namespace: "Staging!" } })).toThrow(/event-bus:kubernetes.namespace: expected a namespace name/);
+  });
+});
+
+describe("kubernetes - the render command", () => {
+  it("writes each object of a stack as a YAML file, in apply order, and no password", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-render-"));
+    try {
+      const files = renderStack(REPO_ROOT, "production", out);
+      expect(files.map((f) => path.basename(f))).toEqual([
+        "01-configmap-nats-config.yaml",
+        "02-service-nats-headless.yaml",
+        "03-service-nats.yaml",
+        "04-statefulset-nats.yaml",
+        "05-poddisruptionbudget-nats.yaml",
+        "06-configmap-event-bus-config.yaml",
+        "07-deployment-normalize-service.yaml",
+        "08-deployment-ingest-service.yaml",
+        "09-service-normalize-service.yaml",
+        "10-service-ingest-service.yaml",
+      ]);
+      const sts = parse(fs.readFileSync(files[3], "utf8"));
+      expect(sts.spec.replicas).toBe(3);
+      for (const f of files) expect(fs.readFileSync(f, "utf8")).not.toMatch(/stringData|generated-/);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The rendered nats.conf is accepted by the real pinned nats-server (its configuration test,
+ * `-t`), with the pod's paths made local and its environment variables set as Kubernetes sets
+ * them; a broken file is refused, so the check is not a formality.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parseStackConfig } from "../../components/config/stack-config";
+import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
+import { renderKubernetes } from "../../components/kubernetes/manifests";
+import { PID_FILE, STORE_DIR } from "../../components/kubernetes/nats-conf";
+import { computeTopology } from "../../components/topology/topology";
+import { NATS_SERVER_BIN } from "../helpers/nats-servers";
+import { stackConfigFile } from "../helpers/stack-files";
+
+const run = promisify(execFile);
+
+async function serverCheck(conf: string, env: Record<string, string>): Promise<{ ok: boolean; output: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-conf-"));
+  try {
+    const local = conf.replace(STORE_DIR, path.join(dir, "jetstream")).replace(PID_FILE, path.join(dir, "nats.pid"));
+    const file = path.join(dir, "nats.conf");
+    fs.writeFileSync(file, local);
+    const r = await run(NATS_SERVER_BIN, ["-t", "-c", file], { env: { ...process.env, ...env } }).then(
+      (x) => ({ ok: true, output: x.stdout + x.stderr }),
+      (e: { stdout: string; stderr: string }) => ({ ok: false, output: e.stdout + e.stderr }),
+    );
+    return r;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.each(["staging", "production"])("nats.conf of %s - accepted by the pinned nats-server", (stack) => {
+  const config = parseStackConfig(stackConfigFile(stack));
+  const m = renderKubernetes(config, computeTopology(config), kubernetesConfigOf(config)!);
+  const conf = m.natsConfig.data!["nats.conf"];
+  const env = { POD_NAME: "nats-0", ...Object.fromEntries(m.users.map((u) => [u.passwordEnv, `test-${u.name}-password`])) };
+
+  it("passes the server's configuration test", async () => {
+    const r = await serverCheck(conf, env);
+    expect(r).toMatchObject({ ok: true });
+  });
+
+  it("a typo in it is refused", async () => {
+    const r = await serverCheck(conf.replace("lame_duck_duration: 30s", "lame_duck_duration: thirty"), env);
+    expect(r.ok).toBe(false);
+    expect(r.output).toMatch(/lame_duck_duration|duration/i);
+  });
+});
