@@ -2,7 +2,7 @@
 import { parseStackConfig } from "../../components/config/stack-config";
 import { defineStack } from "../../components/stack";
 import { recordResources, settle, type Registered } from "../helpers/pulumi-mocks";
-import { STACKS, stackConfigFile } from "../helpers/stack-files";
+import { stackConfigFile } from "../helpers/stack-files";
 
 async function registeredFor(stack: string): Promise<Registered[]> {
   const registered = recordResources(stack);
