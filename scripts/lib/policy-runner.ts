@@ -3,10 +3,10 @@
  * @pulumi/policy's analyzer server (gRPC), which is configured and asked to analyze the stack's
  * resources. The server process is stopped by its PID.
  */
-import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { CapturedResource } from "./capture-stack";
+import { startPlugin } from "./plugin-process";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
@@ -37,21 +37,10 @@ export async function analyzeStack(
   policyConfig: Record<string, Record<string, unknown>> = {},
   onPid?: (pid: number) => void,
 ): Promise<Diagnostic[]> {
-  const child = spawn(process.execPath, [COMPILED_PACK], { cwd: path.join(ROOT, "policies"), stdio: ["ignore", "pipe", "pipe"] });
-  onPid?.(child.pid!);
-  let stderr = "";
-  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise((r) => child.once("exit", r));
+  const plugin = await startPlugin("policy pack", [COMPILED_PACK], path.join(ROOT, "policies"));
+  onPid?.(plugin.child.pid!);
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (b: Buffer) => {
-        out += b.toString();
-        const m = out.match(/^(\d+)\s*$/m);
-        if (m) resolve(m[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
-    });
+    const port = plugin.port;
     const client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const call = <T>(method: string, req: unknown) =>
       new Promise<T>((resolve, reject) => client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
@@ -86,7 +75,6 @@ export async function analyzeStack(
       client.close();
     }
   } finally {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await exited;
+    await plugin.stop();
   }
 }

@@ -3,12 +3,12 @@
  * serialises it, loaded by @pulumi/pulumi's own dynamic-provider host in a separate node
  * process, and driven over gRPC. The host process is stopped by its PID.
  */
-import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { startPlugin, type PluginProcess } from "../../scripts/lib/plugin-process";
 import { forgetPid, recordPid } from "./pid-ledger";
 import { REPO_ROOT } from "./nats-servers";
 
@@ -40,28 +40,16 @@ type Props = Record<string, unknown>;
 /** One dynamic-provider host process; like the engine's, it serves every dynamic resource type. */
 export class ProviderHost {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly plugin: PluginProcess,
     private readonly client: grpc.Client & Record<string, Function>,
   ) {}
 
   /** Starts the host with the project directory as its working directory, as the engine does. */
   static async start(): Promise<ProviderHost> {
-    const child = spawn(process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    recordPid(child.pid!);
-    let stderr = "";
-    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-    const port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (b: Buffer) => {
-        out += b.toString();
-        const m = out.match(/^(\d+)\s*$/m);
-        if (m) resolve(m[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`dynamic-provider host exited with ${code}: ${stderr}`)));
-      setTimeout(() => reject(new Error(`dynamic-provider host did not print its port: ${stderr}`)), 20_000).unref();
-    });
-    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    const host = new ProviderHost(child, client);
+    const plugin = await startPlugin("dynamic-provider host", [HOST_SCRIPT, "127.0.0.1:1"], REPO_ROOT);
+    recordPid(plugin.child.pid!);
+    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${plugin.port}`, grpc.credentials.createInsecure());
+    const host = new ProviderHost(plugin, client);
     await host.call("configure", new provproto.ConfigureRequest().setArgs(structproto.Struct.fromJavaScript({})));
     return host;
   }
@@ -72,17 +60,13 @@ export class ProviderHost {
   }
 
   pid(): number {
-    return this.child.pid!;
+    return this.plugin.child.pid!;
   }
 
   async stop(): Promise<void> {
     this.client.close();
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((r) => this.child.once("exit", r));
-      this.child.kill("SIGTERM");
-      await exited;
-    }
-    forgetPid(this.child.pid!);
+    await this.plugin.stop();
+    forgetPid(this.pid());
   }
 
   private call<T>(method: string, request: unknown): Promise<T> {
