@@ -88,6 +88,7 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
     cluster = await startCluster(3);
     admin = await openManager(cluster.urls);
     await admin.jsm.streams.add({ name: "OTHER", subjects: ["other.>"] });
+    await admin.jsm.streams.add({ name: "OTHER2", subjects: ["other2.>"] });
   });
   afterAll(async () => {
     await admin?.close();
@@ -117,6 +118,31 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
       await admin.jsm.streams.delete(name);
     }
   });
+
+  it.each([
+    { title: "mirror -> another origin", from: { mirror: { name: "OTHER" } }, to: { mirror: { name: "OTHER2" } }, expected: "replace" },
+    { title: "plain stream -> mirror", from: {}, to: { mirror: { name: "OTHER" } }, expected: "replace" },
+    { title: "mirror removed (promotion)", from: { mirror: { name: "OTHER" } }, to: {}, expected: "update" },
+  ] as Array<{ title: string; from: Partial<StreamConfigArgs>; to: Partial<StreamConfigArgs>; expected: "update" | "replace" }>)(
+    "stream - $title is planned as $expected and the server agrees",
+    async ({ from, to, expected }) => {
+      const name = `MIRROR_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+      const olds = { name, ...from } as StreamConfigArgs;
+      const news = { name, ...to } as StreamConfigArgs;
+      const planned = diffStream(olds, news);
+      expect(planned.changes.some((c) => c.kind === "replace") ? "replace" : "update").toBe(expected);
+      await admin.jsm.streams.add(streamToWire(olds));
+      try {
+        const accepted = await admin.jsm.streams.update(name, streamToWire(news)).then(
+          () => true,
+          () => false,
+        );
+        expect(accepted ? "update" : "replace").toBe(expected);
+      } finally {
+        await admin.jsm.streams.delete(name);
+      }
+    },
+  );
 
   it.each(CONSUMER_CASES.map(([title, from, to, expected]) => ({ title, from, to, expected })))("consumer - $title is planned as $expected and the server agrees", async ({ from, to, expected }) => {
     const stream = `CRULES_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
