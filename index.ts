@@ -14,3 +14,6 @@ export const migrationPhase = stack.migrationPhase;
 export const mode = stack.mode;
 export const streams = stack.streams;
 export const bindings = stack.bindings;
+
+/** The admin user's generated password (Kubernetes stacks): what `npm run verify` signs in with. */
+export const natsAdminPassword = stack.kubernetes?.passwords.admin;

@@ -9,6 +9,7 @@ mkdir -p "$bin"
 pin() { node -p "require('$root/versions.json').$1"; }
 nats_server_version="$(pin natsServer)"
 nats_cli_version="$(pin natsCli)"
+actionlint_version="$(pin actionlint)"
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
@@ -31,6 +32,7 @@ go_build() { # name module@version
 if command -v go >/dev/null 2>&1; then
   go_build nats-server github.com/nats-io/nats-server/v2 "$nats_server_version"
   go_build nats github.com/nats-io/natscli/nats "$nats_cli_version"
+  go_build actionlint github.com/rhysd/actionlint/cmd/actionlint "$actionlint_version"
 else
   log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $nats_server_version"
   log "(tests that depend on newer server behaviour may fail; install Go for the pinned build)"
@@ -39,5 +41,5 @@ else
   fi
   ln -sf "$(command -v nats-server)" "$bin/nats-server"
   echo "debian-$(nats-server --version | awk '{print $NF}')" > "$bin/.nats-server.version"
-  log "the nats CLI needs Go; skipped"
+  log "the nats CLI and actionlint need Go; skipped"
 fi

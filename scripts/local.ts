@@ -11,11 +11,11 @@
 import { spawn, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
 import { parseStackConfig } from "../components/config/stack-config";
 import { closeConnections } from "../components/jetstream/client";
 import { computeTopology } from "../components/topology/topology";
 import { Deployment, desiredOf } from "./lib/deployment";
+import { stackFileConfig } from "./stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 const TOOLS = path.join(ROOT, ".tools", "bin");
@@ -25,8 +25,7 @@ const once = args.includes("--once");
 const phaseArg = args.indexOf("--phase");
 
 function localConfig(): Record<string, unknown> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-  const raw = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^event-bus:/, ""), v]));
+  const raw = stackFileConfig("local");
   if (phaseArg >= 0) raw.migrationPhase = Number(args[phaseArg + 1]);
   if (raw.migrationPhase === 0) raw.mode = "single";
   return raw;

@@ -7,15 +7,9 @@
  * analyzer server, prints the violations, and exits 1 on a mandatory one.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse } from "yaml";
 import { captureStack } from "./lib/capture-stack";
-import { analyzeStack, ROOT } from "./lib/policy-runner";
-
-export function stackFileConfig(stack: string): Record<string, unknown> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^event-bus:/, ""), v]));
-}
+import { analyzeStack } from "./lib/policy-runner";
+import { stackFileConfig } from "./stack-file";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

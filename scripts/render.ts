@@ -8,16 +8,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { parseStackConfig } from "../components/config/stack-config";
 import { kubernetesConfigOf } from "../components/kubernetes/kubernetes-config";
 import { allManifests, renderKubernetes } from "../components/kubernetes/manifests";
 import { computeTopology } from "../components/topology/topology";
+import { stackFileConfig } from "./stack-file";
 
-export function renderStack(root: string, stack: string, out: string): string[] {
-  const doc = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  const raw = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^event-bus:/, ""), v]));
-  const config = parseStackConfig(raw);
+export function renderStack(stack: string, out: string): string[] {
+  const config = parseStackConfig(stackFileConfig(stack));
   const k = kubernetesConfigOf(config);
   if (!k) throw new Error(`stack ${stack} has no event-bus:kubernetes settings; nothing to render`);
   fs.mkdirSync(out, { recursive: true });
@@ -39,7 +38,6 @@ if (require.main === module) {
     console.error("usage: npm run render -- --stack <staging|production> [--out <folder>]");
     process.exit(2);
   }
-  const root = path.resolve(__dirname, "..");
-  const files = renderStack(root, stack, path.resolve(opt("out", path.join(root, "out", stack))!));
+  const files = renderStack(stack, path.resolve(opt("out", path.join(__dirname, "..", "out", stack))!));
   console.log(files.map((f) => path.relative(process.cwd(), f)).join("\n"));
 }

@@ -15,7 +15,6 @@ import { allManifests, canarySplit, flagsChecksum, renderKubernetes } from "../.
 import { computeTopology } from "../../components/topology/topology";
 import { NATS_SERVER_VERSION } from "../../components/versions";
 import { renderStack } from "../../scripts/render";
-import { REPO_ROOT } from "../helpers/nats-servers";
 import { stackConfigFile } from "../helpers/stack-files";
 
 const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget };
@@ -143,7 +142,7 @@ describe("kubernetes - the render command", () => {
   it("writes each object of a stack as a YAML file, in apply order, and no password", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-render-"));
     try {
-      const files = renderStack(REPO_ROOT, "production", out);
+      const files = renderStack("production", out);
       expect(files.map((f) => path.basename(f))).toEqual([
         "01-configmap-nats-config.yaml",
         "02-service-nats-headless.yaml",

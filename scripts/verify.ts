@@ -1,0 +1,44 @@
+/**
+ * Verifies a stack's live bus and prints a table (check, expected, seen, pass):
+ *
+ *   NATS_PASSWORD=... npm run verify -- --stack staging [--observe-ms 3000] [--no-probe]
+ *
+ * The connection is the stack's `event-bus:nats` setting; credentials come from NATS_USER and
+ * NATS_PASSWORD (or NATS_TOKEN / NATS_CREDS_FILE), never from a file in the repository.
+ * Exits 1 when a check fails.
+ */
+import { parseStackConfig } from "../components/config/stack-config";
+import { connectionSchema } from "../components/jetstream/connection-args";
+import { verifyBus } from "./lib/verify-bus";
+import { stackFileConfig } from "./stack-file";
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const stack = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : undefined;
+  if (!stack) {
+    console.error("usage: npm run verify -- --stack <local|staging|production> [--observe-ms N] [--no-probe]");
+    return 2;
+  }
+  const config = parseStackConfig(stackFileConfig(stack));
+  const env = process.env;
+  const connection = connectionSchema.parse({
+    ...config.nats,
+    ...(env.NATS_PASSWORD ? { user: env.NATS_USER ?? config.nats.user ?? (config.kubernetes ? "event-bus-admin" : undefined), password: env.NATS_PASSWORD } : {}),
+    ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
+    ...(env.NATS_CREDS_FILE ? { credsFile: env.NATS_CREDS_FILE } : {}),
+  });
+  const observeMs = args.includes("--observe-ms") ? Number(args[args.indexOf("--observe-ms") + 1]) : undefined;
+  const rows = await verifyBus(config, connection, { observeMs, probe: !args.includes("--no-probe") });
+  console.table(rows.map((r) => ({ ...r, pass: r.pass ? "yes" : "NO" })));
+  const failed = rows.filter((r) => !r.pass).length;
+  console.log(failed ? `${failed} check(s) failed` : `all ${rows.length} checks passed`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error((e as Error).message);
+    process.exit(2);
+  },
+);
