@@ -15,6 +15,7 @@ import { parseDuration } from "../jetstream/durations";
 import type { StackConfig } from "../config/stack-config";
 import type { Topology } from "../topology/topology";
 import { NATS_SERVER_IMAGE } from "../versions";
+import { alertRules, type PrometheusRuleManifest } from "./alert-rules";
 import { DEFAULT_SERVICE_REPLICAS, type KubernetesConfig } from "./kubernetes-config";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, renderNatsConf } from "./nats-conf";
 import { natsUsers, type NatsUser } from "./nats-users";
@@ -39,6 +40,8 @@ export interface KubernetesManifests {
   deployments: IDeployment[];
   services: IService[];
   users: NatsUser[];
+  /** The alert rules, when the stack says the Prometheus operator runs. */
+  alerts?: PrometheusRuleManifest;
 }
 
 const labels = (app: string, extra: Record<string, string> = {}) => ({ "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "event-bus", ...extra });
@@ -261,10 +264,11 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
       ],
     },
   }));
-  return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget, flags, deployments, services, users };
+  const alerts = k.prometheusOperator ? alertRules(c, t, ns) : undefined;
+  return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget, flags, deployments, services, users, ...(alerts ? { alerts } : {}) };
 }
 
 /** Every manifest in apply order, for rendering and validation. */
-export function allManifests(m: KubernetesManifests): Array<IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment> {
-  return [m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.flags, ...m.deployments, ...m.services];
+export function allManifests(m: KubernetesManifests): Array<IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest> {
+  return [m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.flags, ...m.deployments, ...m.services, ...(m.alerts ? [m.alerts] : [])];
 }

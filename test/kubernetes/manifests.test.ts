@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { parseStackConfig, type StackConfig } from "../../components/config/stack-config";
 import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
 import { allManifests, canarySplit, flagsChecksum, renderKubernetes } from "../../components/kubernetes/manifests";
@@ -161,5 +162,29 @@ describe("kubernetes - the render command", () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe("kubernetes - alerts as code", () => {
+  it("no PrometheusRule unless the stack says the Prometheus operator runs", () => {
+    expect(render("production").m.alerts).toBeUndefined();
+  });
+
+  it("the seeds' alert rules, valid against the PrometheusRule schema", () => {
+    const { m } = render("staging", { kubernetes: { prometheusOperator: true } });
+    expect(() => new PrometheusRule(m.alerts as never).validate()).not.toThrow();
+    const rules = m.alerts!.spec.groups[0].rules;
+    expect(rules.find((r) => r.alert === "HRVDLQMessagesDetected")).toMatchObject({ expr: 'sum(rate(normalize_hrv_messages_total{result="dlq"}[5m])) > 0', for: "5m", labels: { severity: "warning" } });
+    expect(rules.map((r) => r.alert)).toEqual([
+      "HRVDLQMessagesDetected",
+      "HRVDLQSpike",
+      "HRVProcessingStopped",
+      "NormalizeCrashLooping",
+      "IngestHrv5xx",
+      "HRVFallbackToLegacy",
+      "HRVMixedStreams",
+      "LegacyStreamReceiving",
+    ]);
+    expect(allManifests(m).at(-1)!.kind).toBe("PrometheusRule");
   });
 });
