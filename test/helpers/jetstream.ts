@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import { jetstreamManager, JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 
 /** A plain client connection for tests, closed by the returned `close`. */
@@ -7,4 +7,30 @@ export async function openManager(servers: string[]): Promise<{ nc: NatsConnecti
   const nc = await connect({ servers, timeout: 5_000 });
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
   return { nc, jsm, close: () => nc.close() };
+}
+
+/**
+ * Publishes through JetStream until a stream stores the message. Right after a stream is created
+ * on a cluster, the node a client is connected to may not know its subjects yet ("no responders").
+ */
+export async function publishStored(nc: NatsConnection, subject: string, payload: string, timeoutMs = 5_000): Promise<{ stream: string; seq: number }> {
+  const js = jetstream(nc);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await js.publish(subject, payload, { timeout: 1_000 });
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Polls `probe` until it returns true (or fails after `timeoutMs`, saying what it waited for). */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

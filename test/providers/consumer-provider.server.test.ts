@@ -2,7 +2,7 @@ import { AckPolicy } from "@nats-io/jetstream";
 import { closeConnections } from "../../components/jetstream/client";
 import * as consumers from "../../components/providers/consumer-provider";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
-import { openManager } from "../helpers/jetstream";
+import { openManager, publishStored, waitFor } from "../helpers/jetstream";
 import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
@@ -109,7 +109,8 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
 
   it("delete refuses a consumer with undelivered or unacknowledged messages unless forceDelete; missing counts as done", async () => {
     const { outs } = await consumers.create(inputs());
-    await admin.nc.request("athlete-ally.hrv.raw-received", "{}");
+    await publishStored(admin.nc, "athlete-ally.hrv.raw-received", "{}");
+    await waitFor("the durable to count the message", async () => (await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending === 1);
     await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).rejects.toThrow(
       /has 1 messages not yet delivered and 0 not acknowledged; refusing to delete it/,
     );

@@ -5,7 +5,7 @@
  */
 import { CONSUMER_PROVIDER_MODULE } from "../../components/providers/consumer";
 import { STREAM_PROVIDER_MODULE } from "../../components/providers/stream";
-import { openManager } from "../helpers/jetstream";
+import { openManager, publishStored } from "../helpers/jetstream";
 import { getJson, ServerNode, startServer } from "../helpers/nats-servers";
 import { isAlive } from "../helpers/pid-ledger";
 import { GrpcError, HostedProvider, ProviderHost, serializeCompiledProvider } from "../helpers/provider-host";
@@ -105,7 +105,7 @@ describe("providers through the real dynamic-provider host over gRPC", () => {
     const created = await streams.create(STREAM_URN, core({ name: "LEGACY", subjects: ["vendor.oura.>"] }));
     const overlap = (await streams.create(STREAM_URN, core({ name: "AA_VENDOR_HOT", subjects: ["vendor.>"], handoverWaitMs: 200 })).catch((e) => e)) as GrpcError;
     expect(overlap.details).toMatch(/stream AA_VENDOR_HOT: create: subjects overlap .*err_code 10065.*stream LEGACY/);
-    await admin.nc.request("vendor.oura.sleep", "{}");
+    await publishStored(admin.nc, "vendor.oura.sleep", "{}");
     const refused = (await streams.delete(STREAM_URN, created.id, created.outs).catch((e) => e)) as GrpcError;
     expect(refused.details).toMatch(/stream LEGACY: holds 1 messages/);
     await streams.delete(STREAM_URN, created.id, { ...created.outs, forceDelete: true });

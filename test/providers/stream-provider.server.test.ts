@@ -2,7 +2,7 @@ import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import { closeConnections } from "../../components/jetstream/client";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import * as streams from "../../components/providers/stream-provider";
-import { openManager } from "../helpers/jetstream";
+import { openManager, publishStored, waitFor } from "../helpers/jetstream";
 import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
@@ -74,7 +74,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("update changes limits and subjects in place, keeping the messages", async () => {
     const { outs } = await streams.create(inputs());
-    await admin.nc.request("orders.1", "x");
+    await publishStored(admin.nc, "orders.1", "x");
     const r = await streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ maxAge: "72h", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 }));
     expect(r.outs).toMatchObject({ maxAge: "3d", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 });
     const live = await admin.jsm.streams.info("ORDERS");
@@ -99,7 +99,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("delete refuses a stream that holds messages unless forceDelete", async () => {
     const { outs } = await streams.create(inputs());
-    await admin.nc.request("orders.1", "x");
+    await publishStored(admin.nc, "orders.1", "x");
     await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/stream ORDERS: holds 1 messages .*refusing to delete.*forceDelete: true/);
     expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
     await streams.deleteStream("ORDERS", { ...(outs as streams.StreamOutputs), forceDelete: true });
@@ -115,7 +115,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("an allowed replace deletes the old stream with its messages and creates the new one, as the engine drives it", async () => {
     const { outs } = await streams.create(inputs());
-    await admin.nc.request("orders.1", "x");
+    await publishStored(admin.nc, "orders.1", "x");
     const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
     expect(plan.replaces).toEqual(["storage"]);
     await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
@@ -154,16 +154,18 @@ describe("stream provider - hand-overs and retirement", () => {
     const connection = { servers: topo.urls };
     const { outs } = await streams.create({ name: "RETIRING", subjects: ["retiring.>"], deleteWhenDrained: true, connection });
     await admin.jsm.consumers.add("RETIRING", { durable_name: "reader", ack_policy: AckPolicy.Explicit });
-    await admin.nc.request("retiring.a", "1");
+    await publishStored(admin.nc, "retiring.a", "1");
     await expect(streams.deleteStream("RETIRING", outs as streams.StreamOutputs)).rejects.toThrow(
       /stream RETIRING: holds 1 messages and its consumers have not drained it \(reader: 1 undelivered, 0 unacknowledged\)/,
     );
     const js = jetstream(admin.nc);
     const consumer = await js.consumers.get("RETIRING", "reader");
     const m = await consumer.next();
-    m!.ack();
-    await consumer.info(); // the ack has reached the server once info reflects it
-    await new Promise((r) => setTimeout(r, 50));
+    await m!.ackAck();
+    await waitFor("the ack to be recorded", async () => {
+      const ci = await admin.jsm.consumers.info("RETIRING", "reader");
+      return ci.num_pending === 0 && ci.num_ack_pending === 0;
+    });
     await streams.deleteStream("RETIRING", outs as streams.StreamOutputs);
     await expect(admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
   });
