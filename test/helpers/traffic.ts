@@ -107,7 +107,8 @@ export class Drainer {
       const message = (e as Error).message;
       if (/not found/i.test(message)) return -1;
       // Deleted while being read (the legacy stream retiring, or being created again): try again.
-      if (!/consumer deleted|no responders|heartbeats missed/i.test(message)) this.errors.push(`${stream}/${durable}: ${message}`);
+      // A read that times out while the cluster creates or deletes the stream is simply tried again.
+      if (!/consumer deleted|no responders|heartbeats missed|timeout/i.test(message)) this.errors.push(`${stream}/${durable}: ${message}`);
       return -2;
     }
   }
