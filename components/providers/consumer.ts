@@ -2,14 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { Safety } from "./inputs";
-import { providerShim } from "./provider-shim";
+import { providerShim, withSecretConnection, type ResourceInputs } from "./provider-shim";
 
 /** The compiled consumer provider, relative to the project directory (built by `npm run build`). */
 export const CONSUMER_PROVIDER_MODULE = "bin/components/providers/consumer-provider.js";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-
-export type ConsumerArgs = Inputs<ConsumerConfigArgs & Safety> & {
+export type ConsumerArgs = ResourceInputs<ConsumerConfigArgs & Safety> & {
   /** How to reach JetStream; stored as a secret. */
   connection: pulumi.Input<ConnectionArgs>;
 };
@@ -27,13 +25,6 @@ export class Consumer extends pulumi.dynamic.Resource {
   declare readonly maxDeliver: pulumi.Output<number>;
 
   constructor(name: string, args: ConsumerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      providerShim(CONSUMER_PROVIDER_MODULE, "consumerProvider"),
-      name,
-      { ...args, connection: pulumi.secret(args.connection) },
-      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
-      "event-bus",
-      "Consumer",
-    );
+    super(providerShim(CONSUMER_PROVIDER_MODULE, "consumerProvider"), name, ...withSecretConnection(args, opts), "event-bus", "Consumer");
   }
 }

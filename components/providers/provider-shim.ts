@@ -4,6 +4,7 @@
  * dynamic-provider host's working directory), so state stays valid across checkouts.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi";
 
 /** Set when the provider host runs somewhere other than the project directory. */
 export const PROVIDER_ROOT_ENV = "EVENT_BUS_PROVIDER_ROOT";
@@ -22,4 +23,15 @@ export function providerShim(modulePath: string, exportName: string): pulumi.dyn
     update: (id, olds, news) => load().update!(id, olds, news),
     delete: (id, props) => load().delete!(id, props),
   };
+}
+
+/** A resource's inputs: every field may be a Pulumi input. */
+export type ResourceInputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** The inputs and options every event-bus dynamic resource registers with: its connection kept secret. */
+export function withSecretConnection<A extends { connection: unknown }>(args: A, opts?: pulumi.CustomResourceOptions): [A, pulumi.CustomResourceOptions] {
+  return [
+    { ...args, connection: secret(args.connection) },
+    { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+  ];
 }

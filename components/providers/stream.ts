@@ -2,14 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import type { StreamConfigArgs } from "../jetstream/stream-args";
 import type { Safety } from "./inputs";
-import { providerShim } from "./provider-shim";
+import { providerShim, withSecretConnection, type ResourceInputs } from "./provider-shim";
 
 /** The compiled stream provider, relative to the project directory (built by `npm run build`). */
 export const STREAM_PROVIDER_MODULE = "bin/components/providers/stream-provider.js";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-
-export type StreamArgs = Inputs<StreamConfigArgs & Safety> & {
+export type StreamArgs = ResourceInputs<StreamConfigArgs & Safety> & {
   /** How to reach JetStream; stored as a secret. */
   connection: pulumi.Input<ConnectionArgs>;
 };
@@ -28,13 +26,6 @@ export class Stream extends pulumi.dynamic.Resource {
   declare readonly retention: pulumi.Output<string>;
 
   constructor(name: string, args: StreamArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      providerShim(STREAM_PROVIDER_MODULE, "streamProvider"),
-      name,
-      { ...args, connection: pulumi.secret(args.connection) },
-      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
-      "event-bus",
-      "Stream",
-    );
+    super(providerShim(STREAM_PROVIDER_MODULE, "streamProvider"), name, ...withSecretConnection(args, opts), "event-bus", "Stream");
   }
 }
