@@ -1,3 +1,5 @@
+import { closeConnections } from "../../components/jetstream/client";
+import { openManager } from "./jetstream";
 import { NatsCluster, ServerNode, startCluster, startServer } from "./nats-servers";
 
 export interface RunningTopology {
@@ -25,3 +27,23 @@ export const TOPOLOGIES: Array<{ kind: string; start(): Promise<RunningTopology>
     },
   },
 ];
+
+export type Admin = Awaited<ReturnType<typeof openManager>>;
+
+/**
+ * Starts a topology and an admin connection to it before a describe's tests, and after them
+ * stops everything: the admin connection, the providers' pooled connections, the servers.
+ */
+export function useLiveTopology(start: () => Promise<RunningTopology>): { readonly topo: RunningTopology; readonly admin: Admin } {
+  const live = {} as { topo: RunningTopology; admin: Admin };
+  beforeAll(async () => {
+    live.topo = await start();
+    live.admin = await openManager(live.topo.urls);
+  });
+  afterAll(async () => {
+    await live.admin?.close();
+    await closeConnections();
+    await live.topo?.stop();
+  });
+  return live;
+}

@@ -1,13 +1,11 @@
 import { AckPolicy } from "@nats-io/jetstream";
-import { closeConnections } from "../../components/jetstream/client";
 import * as consumers from "../../components/providers/consumer-provider";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
-import { openManager, publishStored, waitFor } from "../helpers/jetstream";
-import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
+import { publishStored, waitFor } from "../helpers/jetstream";
+import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
-  let topo: RunningTopology;
-  let admin: Awaited<ReturnType<typeof openManager>>;
+  const bus = useLiveTopology(start);
   // The seeds' HRV consumer.
   const inputs = (extra: Record<string, unknown> = {}) => ({
     stream: "AA_CORE_HOT",
@@ -18,33 +16,24 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     maxDeliver: 5,
     ackWait: "60s",
     maxAckPending: 1000,
-    replicas: topo.replicas,
-    connection: { servers: topo.urls },
+    replicas: bus.topo.replicas,
+    connection: { servers: bus.topo.urls },
     ...extra,
   });
   const asOutputs = (o: unknown) => o as consumers.ConsumerOutputs;
 
-  beforeAll(async () => {
-    topo = await start();
-    admin = await openManager(topo.urls);
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    await topo?.stop();
-  });
   beforeEach(async () => {
-    await admin.jsm.streams.add({ name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: topo.replicas });
+    await bus.admin.jsm.streams.add({ name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: bus.topo.replicas });
   });
   afterEach(async () => {
     clearReplaceApprovals();
-    for await (const name of admin.jsm.streams.names()) await admin.jsm.streams.delete(name);
+    for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
   });
 
   it("create makes the durable with the seeds' settings", async () => {
     const { id, outs } = await consumers.create(inputs());
     expect(id).toBe("AA_CORE_HOT/normalize-hrv-durable");
-    const live = await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
     expect(live.config).toMatchObject({
       durable_name: "normalize-hrv-durable",
       filter_subject: "athlete-ally.hrv.raw-received",
@@ -53,7 +42,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
       max_deliver: 5,
       ack_wait: 60e9,
       max_ack_pending: 1000,
-      num_replicas: topo.replicas,
+      num_replicas: bus.topo.replicas,
     });
     expect(outs).toMatchObject({ ackWait: "1m", maxDeliver: 5, filterSubject: "athlete-ally.hrv.raw-received" });
   });
@@ -70,7 +59,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     await expect(consumers.create(inputs({ filterSubject: "vendor.oura.sleep" }))).rejects.toThrow(
       /consumer normalize-hrv-durable on stream AA_CORE_HOT: filter subject "vendor.oura.sleep" is outside the stream's subjects \[athlete-ally\.>, sleep\.\*\]/,
     );
-    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
   });
 
   it("create on a missing stream says to create the stream first", async () => {
@@ -81,7 +70,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     const { outs } = await consumers.create(inputs());
     const r = await consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ ackWait: "90s", maxAckPending: 500, filterSubject: "athlete-ally.hrv.>" }));
     expect(r.outs).toMatchObject({ ackWait: "1m30s", maxAckPending: 500, filterSubject: "athlete-ally.hrv.>" });
-    const live = await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
     expect(live.config.ack_wait).toBe(90e9);
     expect(live.config.max_ack_pending).toBe(500);
   });
@@ -101,28 +90,28 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
 
   it("read shows drift made by hand and reports a deleted consumer as gone", async () => {
     const { outs } = await consumers.create(inputs());
-    await admin.jsm.consumers.update("AA_CORE_HOT", "normalize-hrv-durable", { max_deliver: 9 });
+    await bus.admin.jsm.consumers.update("AA_CORE_HOT", "normalize-hrv-durable", { max_deliver: 9 });
     expect((await consumers.read("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).props).toMatchObject({ maxDeliver: 9 });
-    await admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
+    await bus.admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
     expect(await consumers.read("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).toEqual({});
   });
 
   it("delete refuses a consumer with undelivered or unacknowledged messages unless forceDelete; missing counts as done", async () => {
     const { outs } = await consumers.create(inputs());
-    await publishStored(admin.nc, "athlete-ally.hrv.raw-received", "{}");
-    await waitFor("the durable to count the message", async () => (await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending === 1);
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "{}");
+    await waitFor("the durable to count the message", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending === 1);
     await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).rejects.toThrow(
       /has 1 messages not yet delivered and 0 not acknowledged; refusing to delete it/,
     );
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), forceDelete: true });
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
-    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
   });
 
   it("delete of a drained consumer succeeds", async () => {
     const { outs } = await consumers.create(inputs());
-    await admin.jsm.consumers.add("AA_CORE_HOT", { durable_name: "other", ack_policy: AckPolicy.Explicit, filter_subject: "sleep.*" });
+    await bus.admin.jsm.consumers.add("AA_CORE_HOT", { durable_name: "other", ack_policy: AckPolicy.Explicit, filter_subject: "sleep.*" });
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
-    await expect(admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
   });
 });

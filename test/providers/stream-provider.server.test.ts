@@ -1,44 +1,33 @@
 import { AckPolicy, jetstream } from "@nats-io/jetstream";
-import { closeConnections } from "../../components/jetstream/client";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import * as streams from "../../components/providers/stream-provider";
-import { openManager, publishStored, waitFor } from "../helpers/jetstream";
-import { RunningTopology, TOPOLOGIES } from "../helpers/topologies";
+import { publishStored, waitFor } from "../helpers/jetstream";
+import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
-  let topo: RunningTopology;
-  let admin: Awaited<ReturnType<typeof openManager>>;
+  const bus = useLiveTopology(start);
   const inputs = (extra: Record<string, unknown> = {}) => ({
     name: "ORDERS",
     subjects: ["orders.>"],
     maxAge: "48h",
-    replicas: topo.replicas,
-    connection: { servers: topo.urls },
+    replicas: bus.topo.replicas,
+    connection: { servers: bus.topo.urls },
     ...extra,
   });
 
-  beforeAll(async () => {
-    topo = await start();
-    admin = await openManager(topo.urls);
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    await topo?.stop();
-  });
   afterEach(async () => {
     clearReplaceApprovals(); // each test stands for a separate engine run
-    for await (const name of admin.jsm.streams.names()) await admin.jsm.streams.delete(name);
+    for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
   });
 
   it("create makes the stream with the configured settings", async () => {
     const { id, outs } = await streams.create(inputs({ __provider: "serialised-provider-text" }));
     expect(id).toBe("ORDERS");
-    const live = await admin.jsm.streams.info("ORDERS");
+    const live = await bus.admin.jsm.streams.info("ORDERS");
     expect(live.config.subjects).toEqual(["orders.>"]);
     expect(live.config.max_age).toBe(48 * 3600e9);
-    expect(live.config.num_replicas).toBe(topo.replicas);
-    expect(outs).toMatchObject({ name: "ORDERS", maxAge: "2d", replicas: topo.replicas, storage: "file", retention: "limits" });
+    expect(live.config.num_replicas).toBe(bus.topo.replicas);
+    expect(outs).toMatchObject({ name: "ORDERS", maxAge: "2d", replicas: bus.topo.replicas, storage: "file", retention: "limits" });
     expect(outs).not.toHaveProperty("__provider");
   });
 
@@ -49,15 +38,15 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   });
 
   it("create refuses an existing stream with a different configuration unless adoptExisting, which updates it", async () => {
-    await admin.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: topo.replicas });
+    await bus.admin.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: bus.topo.replicas });
     await expect(streams.create(inputs())).rejects.toThrow(/stream ORDERS: already exists with a different configuration \(maxAge: "1h" -> "2d"\).*adoptExisting/);
     const adopted = await streams.create(inputs({ adoptExisting: true }));
     expect(adopted.outs!.maxAge).toBe("2d");
-    expect((await admin.jsm.streams.info("ORDERS")).config.max_age).toBe(48 * 3600e9);
+    expect((await bus.admin.jsm.streams.info("ORDERS")).config.max_age).toBe(48 * 3600e9);
   });
 
   it("create names the stream that already holds an overlapping subject", async () => {
-    await admin.jsm.streams.add({ name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: topo.replicas });
+    await bus.admin.jsm.streams.add({ name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: bus.topo.replicas });
     await expect(streams.create(inputs({ name: "VENDOR", subjects: ["vendor.>"], handoverWaitMs: 200 }))).rejects.toThrow(
       /stream VENDOR: create: subjects overlap with an existing stream \(err_code 10065\): "vendor\.>" collides with "vendor\.oura\.>" of stream LEGACY/,
     );
@@ -65,19 +54,19 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("read returns the live configuration, shows drift made by hand, and reports a deleted stream as gone", async () => {
     const { outs } = await streams.create(inputs());
-    await admin.jsm.streams.update("ORDERS", { max_age: 3600e9, subjects: ["orders.>", "refunds.>"] });
+    await bus.admin.jsm.streams.update("ORDERS", { max_age: 3600e9, subjects: ["orders.>", "refunds.>"] });
     const drifted = await streams.read("ORDERS", outs as streams.StreamOutputs);
     expect(drifted.props).toMatchObject({ maxAge: "1h", subjects: ["orders.>", "refunds.>"] });
-    await admin.jsm.streams.delete("ORDERS");
+    await bus.admin.jsm.streams.delete("ORDERS");
     expect(await streams.read("ORDERS", outs as streams.StreamOutputs)).toEqual({});
   });
 
   it("update changes limits and subjects in place, keeping the messages", async () => {
     const { outs } = await streams.create(inputs());
-    await publishStored(admin.nc, "orders.1", "x");
+    await publishStored(bus.admin.nc, "orders.1", "x");
     const r = await streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ maxAge: "72h", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 }));
     expect(r.outs).toMatchObject({ maxAge: "3d", subjects: ["orders.>", "refunds.>"], maxMsgs: 1000 });
-    const live = await admin.jsm.streams.info("ORDERS");
+    const live = await bus.admin.jsm.streams.info("ORDERS");
     expect(live.config.max_age).toBe(72 * 3600e9);
     expect(live.state.messages).toBe(1);
   });
@@ -99,47 +88,37 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
 
   it("delete refuses a stream that holds messages unless forceDelete", async () => {
     const { outs } = await streams.create(inputs());
-    await publishStored(admin.nc, "orders.1", "x");
+    await publishStored(bus.admin.nc, "orders.1", "x");
     await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/stream ORDERS: holds 1 messages .*refusing to delete.*forceDelete: true/);
-    expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
+    expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
     await streams.deleteStream("ORDERS", { ...(outs as streams.StreamOutputs), forceDelete: true });
-    await expect(admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+    await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
   });
 
   it("delete of an empty stream succeeds, and a missing stream counts as deleted", async () => {
     const { outs } = await streams.create(inputs());
     await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
     await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
-    await expect(admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+    await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
   });
 
   it("an allowed replace deletes the old stream with its messages and creates the new one, as the engine drives it", async () => {
     const { outs } = await streams.create(inputs());
-    await publishStored(admin.nc, "orders.1", "x");
+    await publishStored(bus.admin.nc, "orders.1", "x");
     const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
     expect(plan.replaces).toEqual(["storage"]);
     await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
     const created = await streams.create(inputs({ storage: "memory", allowReplace: true }));
     expect(created.outs!.storage).toBe("memory");
-    expect((await admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
+    expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
   });
 });
 
 describe("stream provider - hand-overs and retirement", () => {
-  let topo: RunningTopology;
-  let admin: Awaited<ReturnType<typeof openManager>>;
-  beforeAll(async () => {
-    topo = await TOPOLOGIES[0].start();
-    admin = await openManager(topo.urls);
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    await topo?.stop();
-  });
+  const bus = useLiveTopology(TOPOLOGIES[0].start);
 
   it("a claim waits while another stream of the same deployment releases the subjects", async () => {
-    const connection = { servers: topo.urls };
+    const connection = { servers: bus.topo.urls };
     const legacy = await streams.create({ name: "LEGACY", subjects: ["vendor.oura.>", "core.>"], connection });
     const hot = await streams.create({ name: "HOT", connection });
     // Both updates start together, as Pulumi runs independent updates; the claim must not fail.
@@ -151,22 +130,22 @@ describe("stream provider - hand-overs and retirement", () => {
   });
 
   it("deleteWhenDrained: refused while a consumer has not drained the stream, allowed once it has", async () => {
-    const connection = { servers: topo.urls };
+    const connection = { servers: bus.topo.urls };
     const { outs } = await streams.create({ name: "RETIRING", subjects: ["retiring.>"], deleteWhenDrained: true, connection });
-    await admin.jsm.consumers.add("RETIRING", { durable_name: "reader", ack_policy: AckPolicy.Explicit });
-    await publishStored(admin.nc, "retiring.a", "1");
+    await bus.admin.jsm.consumers.add("RETIRING", { durable_name: "reader", ack_policy: AckPolicy.Explicit });
+    await publishStored(bus.admin.nc, "retiring.a", "1");
     await expect(streams.deleteStream("RETIRING", outs as streams.StreamOutputs)).rejects.toThrow(
       /stream RETIRING: holds 1 messages and its consumers have not drained it \(reader: 1 undelivered, 0 unacknowledged\)/,
     );
-    const js = jetstream(admin.nc);
+    const js = jetstream(bus.admin.nc);
     const consumer = await js.consumers.get("RETIRING", "reader");
     const m = await consumer.next();
     await m!.ackAck();
     await waitFor("the ack to be recorded", async () => {
-      const ci = await admin.jsm.consumers.info("RETIRING", "reader");
+      const ci = await bus.admin.jsm.consumers.info("RETIRING", "reader");
       return ci.num_pending === 0 && ci.num_ack_pending === 0;
     });
     await streams.deleteStream("RETIRING", outs as streams.StreamOutputs);
-    await expect(admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
+    await expect(bus.admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
   });
 });
