@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { NATS_SERVER_VERSION } from "../components/versions";
-import { openManager } from "./helpers/jetstream";
+import { addStream, openManager } from "./helpers/jetstream";
 import { getJson, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer } from "./helpers/nats-servers";
 import { isAlive } from "./helpers/pid-ledger";
 
@@ -53,7 +53,7 @@ describe("test harness - 3-node JetStream cluster", () => {
   it("creates a replicas-3 stream placed on all three nodes, then deletes it", async () => {
     const { jsm, close } = await openManager(cluster.urls);
     try {
-      const info = await jsm.streams.add({ name: "R3_ON_CLUSTER", subjects: ["r3.cluster.>"], num_replicas: 3 });
+      const info = await addStream(jsm, { name: "R3_ON_CLUSTER", subjects: ["r3.cluster.>"], num_replicas: 3 });
       expect(info.config.num_replicas).toBe(3);
       const peers = [info.cluster?.leader, ...(info.cluster?.replicas ?? []).map((r) => r.name)];
       expect(new Set(peers)).toEqual(new Set(cluster.servers.map((s) => s.name)));

@@ -26,7 +26,7 @@ export const TRANSIENT_ERR_CODES = new Set([
   10008, // JetStream system temporarily unavailable (no meta leader yet)
   10005, // no suitable peers for placement (a node is down or restarting)
   10023, // insufficient resources (a peer is catching up)
-  10077, // error creating store: a stream of the same name was just deleted (a replace) and its files are still going
+  10077, // stream store failed
 ]);
 
 export const ERR = {
@@ -170,10 +170,18 @@ export async function closeConnections(): Promise<void> {
   await Promise.all(entries.map((e) => e.then(({ nc }) => nc.close()).catch(() => undefined)));
 }
 
+/**
+ * The server answers a failed store creation (a stream of the same name just deleted, its files
+ * still going; a busy disk) as a generic create error, 10049 "error creating store for stream".
+ */
+export function isStoreCreationFailure(e: unknown): boolean {
+  return e instanceof JetStreamApiError && e.code === 10049 && /error creating store/.test(e.message);
+}
+
 /** True for a fault that may pass on its own: no responders (503), timeouts, leaderless cluster. */
 export function isTransient(e: unknown): boolean {
   if (e instanceof JetStreamOperationError) return e.transient;
-  if (e instanceof JetStreamApiError) return TRANSIENT_ERR_CODES.has(e.code) || e.status === 503;
+  if (e instanceof JetStreamApiError) return TRANSIENT_ERR_CODES.has(e.code) || e.status === 503 || isStoreCreationFailure(e);
   if (e instanceof NoRespondersError || e instanceof TimeoutError) return true;
   if (e instanceof RequestError) return isTransient(e.cause) || /no responders|timeout/i.test(e.message);
   const msg = (e as Error)?.message ?? "";

@@ -1,5 +1,6 @@
 import { connect } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
+import { isTransient } from "../../components/jetstream/client";
 import type { NatsConnection } from "@nats-io/nats-core";
 
 /** A plain client connection for tests, closed by the returned `close`. */
@@ -32,5 +33,21 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Adds a stream for a test's setup, waiting out the faults the providers also wait out (a busy
+ * 2-core machine can make a cluster see a peer offline for a moment: "no suitable peers").
+ */
+export async function addStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }, timeoutMs = 15_000): Promise<StreamInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await jsm.streams.add(config);
+    } catch (e) {
+      if (!isTransient(e) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

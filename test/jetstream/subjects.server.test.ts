@@ -6,22 +6,15 @@ import fc from "fast-check";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { streamSubjectProblem, subjectsCollide } from "../../components/jetstream/subjects";
 import { streamSubjectArb } from "../helpers/arbitraries";
-import { openManager } from "../helpers/jetstream";
+import { addStream, openManager } from "../helpers/jetstream";
 import { ServerNode, startServer } from "../helpers/nats-servers";
 
-/**
- * Creates a stream, retrying the server's "error creating store" (err_code 10077), which it
- * answers now and then under load for reasons unrelated to subjects (the providers retry it too).
- */
-async function addStream(jsm: Awaited<ReturnType<typeof openManager>>["jsm"], name: string, subject: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const r = await jsm.streams.add({ name, subjects: [subject] }).then(
-      () => "accepted",
-      (e: Error) => (e instanceof JetStreamApiError && e.code === 10065 ? "overlap" : `refused: ${e.message}`),
-    );
-    if (!/error creating store/.test(r) || attempt >= 5) return r;
-    await new Promise((res) => setTimeout(res, 50));
-  }
+/** Creates a stream and says what the server answered ("accepted", "overlap" or its refusal). */
+async function tryStream(jsm: Awaited<ReturnType<typeof openManager>>["jsm"], name: string, subject: string): Promise<string> {
+  return addStream(jsm, { name, subjects: [subject] }).then(
+    () => "accepted",
+    (e: Error) => (e instanceof JetStreamApiError && e.code === 10065 ? "overlap" : `refused: ${e.message}`),
+  );
 }
 
 describe("subjects - subjectsCollide agrees with the server", () => {
@@ -45,7 +38,7 @@ describe("subjects - subjectsCollide agrees with the server", () => {
         // First, our validation and the server agree on whether a stream may capture `a` at all.
         // Fresh names each run: re-creating a just-deleted stream can race its store removal.
         const [A, B] = [`PAIR_A_${run}`, `PAIR_B_${run++}`];
-        const alone = await addStream(admin.jsm, A, a);
+        const alone = await tryStream(admin.jsm, A, a);
         expect({ a, server: alone }).toEqual({ a, server: streamSubjectProblem(a) === undefined ? "accepted" : expect.stringMatching(/^refused/) });
         if (streamSubjectProblem(a) !== undefined || streamSubjectProblem(b) !== undefined) {
           refused++;
@@ -53,7 +46,7 @@ describe("subjects - subjectsCollide agrees with the server", () => {
           return;
         }
         try {
-          const second = await addStream(admin.jsm, B, b);
+          const second = await tryStream(admin.jsm, B, b);
           const expected = subjectsCollide(a, b) ? "overlap" : "accepted";
           if (expected === "overlap") collisions++;
           expect({ a, b, server: second }).toEqual({ a, b, server: expected });

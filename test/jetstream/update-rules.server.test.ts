@@ -7,7 +7,7 @@ import type { ConsumerConfigArgs } from "../../components/jetstream/consumer-arg
 import type { StreamConfigArgs } from "../../components/jetstream/stream-args";
 import { diffConsumer, diffConsumerWire, diffStream, diffStreamWire } from "../../components/jetstream/update-rules";
 import { consumerToWire, consumerUpdateConfig, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
-import { openManager } from "../helpers/jetstream";
+import { addStream, openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
 
 type StreamCase = [string, Partial<StreamConfigArgs>, Partial<StreamConfigArgs>, "update" | "replace"];
@@ -87,8 +87,8 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
   beforeAll(async () => {
     cluster = await startCluster(3);
     admin = await openManager(cluster.urls);
-    await admin.jsm.streams.add({ name: "OTHER", subjects: ["other.>"] });
-    await admin.jsm.streams.add({ name: "OTHER2", subjects: ["other2.>"] });
+    await addStream(admin.jsm, { name: "OTHER", subjects: ["other.>"] });
+    await addStream(admin.jsm, { name: "OTHER2", subjects: ["other2.>"] });
   });
   afterAll(async () => {
     await admin?.close();
@@ -105,7 +105,7 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
     expect(planned.changes.some((c) => c.kind === "replace") ? "replace" : "update").toBe(expected);
 
     // The server refuses to create a sealed stream: seal it after creating it.
-    await admin.jsm.streams.add(streamToWire({ ...olds, sealed: false }));
+    await addStream(admin.jsm, streamToWire({ ...olds, sealed: false }));
     if (olds.sealed) await admin.jsm.streams.update(name, streamToWire(olds));
     try {
       const result = await admin.jsm.streams.update(name, streamToWire(news)).then(
@@ -131,7 +131,7 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
       const news = { name, ...to } as StreamConfigArgs;
       const planned = diffStream(olds, news);
       expect(planned.changes.some((c) => c.kind === "replace") ? "replace" : "update").toBe(expected);
-      await admin.jsm.streams.add(streamToWire(olds));
+      await addStream(admin.jsm, streamToWire(olds));
       try {
         const accepted = await admin.jsm.streams.update(name, streamToWire(news)).then(
           () => true,
@@ -146,7 +146,7 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
 
   it.each(CONSUMER_CASES.map(([title, from, to, expected]) => ({ title, from, to, expected })))("consumer - $title is planned as $expected and the server agrees", async ({ from, to, expected }) => {
     const stream = `CRULES_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
-    await admin.jsm.streams.add({ name: stream, subjects: [`${stream}.>`.toLowerCase(), "rules.*"], num_replicas: 3 });
+    await addStream(admin.jsm, { name: stream, subjects: [`${stream}.>`.toLowerCase(), "rules.*"], num_replicas: 3 });
     try {
       const base: ConsumerConfigArgs = { stream, durableName: "c1" };
       const olds = { ...base, ...from } as ConsumerConfigArgs;

@@ -1,7 +1,7 @@
 import { AckPolicy } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
-import { publishStored, waitFor } from "../helpers/jetstream";
+import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
@@ -23,7 +23,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
   const asOutputs = (o: unknown) => o as consumers.ConsumerOutputs;
 
   beforeEach(async () => {
-    await bus.admin.jsm.streams.add({ name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: bus.topo.replicas });
+    await addStream(bus.admin.jsm, { name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: bus.topo.replicas });
   });
   afterEach(async () => {
     clearReplaceApprovals();

@@ -1,7 +1,7 @@
 import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import * as streams from "../../components/providers/stream-provider";
-import { publishStored, waitFor } from "../helpers/jetstream";
+import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
@@ -38,7 +38,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   });
 
   it("create refuses an existing stream with a different configuration unless adoptExisting, which updates it", async () => {
-    await bus.admin.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: bus.topo.replicas });
+    await addStream(bus.admin.jsm, { name: "ORDERS", subjects: ["orders.>"], max_age: 3600e9, num_replicas: bus.topo.replicas });
     await expect(streams.create(inputs())).rejects.toThrow(/stream ORDERS: already exists with a different configuration \(maxAge: "1h" -> "2d"\).*adoptExisting/);
     const adopted = await streams.create(inputs({ adoptExisting: true }));
     expect(adopted.outs!.maxAge).toBe("2d");
@@ -46,7 +46,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   });
 
   it("create names the stream that already holds an overlapping subject", async () => {
-    await bus.admin.jsm.streams.add({ name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: bus.topo.replicas });
+    await addStream(bus.admin.jsm, { name: "LEGACY", subjects: ["vendor.oura.>"], num_replicas: bus.topo.replicas });
     await expect(streams.create(inputs({ name: "VENDOR", subjects: ["vendor.>"], handoverWaitMs: 200 }))).rejects.toThrow(
       /stream VENDOR: create: subjects overlap with an existing stream \(err_code 10065\): "vendor\.>" collides with "vendor\.oura\.>" of stream LEGACY/,
     );
