@@ -1,34 +1,33 @@
 /**
  * The local stack on one machine: starts the pinned nats-server (JetStream, in .state/local),
- * then applies the `local` stack's topology (Pulumi.local.yaml) to it through the stack's own
- * providers in dependency order, as `pulumi up` would (scripts/lib/deployment.ts; the Pulumi CLI
- * can not be installed on this project's machines). Prints what the server then holds.
+ * then runs the `local` stack (Pulumi.local.yaml) through the Pulumi engine against it, with a
+ * file backend and a generated passphrase in .state/local (scripts/lib/pulumi-project.ts), and
+ * prints the stack's outputs and what the server then holds.
  *
- *   npm run local                 apply Pulumi.local.yaml and keep the server running (Ctrl-C stops it)
- *   npm run local -- --phase 1    the same at another migration phase
- *   npm run local -- --once       apply, print, stop the server
+ *   npm run local                       pulumi up, keep the server running (Ctrl-C stops it)
+ *   npm run local -- --phase 1          the same at another migration phase
+ *   npm run local -- preview [--phase N] pulumi preview only
+ *   npm run local -- --once             apply, print, stop the server
  */
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig } from "../components/config/stack-config";
-import { closeConnections } from "../components/jetstream/client";
-import { computeTopology } from "../components/topology/topology";
-import { Deployment, desiredOf } from "./lib/deployment";
+import { ensureStack, prepareProject, pulumi, REPO_ROOT, type ConfigOverrides } from "./lib/pulumi-project";
 import { stackFileConfig } from "./stack-file";
 
-const ROOT = path.resolve(__dirname, "..");
-const TOOLS = path.join(ROOT, ".tools", "bin");
-const STATE = path.join(ROOT, ".state", "local");
+const TOOLS = path.join(REPO_ROOT, ".tools", "bin");
+const STATE = path.join(REPO_ROOT, ".state", "local");
 const args = process.argv.slice(2);
 const once = args.includes("--once");
+const previewOnly = args.includes("preview");
 const phaseArg = args.indexOf("--phase");
 
-function localConfig(): Record<string, unknown> {
-  const raw = stackFileConfig("local");
-  if (phaseArg >= 0) raw.migrationPhase = Number(args[phaseArg + 1]);
-  if (raw.migrationPhase === 0) raw.mode = "single";
-  return raw;
+function phaseOverrides(): ConfigOverrides {
+  if (phaseArg < 0) return {};
+  const phase = Number(args[phaseArg + 1]);
+  // Phase 0 is the seeds' starting point: the services still read the legacy stream.
+  return phase === 0 ? { migrationPhase: phase, mode: "single" } : { migrationPhase: phase };
 }
 
 async function waitForServer(monitor: string): Promise<void> {
@@ -45,7 +44,9 @@ async function waitForServer(monitor: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = parseStackConfig(localConfig());
+  const overrides = phaseOverrides();
+  // Bad configuration is refused here, before a server starts; the program checks it again.
+  const config = parseStackConfig({ ...stackFileConfig("local"), ...overrides });
   const url = new URL(config.nats.servers[0]);
   fs.mkdirSync(STATE, { recursive: true });
   const log = fs.openSync(path.join(STATE, "nats-server.log"), "a");
@@ -60,14 +61,15 @@ async function main(): Promise<void> {
   await waitForServer("http://127.0.0.1:8222");
   console.log(`[local] nats-server (PID ${server.pid}) on ${config.nats.servers[0]}, store ${STATE}`);
 
-  const topology = computeTopology(config);
-  const stateFile = path.join(STATE, "deployment.json");
-  const deployment = new Deployment(fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : {});
-  const steps = await deployment.up(desiredOf(topology, config.nats));
-  fs.writeFileSync(stateFile, JSON.stringify(deployment.snapshot(), null, 2), { mode: 0o600 });
-  await closeConnections();
-  console.log(`[local] phase ${topology.phase}, mode ${topology.mode}: ${steps.map((s) => `${s.op} ${s.name}`).join(", ")}`);
-  console.log(execFileSync(path.join(TOOLS, "nats"), ["--server", config.nats.servers[0], "stream", "report"], { encoding: "utf8" }));
+  const project = prepareProject({ dir: path.join(STATE, "project"), stack: "local", overrides });
+  await ensureStack(project);
+  if (previewOnly) {
+    await pulumi(project, ["preview", "--diff"], { echo: true });
+  } else {
+    await pulumi(project, ["up", "--yes"], { echo: true });
+    console.log(execFileSync(path.join(TOOLS, "nats"), ["--server", config.nats.servers[0], "stream", "report"], { encoding: "utf8" }));
+  }
+  console.log(`[local] project ${project.dir}; run more commands there with: cd ${project.dir} && EVENT_BUS_PULUMI_STATE=${project.env.EVENT_BUS_PULUMI_STATE} ${path.join(REPO_ROOT, "scripts", "pulumi")} <command> --stack local`);
   if (once) return process.exit(0);
   console.log("[local] the server keeps running; Ctrl-C stops it");
   await new Promise<never>(() => undefined);
