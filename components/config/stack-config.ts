@@ -18,6 +18,8 @@ export type Phase = (typeof PHASES)[number];
 /** Replicas per environment unless `replicas` says otherwise. */
 export const DEFAULT_REPLICAS: Record<Environment, number> = { local: 1, staging: 1, production: 3 };
 
+const boolFromString = (key: string) =>
+  z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: `expected ${key} to be true or false` }));
 const intFromString = (inner: z.ZodNumber) => z.preprocess((v) => (typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v), inner);
 
 export const streamNamesSchema = z
@@ -102,6 +104,14 @@ export const stackConfigSchema = z
     pullLoop: pullLoopSchema,
     /** How the providers reach JetStream (credentials here are read from secret config). */
     nats: connectionSchema,
+    /**
+     * Opt-ins for what loses data, applied to every stream and durable of the stack. Each counts
+     * only after a `pulumi up` has stored it: `forceDelete` lets destroy (or phase 3) delete a
+     * stream that holds messages or a durable with pending messages; `allowReplace` lets a change
+     * the server can not make in place delete and re-create a stream or durable.
+     */
+    forceDelete: boolFromString("forceDelete").default(false),
+    allowReplace: boolFromString("allowReplace").default(false),
     /** Kubernetes settings, read by components/kubernetes (the local stack may leave them out). */
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })

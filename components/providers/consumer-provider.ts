@@ -169,7 +169,7 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
   if (unfinished > 0 && !safety.forceDelete && !approved) {
     throw new Error(
       `${what}: has ${live.num_pending} messages not yet delivered and ${live.num_ack_pending} not acknowledged; refusing to delete it. ` +
-        `Let it drain, or set forceDelete: true and run \`pulumi up\` before deleting.`,
+        `Let it drain, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
     );
   }
   await withRetry(`${what}: delete`, connection, async () => {

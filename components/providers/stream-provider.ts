@@ -193,7 +193,7 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
     if (undrained === undefined) {
       throw new Error(
         `${label(id)}: holds ${messages} messages (${bytes} bytes); refusing to delete it. ` +
-          `Drain or move them first, or set forceDelete: true and run \`pulumi up\` before deleting.`,
+          `Drain or move them first, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
       );
     }
     if (undrained.length > 0) {

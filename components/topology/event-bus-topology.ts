@@ -24,7 +24,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
     for (const plan of args.topology.streams) {
       this.streams[plan.role] = new Stream(
         `${name}-${plan.resourceName}`,
-        { ...streamInputs(plan), connection: args.connection },
+        { ...streamInputs(plan), ...args.topology.safety, connection: args.connection },
         { parent: this, protect: plan.protect },
       );
     }
@@ -32,7 +32,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
       const stream = this.streams[plan.streamRole]!;
       this.consumers[plan.resourceName] = new Consumer(
         `${name}-${plan.resourceName}`,
-        { ...consumerInputs(plan), stream: stream.name, connection: args.connection },
+        { ...consumerInputs(plan), ...args.topology.safety, stream: stream.name, connection: args.connection },
         { parent: this, dependsOn: [stream] },
       );
     }

@@ -47,6 +47,8 @@ export interface Topology {
   consumers: ConsumerPlan[];
   /** Which stream each service binds its durable on, as the flags ConfigMap tells them. */
   bindings: { hrv: string; vendor: string };
+  /** The stack's opt-ins for what loses data, given to every stream and durable. */
+  safety: { forceDelete?: true; allowReplace?: true };
 }
 
 /** Subjects each stream captures in a phase. A stream with none captures only its own name. */
@@ -120,7 +122,8 @@ export function computeTopology(c: StackConfig): Topology {
   for (const role of ["legacy", "vendor"] as const) if (streams.some((s) => s.role === role)) consumers.push(durable(role, oura, "oura"));
 
   const owner = (filter: string): string => streams.find((s) => coveredBy(filter, subjects[s.role]))?.config.name ?? names.legacy;
-  return { phase, mode: c.mode, streams, consumers, bindings: { hrv: owner(hrv.filterSubject), vendor: owner(oura.filterSubject) } };
+  const safety = { ...(c.forceDelete ? { forceDelete: true as const } : {}), ...(c.allowReplace ? { allowReplace: true as const } : {}) };
+  return { phase, mode: c.mode, streams, consumers, bindings: { hrv: owner(hrv.filterSubject), vendor: owner(oura.filterSubject) }, safety };
 }
 
 /** The Stream resource inputs for a planned stream (without the connection). */

@@ -1,0 +1,63 @@
+/**
+ * Stacks under the real Pulumi engine for tests: a project directory of its own in a temporary
+ * folder (scripts/lib/pulumi-project.ts), its own file backend and passphrase, removed at the end.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult } from "../../scripts/lib/pulumi-project";
+import { REPO_ROOT } from "./nats-servers";
+
+export { pulumi, runPulumi, type PulumiProject, type PulumiResult };
+
+export const FIXTURE_PROGRAMS = path.join(REPO_ROOT, "test", "fixtures", "programs");
+
+export interface EngineStack extends PulumiProject {
+  /** Every command's output so far, for checks that nothing leaked into it. */
+  readonly transcript: string[];
+  run(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<PulumiResult>;
+  /** Like run, failing with the command's output on a non-zero exit. */
+  ok(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<PulumiResult>;
+  remove(): void;
+}
+
+/**
+ * A stack from the repository's `Pulumi.<from>.yaml` (default: the stack's own) with overrides,
+ * initialised in a fresh backend. `program` runs a fixture program (test/fixtures/programs) in
+ * place of the project's own.
+ */
+export async function engineStack(stack: string, opts: { from?: string; overrides?: ConfigOverrides; program?: string } = {}): Promise<EngineStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `event-bus-engine-${stack}-`));
+  const project = prepareProject({ dir, stack, from: opts.from, overrides: opts.overrides });
+  if (opts.program) {
+    fs.symlinkSync(FIXTURE_PROGRAMS, path.join(dir, "fixtures"));
+    const yaml = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, `main: fixtures/${opts.program}`);
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), yaml);
+  }
+  const transcript: string[] = [];
+  const record = (r: PulumiResult) => {
+    transcript.push(r.stdout, r.stderr);
+    return r;
+  };
+  const s: EngineStack = {
+    ...project,
+    transcript,
+    run: async (args, o = {}) => record(await runPulumi(project, args, o)),
+    ok: async (args, o = {}) => {
+      const r = record(await runPulumi(project, args, o));
+      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${stack}) exited with ${r.code}\n${r.stdout}\n${r.stderr}`);
+      return r;
+    },
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+  await ensureStack(project);
+  return s;
+}
+
+/** The resource operations a `--json` preview plans, e.g. { create: 7 } or { same: 7 }. */
+export function plannedOps(previewJson: string): Record<string, number> {
+  const steps = (JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>;
+  const ops: Record<string, number> = {};
+  for (const s of steps) if (!s.urn.includes("pulumi:pulumi:Stack")) ops[s.op] = (ops[s.op] ?? 0) + 1;
+  return ops;
+}
