@@ -1,14 +1,13 @@
 /**
  * The seeds' migration walked on a real 3-node cluster with replicas 3: phase 0 -> 1 -> 2 -> 3
- * and back 3 -> 2 -> 1 -> 0, each step applied as one `pulumi up` would apply it (through the
- * providers, in dependency order: test/helpers/deployment.ts), with a publisher on every moved
- * subject and a drainer on every durable throughout. Nothing lost, nothing duplicated, no step
- * meets the server's overlap error.
+ * and back 3 -> 2 -> 1 -> 0, each step one real `pulumi up` of the production stack (its own
+ * stack file, with the cluster's addresses and without its Kubernetes part), with a publisher on
+ * every moved subject and a drainer on every durable throughout. Nothing lost, nothing
+ * duplicated, no step meets the server's overlap error.
  */
 import { parseStackConfig, type Phase } from "../../components/config/stack-config";
 import { closeConnections } from "../../components/jetstream/client";
-import { computeTopology } from "../../components/topology/topology";
-import { Deployment, desiredOf, StepRecord } from "../../scripts/lib/deployment";
+import { engineStack, type EngineStack } from "../helpers/engine";
 import { openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
 import { Drainer, Publisher } from "../helpers/traffic";
@@ -16,29 +15,37 @@ import { Drainer, Publisher } from "../helpers/traffic";
 const SUBJECTS = ["athlete-ally.hrv.raw-received", "sleep.night", "vendor.oura.sleep"];
 const CONSUMED = new Set(["athlete-ally.hrv.raw-received", "vendor.oura.sleep"]);
 const WALK: Phase[] = [1, 2, 3, 2, 1, 0];
+const modeOf = (phase: Phase) => (phase === 0 ? "single" : "multi");
+
+/** The event-bus resources a `pulumi up` changed, as its output lists them. */
+function changedResources(output: string): string[] {
+  return [...output.matchAll(/^\s*(\+-|[+~-])\s+pulumi-nodejs:dynamic\/event-bus:(?:Stream|Consumer) event-bus-(\S+) (created|updated|deleted|replaced)/gm)].map((m) => `${m[3]} ${m[2]}`);
+}
 
 describe("migration - the walk 0 -> 3 -> 0 on a 3-node cluster, replicas 3, under live traffic", () => {
   let cluster: NatsCluster;
+  let stack: EngineStack;
   beforeAll(async () => {
     cluster = await startCluster(3);
+    // The legacy stream keeps messages 12 s here instead of 24h, so that phase 3 can find it empty
+    // soon; the drainer reads every durable continuously, well within that (a client fetch that
+    // meets a durable being deleted or created again can stall for ~5 s before it gives up).
+    stack = await engineStack("production", {
+      overrides: { kubernetes: undefined, nats: { servers: cluster.urls }, retention: { legacyMaxAge: "12s" }, migrationPhase: 0, mode: "single" },
+    });
   });
   afterAll(async () => {
     await closeConnections();
+    stack?.remove();
     await cluster?.stop();
   });
 
   it("loses nothing, duplicates nothing, and never meets the overlap error", async () => {
-    const connection = { servers: cluster.urls };
-    // The legacy stream keeps messages 12 s here instead of 24h, so that phase 3 can find it empty
-    // soon; the drainer reads every durable continuously, well within that (a client fetch that
-    // meets a durable being deleted or created again can stall for ~5 s before it gives up).
-    const stackConfig = (phase: Phase) =>
-      parseStackConfig({ environment: "production", mode: phase === 0 ? "single" : "multi", migrationPhase: phase, retention: { legacyMaxAge: "12s" }, nats: connection });
-    const deployment = new Deployment();
-    await deployment.up(desiredOf(computeTopology(stackConfig(0)), connection));
+    const up = (phase: Phase) => stack.ok(["up", "--yes", "--skip-preview", "--config", `event-bus:migrationPhase=${phase}`, "--config", `event-bus:mode=${modeOf(phase)}`]);
+    await up(0);
 
     const { nc, jsm, close } = await openManager(cluster.urls);
-    const names = stackConfig(0).streams;
+    const names = parseStackConfig({ environment: "production", nats: { servers: cluster.urls } }).streams;
     const publisher = new Publisher(nc);
     const drainer = new Drainer(nc, [
       [names.legacy, "normalize-hrv-durable"],
@@ -58,12 +65,14 @@ describe("migration - the walk 0 -> 3 -> 0 on a 3-node cluster, replicas 3, unde
           for (let i = 0; i < 150 && (await jsm.streams.info(names.legacy)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 200));
         }
         const refusalsBefore = publisher.refusals.length;
-        const records: StepRecord[] = await deployment.up(desiredOf(computeTopology(stackConfig(to)), connection));
+        const startedAt = Date.now();
+        const applied = await up(to);
+        const took = Date.now() - startedAt;
         await new Promise((r) => setTimeout(r, 200));
         const refused = publisher.refusals.slice(refusalsBefore);
         const kinds = [...new Set(refused.map((r) => `${r.subject}: ${r.reason}`))];
         const span = refused.length ? Math.max(...refused.map((r) => r.at)) - Math.min(...refused.map((r) => r.at)) : 0;
-        windows.push(`${from}->${to}: ${refused.length} refused publishes over ${span} ms [${kinds.join(" | ")}]; ${records.filter((r) => r.op !== "same").map((r) => `${r.op} ${r.name}`).join(", ")}`);
+        windows.push(`${from}->${to}: ${refused.length} refused publishes over ${span} ms [${kinds.join(" | ")}]; pulumi up ${took} ms: ${changedResources(applied.stdout).join(", ")}`);
         for (const r of refused) expect(r.reason).not.toMatch(/overlap/);
         from = to;
       }
