@@ -14,31 +14,40 @@ import { secret } from "@pulumi/pulumi";
 /** Names the project directory when the provider host runs outside it. */
 export const PROVIDER_ROOT_ENV = "EVENT_BUS_PROVIDER_ROOT";
 
+const SHIMS = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * One provider object per implementation, so that @pulumi/pulumi serialises it once per program
+ * (its cache is keyed by the object), and kept small, since every resource stores it twice.
+ */
 export function providerShim(modulePath: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  // Everything below is serialised by value; keep it to plain strings and `require`.
-  let loaded: pulumi.dynamic.ResourceProvider | undefined;
-  const load = (): pulumi.dynamic.ResourceProvider => {
-    if (loaded) return loaded;
+  const key = `${modulePath}#${exportName}`;
+  const known = SHIMS.get(key);
+  if (known) return known;
+  // Serialised by value: plain strings, `require`, and a cache that outlives one call (the
+  // serialised closure's own variables are fresh on every call).
+  const load = (): any => {
+    const cache: Record<string, any> = ((globalThis as any).__eventBusProviders ??= {});
+    if (cache[key]) return cache[key];
     const path = require("path");
-    const fs = require("fs");
-    const starts: string[] = [process.env[PROVIDER_ROOT_ENV], process.cwd(), require.main?.filename].filter((s): s is string => !!s);
+    const starts: string[] = [process.env[PROVIDER_ROOT_ENV], process.cwd(), require.main?.filename].filter((s) => !!s) as string[];
     for (const start of starts) {
-      for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-        const candidate = path.join(dir, modulePath);
-        if (fs.existsSync(candidate)) return (loaded = require(candidate)[exportName] as pulumi.dynamic.ResourceProvider);
-        if (path.dirname(dir) === dir) break;
+      for (let dir = path.resolve(start), up = ""; up !== dir; up = dir, dir = path.dirname(dir)) {
+        if (require("fs").existsSync(path.join(dir, modulePath))) return (cache[key] = require(path.join(dir, modulePath))[exportName]);
       }
     }
-    throw new Error(`event-bus: ${modulePath} was not found above ${starts.join(" or ")}; build the project (npm run build) or set ${PROVIDER_ROOT_ENV} to its directory`);
+    throw new Error(`event-bus: ${modulePath} not found above ${starts.join(", ")}; run npm run build, or set ${PROVIDER_ROOT_ENV}`);
   };
-  return {
-    check: (olds, news) => load().check!(olds, news),
-    diff: (id, olds, news) => load().diff!(id, olds, news),
-    create: (inputs) => load().create(inputs),
-    read: (id, props) => load().read!(id, props),
-    update: (id, olds, news) => load().update!(id, olds, news),
-    delete: (id, props) => load().delete!(id, props),
+  const shim: pulumi.dynamic.ResourceProvider = {
+    check: (o, n) => load().check(o, n),
+    diff: (i, o, n) => load().diff(i, o, n),
+    create: (n) => load().create(n),
+    read: (i, p) => load().read(i, p),
+    update: (i, o, n) => load().update(i, o, n),
+    delete: (i, p) => load().delete(i, p),
   };
+  SHIMS.set(key, shim);
+  return shim;
 }
 
 /** A resource's inputs: every field may be a Pulumi input. */

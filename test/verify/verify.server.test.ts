@@ -4,9 +4,8 @@
  */
 import { parseStackConfig, type Phase } from "../../components/config/stack-config";
 import { closeConnections } from "../../components/jetstream/client";
-import { computeTopology } from "../../components/topology/topology";
-import { Deployment, desiredOf } from "../../scripts/lib/deployment";
 import { verifyBus, type CheckRow } from "../../scripts/lib/verify-bus";
+import { engineStack, type EngineStack } from "../helpers/engine";
 import { openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
 
@@ -16,17 +15,21 @@ describe("verify - the live bus checks", () => {
   let cluster: NatsCluster;
   let admin: Awaited<ReturnType<typeof openManager>>;
   const config = (phase: Phase) => parseStackConfig({ environment: "production", migrationPhase: phase, nats: { servers: cluster.urls } });
-  const deployment = new Deployment();
+  let stack: EngineStack;
+  const up = (phase: Phase) => stack.ok(["up", "--yes", "--skip-preview", "--config", `event-bus:migrationPhase=${phase}`]);
   const verify = (phase: Phase) => verifyBus(config(phase), { servers: cluster.urls }, { observeMs: 500 });
 
   beforeAll(async () => {
     cluster = await startCluster(3);
     admin = await openManager(cluster.urls);
-    await deployment.up(desiredOf(computeTopology(config(3)), { servers: cluster.urls }));
+    // The production stack from its own file, applied by the engine, without its Kubernetes part.
+    stack = await engineStack("production", { overrides: { kubernetes: undefined, nats: { servers: cluster.urls }, mode: "multi" } });
+    await up(3);
   });
   afterAll(async () => {
     await admin?.close();
     await closeConnections();
+    stack?.remove();
     await cluster?.stop();
   });
 
@@ -55,12 +58,12 @@ describe("verify - the live bus checks", () => {
         "test event counted by normalize-hrv-durable: durable missing",
       ]);
     } finally {
-      const d = deployment.state.get("consumer-hrv-core")!;
-      deployment.state.delete("consumer-hrv-core");
-      await deployment.up(desiredOf(computeTopology(config(3)), { servers: cluster.urls }));
-      expect(d).toBeDefined();
+      // What the provider tells a user to do: refresh (the durable drops out of state), then up.
+      await stack.ok(["refresh", "--yes"]);
+      await up(3);
+      expect((await admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).config.filter_subject).toBe("athlete-ally.hrv.raw-received");
     }
-  });
+  }, 60_000);
 
   it("a wrong filter fails the consumer's row, naming the field", async () => {
     await admin.jsm.consumers.update("AA_CORE_HOT", "normalize-hrv-durable", { filter_subject: "athlete-ally.hrv.>" });
@@ -72,7 +75,7 @@ describe("verify - the live bus checks", () => {
   });
 
   it("a legacy stream still receiving after the cut-over fails the idle check", async () => {
-    await deployment.up(desiredOf(computeTopology(config(2)), { servers: cluster.urls }));
+    await up(2);
     let publishing = true;
     const publisher = (async () => {
       // The legacy stream captures only its own name in phase 2: something still writes there.
@@ -87,5 +90,5 @@ describe("verify - the live bus checks", () => {
       publishing = false;
       await publisher;
     }
-  });
+  }, 60_000);
 });
