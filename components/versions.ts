@@ -11,3 +11,6 @@ export const NATS_CLI_VERSION: string = pins.natsCli;
 
 /** The official image the NATS StatefulSet runs: the same release as the tests. */
 export const NATS_SERVER_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
+
+/** The NATS exporter sidecar beside each NATS server (JetStream metrics for the alerts). */
+export const NATS_EXPORTER_IMAGE = `natsio/prometheus-nats-exporter:${pins.natsExporter}`;

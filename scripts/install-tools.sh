@@ -11,6 +11,7 @@ nats_server_version="$(pin natsServer)"
 nats_cli_version="$(pin natsCli)"
 actionlint_version="$(pin actionlint)"
 pulumi_version="$(pin pulumi)"
+promtool_version="$(pin promtool)"
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
@@ -67,6 +68,7 @@ if command -v go >/dev/null 2>&1; then
   go_build nats-server github.com/nats-io/nats-server/v2 "$nats_server_version"
   go_build nats github.com/nats-io/natscli/nats "$nats_cli_version"
   go_build actionlint github.com/rhysd/actionlint/cmd/actionlint "$actionlint_version"
+  go_build promtool github.com/prometheus/prometheus/cmd/promtool "$promtool_version"
 else
   log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $nats_server_version"
   log "(tests that depend on newer server behaviour may fail; install Go for the pinned build)"
@@ -75,5 +77,5 @@ else
   fi
   ln -sf "$(command -v nats-server)" "$bin/nats-server"
   echo "debian-$(nats-server --version | awk '{print $NF}')" > "$bin/.nats-server.version"
-  log "the nats CLI, actionlint and the Pulumi engine need Go; skipped"
+  log "the nats CLI, actionlint, promtool and the Pulumi engine need Go; skipped"
 fi

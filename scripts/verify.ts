@@ -1,8 +1,11 @@
 /**
  * Verifies a stack's live bus and prints a table (check, expected, seen, pass):
  *
- *   NATS_PASSWORD=... npm run verify -- --stack staging [--observe-ms 3000] [--no-probe]
+ *   NATS_PASSWORD=... npm run verify -- --stack staging [--observe-ms 3000] [--probe | --no-probe]
+ *       [--ingest-url http://ingest-service.staging:4101] [--prometheus-url http://prometheus:9090]
  *
+ * Probe events (marked as probes) are written in local and staging unless --no-probe, and in
+ * production only with --probe.
  * The connection is the stack's `event-bus:nats` setting; credentials come from NATS_USER and
  * NATS_PASSWORD (or NATS_TOKEN / NATS_CREDS_FILE), never from a file in the repository.
  * Exits 1 when a check fails.
@@ -16,7 +19,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const stack = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : undefined;
   if (!stack) {
-    console.error("usage: npm run verify -- --stack <local|staging|production> [--observe-ms N] [--no-probe]");
+    console.error("usage: npm run verify -- --stack <local|staging|production> [--observe-ms N] [--probe | --no-probe] [--ingest-url URL] [--prometheus-url URL]");
     return 2;
   }
   const config = parseStackConfig(stackFileConfig(stack));
@@ -28,7 +31,9 @@ async function main(): Promise<number> {
     ...(env.NATS_CREDS_FILE ? { credsFile: env.NATS_CREDS_FILE } : {}),
   });
   const observeMs = args.includes("--observe-ms") ? Number(args[args.indexOf("--observe-ms") + 1]) : undefined;
-  const rows = await verifyBus(config, connection, { observeMs, probe: !args.includes("--no-probe") });
+  const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const probe = args.includes("--probe") ? true : args.includes("--no-probe") ? false : undefined;
+  const rows = await verifyBus(config, connection, { observeMs, probe, ingestUrl: value("--ingest-url"), prometheusUrl: value("--prometheus-url") });
   console.table(rows.map((r) => ({ ...r, pass: r.pass ? "yes" : "NO" })));
   const failed = rows.filter((r) => !r.pass).length;
   console.log(failed ? `${failed} check(s) failed` : `all ${rows.length} checks passed`);

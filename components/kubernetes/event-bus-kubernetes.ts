@@ -43,7 +43,9 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
       new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, d as k8s.types.input.apps.v1.Deployment, child([flags, ...secrets]));
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, s as k8s.types.input.core.v1.Service, child());
+    new k8s.core.v1.ConfigMap(`${name}-dashboard`, m.dashboard as k8s.types.input.core.v1.ConfigMap, child());
     if (m.alerts) new k8s.apiextensions.CustomResource(`${name}-alerts`, m.alerts, child());
+    for (const pm of m.podMonitors ?? []) new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}-monitor`, pm, child());
     this.registerOutputs({});
   }
 }

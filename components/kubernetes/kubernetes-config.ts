@@ -33,8 +33,11 @@ export const kubernetesSchema = z.strictObject({
   ingest: serviceSchema,
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */
   canaryPercent: z.union([z.literal(0), z.literal(10), z.literal(50), z.literal(100)], { error: "expected canaryPercent 0, 10, 50 or 100" }).default(0),
-  /** Create the PrometheusRule of alerts (needs the Prometheus operator's CRDs). */
-  prometheusOperator: z.boolean().default(false),
+  /**
+   * The seeds' alerts (a PrometheusRule) and what Prometheus scrapes (PodMonitors), on by default;
+   * false for a cluster without the Prometheus operator's CRDs. The dashboard ConfigMap is always there.
+   */
+  prometheusOperator: z.boolean().default(true),
 });
 
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;

@@ -15,7 +15,10 @@ import { parseDuration } from "../jetstream/durations";
 import type { StackConfig } from "../config/stack-config";
 import type { Topology } from "../topology/topology";
 import { NATS_SERVER_IMAGE } from "../versions";
-import { alertRules, type PrometheusRuleManifest } from "./alert-rules";
+import { alertRules, type PrometheusRuleManifest } from "../monitoring/alert-rules";
+import { dashboardConfigMap } from "../monitoring/dashboard";
+import { NATS_EXPORTER } from "../monitoring/metrics";
+import { NATS_EXPORTER_IMAGE } from "../versions";
 import { DEFAULT_SERVICE_REPLICAS, type KubernetesConfig } from "./kubernetes-config";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, renderNatsConf } from "./nats-conf";
 import { natsUsers, type NatsUser } from "./nats-users";
@@ -40,8 +43,19 @@ export interface KubernetesManifests {
   deployments: IDeployment[];
   services: IService[];
   users: NatsUser[];
-  /** The alert rules, when the stack says the Prometheus operator runs. */
+  /** The seeds' dashboard, for the Grafana sidecar. */
+  dashboard: IConfigMap;
+  /** The alert rules and what Prometheus scrapes, when the Prometheus operator runs (the default). */
   alerts?: PrometheusRuleManifest;
+  podMonitors?: PodMonitorManifest[];
+}
+
+/** A Prometheus operator PodMonitor: which pods' port Prometheus scrapes. */
+export interface PodMonitorManifest {
+  apiVersion: "monitoring.coreos.com/v1";
+  kind: "PodMonitor";
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string; interval: string }> };
 }
 
 const labels = (app: string, extra: Record<string, string> = {}) => ({ "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "event-bus", ...extra });
@@ -207,6 +221,14 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
                 { name: "jetstream", mountPath: "/data" },
               ],
             },
+            {
+              // JetStream stream and consumer state for Prometheus (components/monitoring/metrics.ts).
+              name: NATS_EXPORTER.name,
+              image: NATS_EXPORTER_IMAGE,
+              args: [...NATS_EXPORTER.args, `http://localhost:${MONITOR_PORT}`],
+              ports: [{ name: NATS_EXPORTER.portName, containerPort: NATS_EXPORTER.port }],
+              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+            },
           ],
           volumes: [
             { name: "config", configMap: { name: "nats-config" } },
@@ -264,11 +286,24 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
       ],
     },
   }));
-  const alerts = k.prometheusOperator ? alertRules(c, t, ns) : undefined;
-  return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget, flags, deployments, services, users, ...(alerts ? { alerts } : {}) };
+  const dashboard = dashboardConfigMap(c, ns);
+  if (!k.prometheusOperator) return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget, flags, deployments, services, users, dashboard };
+  const podMonitor = (name: string, app: string, port: string): PodMonitorManifest => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name, namespace: ns, labels: labels(app) },
+    spec: { selector: { matchLabels: { app } }, podMetricsEndpoints: [{ port, path: "/metrics", interval: "30s" }] },
+  });
+  const podMonitors = [
+    podMonitor("nats", NATS_NAME, NATS_EXPORTER.portName),
+    podMonitor("normalize-service", "normalize-service", "metrics"),
+    podMonitor("ingest-service", "ingest-service", "metrics"),
+  ];
+  const alerts = alertRules(c, t, ns, k.canaryPercent);
+  return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget, flags, deployments, services, users, dashboard, alerts, podMonitors };
 }
 
 /** Every manifest in apply order, for rendering and validation. */
-export function allManifests(m: KubernetesManifests): Array<IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest> {
-  return [m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.flags, ...m.deployments, ...m.services, ...(m.alerts ? [m.alerts] : [])];
+export function allManifests(m: KubernetesManifests): Array<IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest | PodMonitorManifest> {
+  return [m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.flags, ...m.deployments, ...m.services, m.dashboard, ...(m.alerts ? [m.alerts] : []), ...(m.podMonitors ?? [])];
 }

@@ -27,16 +27,16 @@ export function providerShim(modulePath: string, exportName: string): pulumi.dyn
   // Serialised by value: plain strings, `require`, and a cache that outlives one call (the
   // serialised closure's own variables are fresh on every call).
   const load = (): any => {
-    const cache: Record<string, any> = ((globalThis as any).__eventBusProviders ??= {});
+    const cache = ((globalThis as any).__eventBusProviders ??= {});
     if (cache[key]) return cache[key];
     const path = require("path");
-    const starts: string[] = [process.env[PROVIDER_ROOT_ENV], process.cwd(), require.main?.filename].filter((s) => !!s) as string[];
-    for (const start of starts) {
-      for (let dir = path.resolve(start), up = ""; up !== dir; up = dir, dir = path.dirname(dir)) {
-        if (require("fs").existsSync(path.join(dir, modulePath))) return (cache[key] = require(path.join(dir, modulePath))[exportName]);
+    for (const start of [process.env[PROVIDER_ROOT_ENV], process.cwd(), require.main?.filename]) {
+      for (let dir = start && path.resolve(start); dir && dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        const file = path.join(dir, modulePath);
+        if (require("fs").existsSync(file)) return (cache[key] = require(file)[exportName]);
       }
     }
-    throw new Error(`event-bus: ${modulePath} not found above ${starts.join(", ")}; run npm run build, or set ${PROVIDER_ROOT_ENV}`);
+    throw new Error(`event-bus: ${modulePath} not found; run npm run build, or set ${PROVIDER_ROOT_ENV}`);
   };
   const shim: pulumi.dynamic.ResourceProvider = {
     check: (o, n) => load().check(o, n),

@@ -1,10 +1,15 @@
 /**
  * The seeds' post-deployment checks, against the live bus: every stream and durable exists with
- * its configured settings, the legacy stream is idle after the cut-over, the DLQ takes no new
- * dead letters, and a test HRV event lands in the stream that owns it and reaches its durable.
+ * its configured settings, the durables' pending counts, the legacy stream is idle after the
+ * cut-over, the DLQ takes no new dead letters, and (when probing) a probe event on the HRV and the
+ * vendor subject lands in the stream that owns it and reaches its durable. Probes write, so in
+ * production they run only when asked. With an ingest URL the HRV probe goes through
+ * ingest-service's `/ingest/hrv`; with a Prometheus URL the seeds' metric checks run too.
  */
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { headers } from "@nats-io/nats-core";
+import { METRICS } from "../../components/monitoring/metrics";
 import type { StackConfig } from "../../components/config/stack-config";
 import { clientOptions } from "../../components/jetstream/client";
 import type { ConnectionArgs } from "../../components/jetstream/connection-args";
@@ -22,8 +27,20 @@ export interface CheckRow {
 export interface VerifyOptions {
   /** How long to watch the legacy stream and the DLQ for new messages. */
   observeMs?: number;
-  /** Publish the test HRV event (on by default). */
+  /** Publish probe events: on by default, except in production. */
   probe?: boolean;
+  /** ingest-service's base URL: the HRV probe is POSTed to `<url>/ingest/hrv` instead of published. */
+  ingestUrl?: string;
+  /** Prometheus' base URL: adds the seeds' metric checks. */
+  prometheusUrl?: string;
+}
+
+/** What marks a probe: its message id, its header and its body, so consumers and people can tell. */
+export const PROBE = { header: "Event-Bus-Probe", userId: "event-bus-verify-probe", idPrefix: "event-bus-verify-" } as const;
+
+export function probeBody(kind: "hrv" | "vendor", now = new Date()): string {
+  const base = { probe: true, source: "event-bus verify", userId: PROBE.userId, capturedAt: now.toISOString() };
+  return JSON.stringify(kind === "hrv" ? { ...base, date: now.toISOString().slice(0, 10), rmssd: 55 } : { ...base, vendor: "oura" });
 }
 
 /** Live against configured, field by field: `maxAge is "1d", expected "2d"`. */
@@ -85,36 +102,106 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
     const dead = (after.dlq ?? 0) - (before.dlq ?? 0);
     rows.push({ check: `DLQ ${config.streams.dlq} takes no new dead letters`, expected: "no new messages", seen: after.dlq === undefined ? "stream missing" : dead ? `${dead} new dead letters` : "no new messages", pass: after.dlq !== undefined && dead === 0 });
 
-    if (options.probe ?? true) {
-      const subject = config.hrvConsumer.filterSubject;
-      const durable = config.hrvConsumer.durable;
-      const owner = t.bindings.hrv;
-      const js = jetstream(nc);
-      const infoBefore = await jsm.consumers.info(owner, durable).catch(() => undefined);
-      const body = JSON.stringify({ userId: "event-bus-verify", date: new Date().toISOString().slice(0, 10), rmssd: 55, capturedAt: new Date().toISOString() });
-      const ack = await js.publish(subject, body, { msgID: `event-bus-verify-${Date.now()}` }).catch((e: Error) => e);
+    for (const [durable, stream] of [
+      [config.hrvConsumer.durable, t.bindings.hrv],
+      [config.vendorConsumer.durable, t.bindings.vendor],
+    ]) {
+      const ci = await jsm.consumers.info(stream, durable).catch(() => undefined);
       rows.push({
-        check: `test event on ${subject} stored`,
-        expected: `in ${owner}`,
-        seen: ack instanceof Error ? ack.message : `in ${ack.stream} #${ack.seq}`,
-        pass: !(ack instanceof Error) && ack.stream === owner,
+        check: `pending on ${durable} (${stream})`,
+        expected: "reported",
+        seen: ci ? `${ci.num_pending} not delivered, ${ci.num_ack_pending} not acknowledged` : "durable missing",
+        pass: ci !== undefined,
+      });
+    }
+
+    const probe = options.probe ?? config.environment !== "production";
+    const probes = [
+      { kind: "hrv" as const, subject: config.hrvConsumer.filterSubject, durable: config.hrvConsumer.durable, owner: t.bindings.hrv },
+      { kind: "vendor" as const, subject: config.vendorConsumer.filterSubject.replace(/>$/, "event-bus-probe").replace(/\*/g, "probe"), durable: config.vendorConsumer.durable, owner: t.bindings.vendor },
+    ];
+    for (const p of probes) {
+      if (!probe) {
+        rows.push({ check: `probe on ${p.subject}`, expected: "skipped", seen: `not written into ${config.environment} (pass --probe)`, pass: true });
+        continue;
+      }
+      const infoBefore = await jsm.consumers.info(p.owner, p.durable).catch(() => undefined);
+      const lastBefore = (await lastSeq(jsm, p.owner)) ?? 0;
+      const id = `${PROBE.idPrefix}${p.kind}-${Date.now()}`;
+      let stored: { stream: string; seq: number } | Error;
+      if (p.kind === "hrv" && options.ingestUrl) {
+        stored = await postToIngest(options.ingestUrl, probeBody("hrv")).then(
+          () => waitForNewMessage(jsm, p.owner, lastBefore),
+          (e: Error) => e,
+        );
+      } else {
+        const h = headers();
+        h.set(PROBE.header, "true");
+        stored = await jetstream(nc)
+          .publish(p.subject, probeBody(p.kind), { msgID: id, headers: h })
+          .then((a) => ({ stream: a.stream, seq: a.seq }), (e: Error) => e);
+      }
+      const via = p.kind === "hrv" && options.ingestUrl ? ` via ${options.ingestUrl}/ingest/hrv` : "";
+      rows.push({
+        check: `probe on ${p.subject} stored${via}`,
+        expected: `in ${p.owner}`,
+        seen: stored instanceof Error ? stored.message : `in ${stored.stream} #${stored.seq}`,
+        pass: !(stored instanceof Error) && stored.stream === p.owner,
       });
       let counted = false;
       let seen = "durable missing";
-      if (!(ack instanceof Error)) {
+      if (!(stored instanceof Error)) {
         for (let i = 0; i < 20 && !counted; i++) {
-          const ci = await jsm.consumers.info(owner, durable).catch(() => undefined);
+          const ci = await jsm.consumers.info(p.owner, p.durable).catch(() => undefined);
           if (ci) {
-            counted = ci.delivered.stream_seq >= ack.seq || ci.num_pending > (infoBefore?.num_pending ?? 0);
+            counted = ci.delivered.stream_seq >= stored.seq || ci.num_pending > (infoBefore?.num_pending ?? 0);
             seen = counted ? `pending ${ci.num_pending}, delivered up to #${ci.delivered.stream_seq}` : `not counted (pending ${ci.num_pending})`;
           }
           if (!counted) await new Promise((r) => setTimeout(r, 100));
         }
       }
-      rows.push({ check: `test event counted by ${durable}`, expected: `counted on ${owner}`, seen, pass: counted });
+      rows.push({ check: `probe counted by ${p.durable}`, expected: `counted on ${p.owner}`, seen, pass: counted });
     }
+    if (options.prometheusUrl) rows.push(...(await prometheusChecks(options.prometheusUrl, t.bindings.hrv)));
   } finally {
     await nc.close();
   }
   return rows;
+}
+
+async function postToIngest(baseUrl: string, body: string): Promise<void> {
+  const res = await fetch(`${baseUrl.replace(/\/$/, "")}/ingest/hrv`, { method: "POST", headers: { "content-type": "application/json", [PROBE.header]: "true" }, body, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`POST /ingest/hrv answered ${res.status}`);
+}
+
+/** The first message stored on `stream` after `after`, within a few seconds. */
+async function waitForNewMessage(jsm: JetStreamManager, stream: string, after: number): Promise<{ stream: string; seq: number } | Error> {
+  for (let i = 0; i < 50; i++) {
+    const last = await lastSeq(jsm, stream);
+    if (last !== undefined && last > after) return { stream, seq: last };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return new Error(`nothing new on ${stream} within 5 s of the POST`);
+}
+
+/** The seeds' metric checks: the `stream` label is there, and 100% of HRV successes are on the expected stream. */
+export async function prometheusChecks(baseUrl: string, expectedStream: string): Promise<CheckRow[]> {
+  const query = `sum(rate(${METRICS.hrvMessages.name}{result="success"}[5m])) by (stream)`;
+  const check = `HRV successes by stream (Prometheus)`;
+  try {
+    const res = await fetch(`${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { status: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> }; error?: string };
+    if (body.status !== "success") return [{ check, expected: `100% on ${expectedStream}`, seen: `query failed: ${body.error ?? res.status}`, pass: false }];
+    const series = body.data!.result;
+    const unlabelled = series.filter((s) => !s.metric.stream);
+    const total = series.reduce((n, s) => n + Number(s.value[1]), 0);
+    const onExpected = series.filter((s) => s.metric.stream === expectedStream).reduce((n, s) => n + Number(s.value[1]), 0);
+    const share = total > 0 ? onExpected / total : 0;
+    return [
+      { check: "stream label on normalize_hrv_messages_total", expected: "present", seen: series.length === 0 ? "no series" : unlabelled.length ? `${unlabelled.length} series without it` : "present", pass: series.length > 0 && unlabelled.length === 0 },
+      { check, expected: `100% on ${expectedStream}`, seen: total > 0 ? `${(share * 100).toFixed(1)}% on ${expectedStream}` : "no HRV successes in the last 5 minutes", pass: total > 0 && share === 1 },
+    ];
+  } catch (e) {
+    return [{ check, expected: `100% on ${expectedStream}`, seen: (e as Error).message, pass: false }];
+  }
 }

@@ -26,10 +26,13 @@ describe("kubernetes resources through mocks", () => {
     expect(rs.filter((r) => r.type.startsWith("kubernetes:") || r.type.startsWith("random:"))).toEqual([]);
   });
 
-  it.each(["staging", "production"])("%s: the NATS cluster, flags, services, and a generated password per NATS user in a Secret", async (stack) => {
+  it.each(["staging", "production"])("%s: the NATS cluster, flags, services, alerts, dashboard, and a generated password per NATS user in a Secret", async (stack) => {
     const rs = await registeredFor(stack);
     expect(count(rs, "kubernetes:apps/v1:StatefulSet")).toBe(1);
-    expect(count(rs, "kubernetes:core/v1:ConfigMap")).toBe(2);
+    // nats-config, event-bus-config and the dashboard
+    expect(count(rs, "kubernetes:core/v1:ConfigMap")).toBe(3);
+    // the PrometheusRule and three PodMonitors
+    expect(rs.filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/v1:")).map((r) => r.type.split(":").pop()).sort()).toEqual(["PodMonitor", "PodMonitor", "PodMonitor", "PrometheusRule"]);
     expect(count(rs, "kubernetes:apps/v1:Deployment")).toBe(2);
     expect(count(rs, "kubernetes:core/v1:Service")).toBe(4);
     expect(count(rs, "kubernetes:policy/v1:PodDisruptionBudget")).toBe(1);

@@ -9,22 +9,14 @@ import { parse } from "yaml";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { parseStackConfig, type StackConfig } from "../../components/config/stack-config";
-import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
-import { allManifests, canarySplit, flagsChecksum, renderKubernetes } from "../../components/kubernetes/manifests";
-import { computeTopology } from "../../components/topology/topology";
+import { PodMonitor, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import pins from "../../versions.json";
+import { allManifests, canarySplit, flagsChecksum } from "../../components/kubernetes/manifests";
 import { NATS_SERVER_VERSION } from "../../components/versions";
 import { renderStack } from "../../scripts/render";
-import { stackConfigFile } from "../helpers/stack-files";
+import { render } from "../helpers/render";
 
-const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget };
-
-function render(stack: string, extra: Record<string, unknown> = {}) {
-  const raw = stackConfigFile(stack);
-  const config = parseStackConfig({ ...raw, ...extra, kubernetes: { ...(raw.kubernetes as object), ...((extra.kubernetes as object) ?? {}) } }) as StackConfig;
-  return { config, m: renderKubernetes(config, computeTopology(config), kubernetesConfigOf(config)!) };
-}
+const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget, PrometheusRule, PodMonitor };
 
 describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   const replicas = stack === "production" ? 3 : 1;
@@ -155,6 +147,11 @@ describe("kubernetes - the render command", () => {
         "08-deployment-ingest-service.yaml",
         "09-service-normalize-service.yaml",
         "10-service-ingest-service.yaml",
+        "11-configmap-event-bus-dashboard.yaml",
+        "12-prometheusrule-event-bus-alerts.yaml",
+        "13-podmonitor-nats.yaml",
+        "14-podmonitor-normalize-service.yaml",
+        "15-podmonitor-ingest-service.yaml",
       ]);
       const sts = parse(fs.readFileSync(files[3], "utf8"));
       expect(sts.spec.replicas).toBe(3);
@@ -166,25 +163,35 @@ describe("kubernetes - the render command", () => {
 });
 
 describe("kubernetes - alerts as code", () => {
-  it("no PrometheusRule unless the stack says the Prometheus operator runs", () => {
-    expect(render("production").m.alerts).toBeUndefined();
+  it.each(["staging", "production"])("%s has the alerts and PodMonitors by default, valid against the operator's schemas", (stack) => {
+    const { m } = render(stack);
+    expect(() => new PrometheusRule(m.alerts as never).validate()).not.toThrow();
+    for (const pm of m.podMonitors!) expect(() => new PodMonitor(pm as never).validate()).not.toThrow();
+    expect(m.podMonitors!.map((p) => `${p.metadata.name}:${p.spec.podMetricsEndpoints[0].port}`)).toEqual(["nats:prom-metrics", "normalize-service:metrics", "ingest-service:metrics"]);
+    expect(allManifests(m).map((o) => o.kind).slice(-5)).toEqual(["ConfigMap", "PrometheusRule", "PodMonitor", "PodMonitor", "PodMonitor"]);
   });
 
-  it("the seeds' alert rules, valid against the PrometheusRule schema", () => {
-    const { m } = render("staging", { kubernetes: { prometheusOperator: true } });
-    expect(() => new PrometheusRule(m.alerts as never).validate()).not.toThrow();
-    const rules = m.alerts!.spec.groups[0].rules;
-    expect(rules.find((r) => r.alert === "HRVDLQMessagesDetected")).toMatchObject({ expr: 'sum(rate(normalize_hrv_messages_total{result="dlq"}[5m])) > 0', for: "5m", labels: { severity: "warning" } });
-    expect(rules.map((r) => r.alert)).toEqual([
-      "HRVDLQMessagesDetected",
-      "HRVDLQSpike",
-      "HRVProcessingStopped",
-      "NormalizeCrashLooping",
-      "IngestHrv5xx",
-      "HRVFallbackToLegacy",
-      "HRVMixedStreams",
-      "LegacyStreamReceiving",
-    ]);
-    expect(allManifests(m).at(-1)!.kind).toBe("PrometheusRule");
+  it("prometheusOperator: false turns the alerts and PodMonitors off, and keeps the dashboard", () => {
+    const { m } = render("production", { kubernetes: { prometheusOperator: false } });
+    expect(m.alerts).toBeUndefined();
+    expect(m.podMonitors).toBeUndefined();
+    expect(m.dashboard.metadata!.labels).toMatchObject({ grafana_dashboard: "1" });
+  });
+
+  it("which rules a stack gets follows its phase and canary", () => {
+    const names = (stack: string, extra: Record<string, unknown> = {}) => render(stack, extra).m.alerts!.spec.groups[0].rules.map((r) => r.alert);
+    const always = ["HRVDLQMessagesDetected", "HRVDLQSpike", "HRVDatabaseWritesStopped", "IngestHRVFailing", "ServiceCrashLooping"];
+    // staging is at phase 3 (cut over), production at phase 0 in single mode.
+    expect(names("staging")).toEqual([...always, "HRVFallbackToLegacy", "LegacyStreamReceiving", "HRVMixedStreams"]);
+    expect(names("production")).toEqual([...always, "HRVMixedStreams"]);
+    // A partial canary mixes streams on purpose.
+    expect(names("production", { kubernetes: { canaryPercent: 10 } })).toEqual(always);
+  });
+
+  it("the NATS pods carry the exporter the alerts read, at the pinned version", () => {
+    const { m } = render("production");
+    const exporter = m.natsStatefulSet.spec!.template.spec!.containers.find((c) => c.name === "nats-exporter")!;
+    expect(exporter.image).toBe(`natsio/prometheus-nats-exporter:${pins.natsExporter}`);
+    expect(exporter.args).toEqual(["-jsz=all", "-port=7777", "http://localhost:8222"]);
   });
 });

@@ -4,7 +4,10 @@
  */
 import { parseStackConfig, type Phase } from "../../components/config/stack-config";
 import { closeConnections } from "../../components/jetstream/client";
-import { verifyBus, type CheckRow } from "../../scripts/lib/verify-bus";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { jetstream } from "@nats-io/jetstream";
+import { PROBE, verifyBus, type CheckRow, type VerifyOptions } from "../../scripts/lib/verify-bus";
 import { engineStack, type EngineStack } from "../helpers/engine";
 import { openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
@@ -17,7 +20,7 @@ describe("verify - the live bus checks", () => {
   const config = (phase: Phase) => parseStackConfig({ environment: "production", migrationPhase: phase, nats: { servers: cluster.urls } });
   let stack: EngineStack;
   const up = (phase: Phase) => stack.ok(["up", "--yes", "--skip-preview", "--config", `event-bus:migrationPhase=${phase}`]);
-  const verify = (phase: Phase) => verifyBus(config(phase), { servers: cluster.urls }, { observeMs: 500 });
+  const verify = (phase: Phase, options: VerifyOptions = {}) => verifyBus(config(phase), { servers: cluster.urls }, { observeMs: 500, probe: true, ...options });
 
   beforeAll(async () => {
     cluster = await startCluster(3);
@@ -44,18 +47,71 @@ describe("verify - the live bus checks", () => {
       "consumer normalize-oura on AA_VENDOR_HOT",
       "legacy stream ATHLETE_ALLY_EVENTS idle",
       "DLQ AA_DLQ takes no new dead letters",
-      "test event on athlete-ally.hrv.raw-received stored",
-      "test event counted by normalize-hrv-durable",
+      "pending on normalize-hrv-durable (AA_CORE_HOT)",
+      "pending on normalize-oura (AA_VENDOR_HOT)",
+      "probe on athlete-ally.hrv.raw-received stored",
+      "probe counted by normalize-hrv-durable",
+      "probe on vendor.oura.event-bus-probe stored",
+      "probe counted by normalize-oura",
     ]);
-    expect(rows.find((r) => r.check.startsWith("test event on"))!.seen).toMatch(/^in AA_CORE_HOT #\d+$/);
+    expect(rows.find((r) => r.check === "probe on athlete-ally.hrv.raw-received stored")!.seen).toMatch(/^in AA_CORE_HOT #\d+$/);
+    expect(rows.find((r) => r.check === "probe on vendor.oura.event-bus-probe stored")!.seen).toMatch(/^in AA_VENDOR_HOT #\d+$/);
+    // The probes are recognisable as probes: header, message id and body.
+    const m = await admin.jsm.streams.getMessage("AA_VENDOR_HOT", { last_by_subj: "vendor.oura.event-bus-probe" });
+    expect(m!.header.get(PROBE.header)).toBe("true");
+    expect(m!.header.get("Nats-Msg-Id")).toMatch(/^event-bus-verify-vendor-\d+$/);
+    expect(JSON.parse(m!.string())).toMatchObject({ probe: true, userId: PROBE.userId });
+    expect(rows.find((r) => r.check === "pending on normalize-oura (AA_VENDOR_HOT)")!.seen).toMatch(/^\d+ not delivered, 0 not acknowledged$/);
   });
 
-  it("a missing consumer fails its row and the test event's", async () => {
+  it("production: nothing is written unless --probe says so", async () => {
+    const before = (await admin.jsm.streams.info("AA_CORE_HOT")).state.last_seq;
+    const rows = await verify(3, { probe: undefined });
+    expect(rows.filter((r) => r.check.startsWith("probe")).map((r) => `${r.check}: ${r.seen}`)).toEqual([
+      "probe on athlete-ally.hrv.raw-received: not written into production (pass --probe)",
+      "probe on vendor.oura.event-bus-probe: not written into production (pass --probe)",
+    ]);
+    expect((await admin.jsm.streams.info("AA_CORE_HOT")).state.last_seq).toBe(before);
+  });
+
+  it("with an ingest URL, the HRV probe goes through POST /ingest/hrv", async () => {
+    // A stand-in for ingest-service: it publishes what it is posted, as the seeds' service does.
+    const js = jetstream(admin.nc);
+    const posted: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const ingest = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", async () => {
+        posted.push({ headers: req.headers, body });
+        if (req.url !== "/ingest/hrv") {
+          res.writeHead(404).end();
+          return;
+        }
+        await js.publish("athlete-ally.hrv.raw-received", body);
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => ingest.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(ingest.address() as AddressInfo).port}`;
+      const rows = await verify(3, { ingestUrl: url });
+      expect(rows.find((r) => r.check.startsWith("probe on athlete-ally.hrv.raw-received"))).toMatchObject({ check: `probe on athlete-ally.hrv.raw-received stored via ${url}/ingest/hrv`, pass: true });
+      expect(posted).toHaveLength(1);
+      expect(posted[0].headers[PROBE.header.toLowerCase()]).toBe("true");
+      expect(JSON.parse(posted[0].body)).toMatchObject({ probe: true, userId: PROBE.userId, rmssd: 55 });
+      expect(failing(rows)).toEqual([]);
+    } finally {
+      await new Promise((r) => ingest.close(r));
+    }
+  });
+
+  it("a missing consumer fails its row, its pending count and its probe's", async () => {
     await admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
     try {
       expect(failing(await verify(3))).toEqual([
         expect.stringMatching(/^consumer normalize-hrv-durable on AA_CORE_HOT: consumer not found/),
-        "test event counted by normalize-hrv-durable: durable missing",
+        "pending on normalize-hrv-durable (AA_CORE_HOT): durable missing",
+        "probe counted by normalize-hrv-durable: durable missing",
       ]);
     } finally {
       // What the provider tells a user to do: refresh (the durable drops out of state), then up.

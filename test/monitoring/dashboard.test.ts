@@ -1,0 +1,63 @@
+/**
+ * The seeds' dashboard as code: eight panels of the seeds' monitoring queries, every query parsed
+ * by Prometheus' own PromQL grammar (@prometheus-io/lezer-promql), shipped as a ConfigMap for the
+ * Grafana sidecar in both Kubernetes stacks.
+ */
+import { parser } from "@prometheus-io/lezer-promql";
+import { DASHBOARD_TITLE, dashboardPanels } from "../../components/monitoring/dashboard";
+import { render } from "../helpers/render";
+
+/** The PromQL syntax errors in an expression, as the Prometheus UI's parser finds them. */
+function promqlErrors(expr: string): string[] {
+  const errors: string[] = [];
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors.push(`error at ${node.from}: "${expr.slice(Math.max(0, node.from - 10), node.to + 10)}"`);
+    },
+  });
+  return errors;
+}
+
+describe("dashboard - Event Bus - Multi-Stream Overview", () => {
+  const { config, m } = render("production");
+  const dashboard = JSON.parse(m.dashboard.data!["event-bus-multi-stream-overview.json"]) as { title: string; uid: string; panels: Array<{ title: string; type: string; targets: Array<{ expr: string }> }> };
+
+  it("has the seeds' title and eight panels", () => {
+    expect(dashboard.title).toBe(DASHBOARD_TITLE);
+    expect(dashboard.panels.map((p) => p.title)).toEqual([
+      "HRV processed by stream",
+      "HRV processed by subject",
+      "HRV processed on AA_CORE_HOT",
+      "Share of HRV processed on AA_CORE_HOT",
+      "HRV events published",
+      "HRV dead letters per minute",
+      "Messages stored per stream",
+      "Pending per durable",
+    ]);
+  });
+
+  it("uses the seeds' migration-safe queries, word for word", () => {
+    const exprs = dashboard.panels.map((p) => p.targets[0].expr);
+    expect(exprs.slice(0, 3)).toEqual([
+      'sum(rate(normalize_hrv_messages_total{result="success"}[5m])) by (stream)',
+      'sum(rate(normalize_hrv_messages_total{result="success"}[5m])) by (subject)',
+      'sum(rate(normalize_hrv_messages_total{result="success", stream="AA_CORE_HOT"}[5m]))',
+    ]);
+    expect(exprs).toEqual(dashboardPanels(config).map((p) => p.expr));
+  });
+
+  it("every query parses as PromQL", () => {
+    for (const p of dashboard.panels) expect({ panel: p.title, errors: promqlErrors(p.targets[0].expr) }).toEqual({ panel: p.title, errors: [] });
+  });
+
+  it("the parser really judges: a broken query has errors", () => {
+    expect(promqlErrors('sum(rate(normalize_hrv_messages_total{result="success"}[5m]) by (stream)')).not.toEqual([]);
+    expect(promqlErrors("sum by (stream) (rate(x[5m]) +")).not.toEqual([]);
+  });
+
+  it.each(["staging", "production"])("%s ships it as a ConfigMap labelled for the Grafana sidecar", (stack) => {
+    const cm = render(stack).m.dashboard;
+    expect(cm.metadata).toMatchObject({ name: "event-bus-dashboard", namespace: stack, labels: { grafana_dashboard: "1" } });
+    expect(JSON.parse(cm.data!["event-bus-multi-stream-overview.json"]).panels).toHaveLength(8);
+  });
+});
