@@ -73,8 +73,9 @@ const SCENARIOS: Record<string, Scenario[]> = {
     { name: "9.6 a minute", interval: "15s", series: [hrv('result="dlq",stream="AA_CORE_HOT"', "0+2.4x60")], quietAt: ["7m", "14m"] },
   ],
   HRVDatabaseWritesStopped: [
-    // Events keep coming; processing stops at minute 10: no writes from 12m, firing 2 minutes later.
-    { name: "writes stop", series: [published("success", "0+10x30"), hrv('result="success",stream="AA_CORE_HOT"', "0+10x10 100x20")], quietAt: ["10m", "13m"], firingAt: "15m" },
+    // Events keep coming; the last write is at minute 10, so from 11m the 2-minute window holds
+    // none: pending at 12m, firing 2 minutes on, at 13m.
+    { name: "writes stop", series: [published("success", "0+10x30"), hrv('result="success",stream="AA_CORE_HOT"', "0+10x10 100x20")], quietAt: ["10m", "12m"], firingAt: "13m" },
     { name: "writes keep up", series: [published("success", "0+10x30"), hrv('result="success",stream="AA_CORE_HOT"', "0+10x30")], quietAt: ["15m", "30m"] },
   ],
   IngestHRVFailing: [
@@ -84,9 +85,10 @@ const SCENARIOS: Record<string, Scenario[]> = {
   ServiceCrashLooping: [
     {
       name: "two restarts within 10 minutes",
+      // Restarts at 4m and at 8m.
       series: [{ series: `process_start_time_seconds{namespace="${NS}",pod="normalize-service-abc",container="normalize-service"}`, values: "100x3 400x3 700x10" }],
-      quietAt: ["3m"],
-      firingAt: "6m",
+      quietAt: ["3m", "7m"],
+      firingAt: "8m",
       firingLabels: { namespace: NS, pod: "normalize-service-abc", container: "normalize-service" },
     },
     { name: "one restart", series: [{ series: `process_start_time_seconds{namespace="${NS}",pod="normalize-service-abc",container="normalize-service"}`, values: "100x3 400x20" }], quietAt: ["6m", "12m"] },
