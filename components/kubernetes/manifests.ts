@@ -91,11 +91,17 @@ export function flagsChecksum(data: Record<string, string>): string {
   return createHash("sha256").update(sorted).digest("hex");
 }
 
-/** How many normalize pods run stable and how many run the canary (multi mode). */
+/**
+ * How many normalize pods run stable and how many run the canary (multi mode). The share is
+ * exact or refused: 10% of 3 pods would really be 33%.
+ */
 export function canarySplit(total: number, percent: number): { stable: number; canary: number } {
-  if (percent === 0) return { stable: total, canary: 0 };
-  if (percent === 100) return { stable: 0, canary: total };
-  const canary = Math.min(total, Math.max(1, Math.round((total * percent) / 100)));
+  const canary = (total * percent) / 100;
+  if (!Number.isInteger(canary)) {
+    throw new Error(
+      `invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: ${percent}% of ${total} normalize pods is ${canary} pods; expected a share that is a whole number of pods (set event-bus:kubernetes.normalize.replicas, e.g. 10)`,
+    );
+  }
   return { stable: total - canary, canary };
 }
 
@@ -110,6 +116,8 @@ function serviceDeployment(
   track?: "stable" | "canary",
 ): IDeployment {
   const name = track === "canary" ? `${app}-canary` : app;
+  // The selector never changes (Kubernetes refuses that): normalize's main Deployment is always
+  // the stable track, with or without a canary beside it.
   const podLabels = labels(app, { app, ...(track ? { track } : {}) });
   return {
     apiVersion: "apps/v1",
@@ -265,7 +273,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const split = canarySplit(normalizeTotal, k.canaryPercent);
   const deployments: IDeployment[] =
     k.canaryPercent === 0
-      ? [serviceDeployment(k, "normalize-service", k.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, checksum)]
+      ? [serviceDeployment(k, "normalize-service", k.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, checksum, "stable")]
       : [
           serviceDeployment(k, "normalize-service", k.normalize, split.stable, NORMALIZE_PORT, byName.normalize, checksum, "stable"),
           serviceDeployment(k, "normalize-service", k.normalize, split.canary, NORMALIZE_PORT, byName.normalize, checksum, "canary"),

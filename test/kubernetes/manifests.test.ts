@@ -104,10 +104,26 @@ describe("kubernetes - the normalize canary", () => {
     [10, 10, { stable: 9, canary: 1 }],
     [10, 50, { stable: 5, canary: 5 }],
     [10, 100, { stable: 0, canary: 10 }],
-    [3, 10, { stable: 2, canary: 1 }],
+    [3, 100, { stable: 0, canary: 3 }],
     [3, 0, { stable: 3, canary: 0 }],
   ])("%i pods at %i%%", (total, percent, split) => {
     expect(canarySplit(total, percent)).toEqual(split);
+  });
+
+  it.each([
+    [3, 10],
+    [3, 50],
+    [9, 10],
+  ])("refuses %i pods at %i%%: the share would not be exact", (total, percent) => {
+    expect(() => canarySplit(total, percent)).toThrow(/event-bus:kubernetes.canaryPercent: .* is [\d.]+ pods; expected a share that is a whole number of pods/);
+  });
+
+  it("entering and leaving the canary keeps the main Deployment's selector", () => {
+    const selector = (percent: number) =>
+      render("production", { kubernetes: { canaryPercent: percent, normalize: { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 10 } } }).m.deployments.map((d) => [d.metadata!.name, d.spec!.selector]);
+    const main = { matchLabels: { app: "normalize-service", track: "stable" } };
+    expect(selector(0)).toEqual([["normalize-service", main], ["ingest-service", { matchLabels: { app: "ingest-service" } }]]);
+    expect(selector(10).slice(0, 2)).toEqual([["normalize-service", main], ["normalize-service-canary", { matchLabels: { app: "normalize-service", track: "canary" } }]]);
   });
 
   it("runs the seeds' 10% canary: one of ten pods with EVENT_STREAM_MODE=multi next to nine in single mode", () => {
@@ -185,7 +201,7 @@ describe("kubernetes - alerts as code", () => {
     expect(names("staging")).toEqual([...always, "HRVFallbackToLegacy", "LegacyStreamReceiving", "HRVMixedStreams"]);
     expect(names("production")).toEqual([...always, "HRVMixedStreams"]);
     // A partial canary mixes streams on purpose.
-    expect(names("production", { kubernetes: { canaryPercent: 10 } })).toEqual(always);
+    expect(names("production", { kubernetes: { canaryPercent: 10, normalize: { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 10 } } })).toEqual(always);
   });
 
   it("the NATS pods carry the exporter the alerts read, at the pinned version", () => {
