@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# Installs the project's pinned tools into .tools/bin, built by package name from the Go
-# module proxy. A quick no-op when the pinned versions are already there.
+# Installs the project's pinned tools (versions.json) into .tools/bin, built by package name from
+# the Go module proxy. A quick no-op when the pinned versions are already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
 mkdir -p "$bin"
 
 pin() { node -p "require('$root/versions.json').$1"; }
-nats_server_version="$(pin natsServer)"
-nats_cli_version="$(pin natsCli)"
-actionlint_version="$(pin actionlint)"
-pulumi_version="$(pin pulumi)"
-promtool_version="$(pin promtool)"
-kubernetes_version="$(pin kubernetes)"
-etcd_version="$(pin etcd)"
-kwok_version="$(pin kwok)"
-
 log() { printf '[install-tools] %s\n' "$*" >&2; }
+# Runs a command quietly; on failure runs it again so that its error is shown.
+quiet() { "$@" >/dev/null 2>&1 || "$@"; }
+# A field of `go mod download -json` for a module@version.
+module_field() { go mod download -json "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$2"; }
 
-# A stamp per tool records what was built, so a bump of versions.json rebuilds it.
+# A stamp per binary records what was built, so a bump of versions.json rebuilds it.
 installed() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
 
-go_build() { # name module@version
-  local name="$1" pkg="$2" version="$3"
-  if installed "$name" "$version"; then
+# Builds binaries in a tools module of its own, .tools/src/NAME, with BODY run inside it:
+#   tools_module NAME VERSION BODY BINARY...
+tools_module() {
+  local name="$1" version="$2" body="$3" b missing=0
+  shift 3
+  for b in "$@"; do installed "$b" "$version" || missing=1; done
+  if [ "$missing" = 0 ]; then
     log "$name $version already installed"
     return
   fi
+  local started=$SECONDS src="$root/.tools/src/$name"
+  log "building $name $version from the Go module proxy"
+  rm -rf "$src" && mkdir -p "$src"
+  (cd "$src" && quiet go mod init "event-bus.local/tools/$name" && "$body" "$version")
+  for b in "$@"; do echo "$version" > "$bin/.$b.version"; done
+  log "$name $version built in $((SECONDS - started))s"
+}
+
+# A tool whose module builds as it is: go install module/path@version.
+go_install() { # name package version
+  local name="$1" pkg="$2" version="$3"
+  installed "$name" "$version" && { log "$name $version already installed"; return; }
   local started=$SECONDS
   log "building $name $version from the Go module proxy ($pkg@v$version)"
   GOBIN="$bin" CGO_ENABLED=0 go install "$pkg@v$version"
@@ -34,97 +45,51 @@ go_build() { # name module@version
   log "$name $version built in $((SECONDS - started))s"
 }
 
-# The Pulumi engine: a tools module in .tools/src/pulumi requires github.com/pulumi/pulumi/pkg/v3
-# at the pin (its own go.mod's requirements decide the rest, so the build is repeatable) and
-# builds cmd/pulumi, stamped with its version as the release build does.
-build_pulumi() {
-  if installed pulumi "$pulumi_version"; then
-    log "pulumi $pulumi_version already installed"
-    return
-  fi
-  local started=$SECONDS src="$root/.tools/src/pulumi"
-  log "building pulumi $pulumi_version from the Go module proxy (github.com/pulumi/pulumi/pkg/v3@v$pulumi_version)"
-  rm -rf "$src" && mkdir -p "$src"
-  (
-    cd "$src"
-    go mod init event-bus.local/tools/pulumi >/dev/null 2>&1
-    go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$pulumi_version" >/dev/null 2>&1 ||
-      go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$pulumi_version"
-    CGO_ENABLED=0 go build -o "$bin/pulumi" \
-      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version" \
-      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  )
-  echo "$pulumi_version" > "$bin/.pulumi.version"
-  log "pulumi $pulumi_version built in $((SECONDS - started))s"
+# The Pulumi engine: github.com/pulumi/pulumi/pkg/v3 at the pin (its own go.mod decides the
+# rest, so the build is repeatable), stamped with its version as the release build does.
+pulumi_body() {
+  quiet go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$1"
+  CGO_ENABLED=0 go build -o "$bin/pulumi" -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
-# The Kubernetes control plane for the tests: kube-apiserver, kube-controller-manager and
-# kube-scheduler from k8s.io/kubernetes, whose go.mod points its 33 staging modules at local
-# paths; the tools module points each at its published v0.<minor>.<patch> instead.
-build_kubernetes() {
-  if installed kube-apiserver "$kubernetes_version" && installed kube-controller-manager "$kubernetes_version" && installed kube-scheduler "$kubernetes_version"; then
-    log "kubernetes $kubernetes_version control plane already installed"
-    return
-  fi
-  local started=$SECONDS src="$root/.tools/src/kubernetes" staging="v0.${kubernetes_version#1.}"
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler $kubernetes_version from the Go module proxy"
-  rm -rf "$src" && mkdir -p "$src"
-  (
-    cd "$src"
-    go mod init event-bus.local/tools/kubernetes >/dev/null 2>&1
-    local upstream
-    upstream="$(go mod download -json "k8s.io/kubernetes@v$kubernetes_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
-    {
-      echo "require k8s.io/kubernetes v$kubernetes_version"
-      echo "replace ("
-      grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/' "$upstream" | awk -v v="$staging" '{print "	" $1 " => " $1 " " v}'
-      echo ")"
-      echo "tool ("
-      printf '	k8s.io/kubernetes/cmd/%s
-' kube-apiserver kube-controller-manager kube-scheduler
-      echo ")"
-    } >> go.mod
-    go mod tidy >/dev/null 2>&1 || go mod tidy
-    local minor="${kubernetes_version#1.}" && minor="${minor%%.*}"
-    CGO_ENABLED=0 go build -o "$bin/" \
-      -ldflags "-X k8s.io/component-base/version.gitVersion=v$kubernetes_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
-  )
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do echo "$kubernetes_version" > "$bin/.$b.version"; done
-  log "kubernetes $kubernetes_version control plane built in $((SECONDS - started))s"
+# The Kubernetes control plane for the tests. k8s.io/kubernetes's go.mod points its 33 staging
+# modules at local paths; this module points each at its published v0.<minor>.<patch> instead.
+kubernetes_body() {
+  local upstream minor="${1#1.}"
+  upstream="$(module_field "k8s.io/kubernetes@v$1" GoMod)"
+  {
+    echo "require k8s.io/kubernetes v$1"
+    echo "replace ("
+    grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/' "$upstream" | awk -v v="v0.${minor}" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+    echo "tool ("
+    printf '\tk8s.io/kubernetes/cmd/%s\n' kube-apiserver kube-controller-manager kube-scheduler
+    echo ")"
+  } >> go.mod
+  quiet go mod tidy
+  minor="${minor%%.*}"
+  CGO_ENABLED=0 go build -o "$bin/" \
+    -ldflags "-X k8s.io/component-base/version.gitVersion=v$1 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
 }
 
 # etcd for that control plane: a main of three lines around etcdmain.Main, as etcd's own.
-build_etcd() {
-  if installed etcd "$etcd_version"; then
-    log "etcd $etcd_version already installed"
-    return
-  fi
-  local started=$SECONDS src="$root/.tools/src/etcd"
-  log "building etcd $etcd_version from the Go module proxy"
-  rm -rf "$src" && mkdir -p "$src"
-  (
-    cd "$src"
-    go mod init event-bus.local/tools/etcd >/dev/null 2>&1
-    printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > main.go
-    go get "go.etcd.io/etcd/server/v3@v$etcd_version" >/dev/null 2>&1 || go get "go.etcd.io/etcd/server/v3@v$etcd_version"
-    go mod tidy >/dev/null 2>&1 || go mod tidy
-    CGO_ENABLED=0 go build -o "$bin/etcd" .
-  )
-  echo "$etcd_version" > "$bin/.etcd.version"
-  log "etcd $etcd_version built in $((SECONDS - started))s"
+etcd_body() {
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > main.go
+  quiet go get "go.etcd.io/etcd/server/v3@v$1"
+  quiet go mod tidy
+  CGO_ENABLED=0 go build -o "$bin/etcd" .
 }
 
-# kwok's fake nodes need its stage definitions, which ship in its module's source.
+# kwok's fake nodes, pods and volumes follow its stage definitions, which ship in its module.
 install_kwok_stages() {
-  local dir="$root/.tools/share/kwok-stages" modsrc
-  [ -f "$dir/.version" ] && [ "$(cat "$dir/.version")" = "$kwok_version" ] && return
-  modsrc="$(go mod download -json "sigs.k8s.io/kwok@v$kwok_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
+  local dir="$root/.tools/share/kwok-stages" stage
+  [ "$(cat "$dir/.version" 2>/dev/null)" = "$1" ] && return
+  stage="$(module_field "sigs.k8s.io/kwok@v$1" Dir)/kustomize/stage"
   rm -rf "$dir" && mkdir -p "$dir/objects"
-  local stage="$modsrc/kustomize/stage"
   cp "$stage"/node/fast/node-initialize.yaml "$stage"/pod/fast/pod-{ready,complete,delete}.yaml "$stage"/volume/fast/{pv-bind,pv-delete,pvc-delete,pvc-provision}.yaml "$dir/"
   cp "$stage"/volume/fast/storage-class.yaml "$dir/objects/"
-  echo "$kwok_version" > "$dir/.version"
+  echo "$1" > "$dir/.version"
 }
 
 # The plugins the official CLI ships beside its binary, where the engine looks first: the Node.js
@@ -135,23 +100,23 @@ link_pulumi_plugins() {
 }
 
 if command -v go >/dev/null 2>&1; then
-  build_pulumi
+  tools_module pulumi "$(pin pulumi)" pulumi_body pulumi
   link_pulumi_plugins
-  go_build nats-server github.com/nats-io/nats-server/v2 "$nats_server_version"
-  go_build nats github.com/nats-io/natscli/nats "$nats_cli_version"
-  go_build actionlint github.com/rhysd/actionlint/cmd/actionlint "$actionlint_version"
-  go_build promtool github.com/prometheus/prometheus/cmd/promtool "$promtool_version"
-  build_etcd
-  go_build kwok sigs.k8s.io/kwok/cmd/kwok "$kwok_version"
-  install_kwok_stages
-  build_kubernetes
+  go_install nats-server github.com/nats-io/nats-server/v2 "$(pin natsServer)"
+  go_install nats github.com/nats-io/natscli/nats "$(pin natsCli)"
+  go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$(pin actionlint)"
+  go_install promtool github.com/prometheus/prometheus/cmd/promtool "$(pin promtool)"
+  tools_module etcd "$(pin etcd)" etcd_body etcd
+  go_install kwok sigs.k8s.io/kwok/cmd/kwok "$(pin kwok)"
+  install_kwok_stages "$(pin kwok)"
+  tools_module kubernetes "$(pin kubernetes)" kubernetes_body kube-apiserver kube-controller-manager kube-scheduler
 else
-  log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $nats_server_version"
+  log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $(pin natsServer)"
   log "(tests that depend on newer server behaviour may fail; install Go for the pinned build)"
   if ! command -v nats-server >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq nats-server
   fi
   ln -sf "$(command -v nats-server)" "$bin/nats-server"
   echo "debian-$(nats-server --version | awk '{print $NF}')" > "$bin/.nats-server.version"
-  log "the nats CLI, actionlint, promtool and the Pulumi engine need Go; skipped"
+  log "the nats CLI, actionlint, promtool, the Pulumi engine and the Kubernetes control plane need Go; skipped"
 fi

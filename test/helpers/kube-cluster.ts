@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { freePort, REPO_ROOT, TOOLS_BIN } from "./nats-servers";
-import { forgetPid, recordPid } from "./pid-ledger";
+import { stopChild, superviseChild } from "./pid-ledger";
 
 export const KWOK_STAGES = path.join(REPO_ROOT, ".tools", "share", "kwok-stages");
 /** The field manager the Pulumi Kubernetes provider applies with. */
@@ -57,41 +57,19 @@ export class KubeApiError extends Error {
 
 class Proc {
   readonly exited: Promise<void>;
-  private tail: string[] = [];
+  readonly output: () => string;
   constructor(
     readonly name: string,
     readonly child: ChildProcess,
   ) {
-    recordPid(child.pid!);
-    this.exited = new Promise((r) => child.once("exit", () => r()));
-    const keep = (b: Buffer) => {
-      this.tail.push(b.toString());
-      if (this.tail.length > 100) this.tail.shift();
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    child.unref();
-    for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+    ({ exited: this.exited, output: this.output } = superviseChild(child, 100));
   }
   running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
-  output(): string {
-    return this.tail.join("");
-  }
   /** SIGTERM to the PID, SIGKILL after a grace period. */
-  async stop(graceMs = 5_000): Promise<void> {
-    if (this.running()) {
-      this.child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
-      clearTimeout(timer);
-      if (!done) {
-        this.child.kill("SIGKILL");
-        await this.exited;
-      }
-    }
-    forgetPid(this.child.pid!);
+  stop(graceMs = 5_000): Promise<void> {
+    return stopChild(this.child, this.exited, graceMs);
   }
 }
 

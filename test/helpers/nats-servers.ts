@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { NATS_SERVER_VERSION } from "../../components/versions";
-import { forgetPid, recordPid } from "./pid-ledger";
+import { forgetPid, stopChild, superviseChild } from "./pid-ledger";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
@@ -148,7 +148,7 @@ export async function getJson(url: string): Promise<Record<string, unknown> | un
 class ServerProcess implements NatsServer {
   private child?: ChildProcess;
   private exited?: Promise<void>;
-  private log: string[] = [];
+  private outputOf: () => string = () => "";
 
   constructor(
     readonly name: string,
@@ -178,25 +178,15 @@ class ServerProcess implements NatsServer {
   /** Starts the process and waits until its monitor endpoint answers. */
   async start(): Promise<void> {
     if (this.running()) return;
-    this.log = [];
     const child = spawn(NATS_SERVER_BIN, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
-    if (child.pid === undefined) throw new Error(`nats-server ${this.name} did not start`);
-    recordPid(child.pid);
-    const keep = (b: Buffer) => {
-      this.log.push(b.toString());
-      if (this.log.length > 200) this.log.shift();
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    // A server must never keep its test process alive: the ledger's exit hook stops it by PID.
-    child.unref();
-    for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    const supervised = superviseChild(child);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    this.exited = supervised.exited;
+    this.outputOf = supervised.output;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!this.running()) {
-        throw new Error(`nats-server ${this.name} exited during start:\n${this.log.join("")}`);
+        throw new Error(`nats-server ${this.name} exited during start:\n${this.outputOf()}`);
       }
       if (await getJson(`${this.monitorUrl}/varz`)) return;
       await sleep(POLL_MS);
@@ -215,21 +205,7 @@ class ServerProcess implements NatsServer {
   async halt(): Promise<void> {
     const child = this.child;
     if (!child || child.pid === undefined) return;
-    const pid = child.pid;
-    if (this.running()) {
-      child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([
-        this.exited!.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) {
-        child.kill("SIGKILL");
-        await this.exited;
-      }
-    }
-    forgetPid(pid);
+    await stopChild(child, this.exited!, STOP_GRACE_MS);
     this.child = undefined;
   }
 
@@ -251,7 +227,7 @@ class ServerProcess implements NatsServer {
   }
 
   output(): string {
-    return this.log.join("");
+    return this.outputOf();
   }
 }
 

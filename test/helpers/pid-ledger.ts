@@ -61,3 +61,38 @@ export function ledgerPids(dir: string): number[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).map(Number).filter(Number.isInteger);
 }
+
+/** Stops a child by its PID: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopChild(child: import("node:child_process").ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+    clearTimeout(timer);
+    if (!graceful) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  }
+  if (child.pid !== undefined) forgetPid(child.pid);
+}
+
+/**
+ * Takes charge of a child the tests started: records its PID in the ledger, keeps the tail of its
+ * output, and never lets it keep the test process alive (the ledger's exit hook stops it by PID).
+ */
+export function superviseChild(child: import("node:child_process").ChildProcess, keepChunks = 200): { exited: Promise<void>; output(): string } {
+  if (child.pid === undefined) throw new Error(`${child.spawnfile} did not start`);
+  recordPid(child.pid);
+  const tail: string[] = [];
+  const keep = (b: Buffer) => {
+    tail.push(b.toString());
+    if (tail.length > keepChunks) tail.shift();
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return { exited, output: () => tail.join("") };
+}
