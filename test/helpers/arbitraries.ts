@@ -13,3 +13,20 @@ export const streamSubjectArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 9, arbitrary: fc.tuple(fc.constantFrom("a", "b"), subjectArb).map(([first, rest]) => `${first}.${rest}`) },
   { weight: 1, arbitrary: subjectArb },
 );
+
+/**
+ * Pairs of stream subjects: two independent ones (mostly disjoint), or a subject with the
+ * second one widening it (`a.b.c` and `a.>`), so that both answers of a collision check come up
+ * often in every run rather than by luck.
+ */
+export const streamSubjectPairArb: fc.Arbitrary<[string, string]> = fc.oneof(
+  { weight: 2, arbitrary: fc.tuple(streamSubjectArb, streamSubjectArb) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(streamSubjectArb, fc.nat()).map(([a, cut]): [string, string] => {
+      const tokens = a.split(".");
+      if (tokens.length < 2) return [a, a];
+      return [a, [...tokens.slice(0, 1 + (cut % (tokens.length - 1))), ">"].join(".")];
+    }),
+  },
+);

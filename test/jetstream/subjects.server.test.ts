@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { streamSubjectProblem, subjectsCollide } from "../../components/jetstream/subjects";
-import { streamSubjectArb } from "../helpers/arbitraries";
+import { streamSubjectPairArb } from "../helpers/arbitraries";
 import { addStream, openManager } from "../helpers/jetstream";
 import { ServerNode, startServer } from "../helpers/nats-servers";
 
@@ -34,7 +34,7 @@ describe("subjects - subjectsCollide agrees with the server", () => {
     let refused = 0;
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(streamSubjectArb, streamSubjectArb, async (a, b) => {
+      fc.asyncProperty(streamSubjectPairArb, async ([a, b]) => {
         // First, our validation and the server agree on whether a stream may capture `a` at all.
         // Fresh names each run: re-creating a just-deleted stream can race its store removal.
         const [A, B] = [`PAIR_A_${run}`, `PAIR_B_${run++}`];
