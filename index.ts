@@ -14,6 +14,8 @@ export const migrationPhase = stack.migrationPhase;
 export const mode = stack.mode;
 export const streams = stack.streams;
 export const bindings = stack.bindings;
+/** The flags the services read (the `event-bus-config` ConfigMap's data); a change rolls them. */
+export const flags = stack.flags;
 
 /** The admin user's generated password (Kubernetes stacks): what `npm run verify` signs in with. */
 export const natsAdminPassword = stack.kubernetes?.passwords.admin;

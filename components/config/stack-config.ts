@@ -38,10 +38,12 @@ export const streamNamesSchema = z
 export const retentionSchema = z
   .strictObject({
     legacyMaxAge: duration.default("24h"),
+    /** Phase 3 retires the legacy stream only after it has received nothing for this long (the seeds' 14-day watch). */
+    legacyQuietPeriod: duration.default("14d"),
     hotMaxAge: duration.default("48h"),
     dlqMaxAge: duration.default("14d"),
   })
-  .default({ legacyMaxAge: "24h", hotMaxAge: "48h", dlqMaxAge: "14d" });
+  .default({ legacyMaxAge: "24h", legacyQuietPeriod: "14d", hotMaxAge: "48h", dlqMaxAge: "14d" });
 
 export const hrvConsumerSchema = z
   .strictObject({

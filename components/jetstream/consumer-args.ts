@@ -102,6 +102,17 @@ export const consumerBehaviourShape = {
    * subjects (a migration hand-over); its filter need not lie inside the stream's subjects.
    */
   drainOnly: flag("drainOnly").optional(),
+  /**
+   * Where a newly created durable starts: after this stream sequence (deliver by start sequence
+   * from the next one); 0 delivers everything the stream holds. Only read on create: a durable's
+   * start can not change, so a later value is no change.
+   */
+  startAfterSeq: z.number({ error: "expected startAfterSeq as a stream sequence" }).int().min(0, { error: "expected startAfterSeq of 0 or more" }).optional(),
+  /**
+   * Before deleting a durable with undelivered or unacknowledged messages, wait while its readers
+   * make progress; give up (and refuse) after this many milliseconds without progress.
+   */
+  drainStallMs: z.number({ error: "expected drainStallMs in milliseconds" }).int().min(0).max(3_600_000).optional(),
 };
 
 export const consumerInputsSchema = z

@@ -80,6 +80,8 @@ export const streamBehaviourShape = {
    * hand-over, where both updates run in one deployment), in milliseconds.
    */
   handoverWaitMs: z.number().int().min(0).max(600_000).optional(),
+  /** Delete the stream only after it has received no message for this long (a retiring stream). */
+  quietPeriod: duration.optional(),
 };
 
 function crossFieldRules(s: z.infer<z.ZodObject<typeof streamConfigShape>>, ctx: z.RefinementCtx): void {

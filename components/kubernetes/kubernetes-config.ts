@@ -34,6 +34,12 @@ export const kubernetesSchema = z.strictObject({
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */
   canaryPercent: z.union([z.literal(0), z.literal(10), z.literal(50), z.literal(100)], { error: "expected canaryPercent 0, 10, 50 or 100" }).default(0),
   /**
+   * The seeds' gradual traffic shift for ingest-service (10 -> 50 -> 100 over hours or days), set
+   * on its Deployment only, so that changing it does not restart normalize-service. The service
+   * reads NEW_TOPOLOGY_PERCENTAGE as a fraction (0.1 for 10).
+   */
+  newTopologyPercent: z.number({ error: "expected newTopologyPercent as a number from 0 to 100" }).min(0, { error: "expected newTopologyPercent from 0 to 100" }).max(100, { error: "expected newTopologyPercent from 0 to 100" }).default(0),
+  /**
    * The seeds' alerts (a PrometheusRule) and what Prometheus scrapes (PodMonitors), on by default;
    * false for a cluster without the Prometheus operator's CRDs. The dashboard ConfigMap is always there.
    */

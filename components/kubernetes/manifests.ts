@@ -60,8 +60,12 @@ export interface PodMonitorManifest {
 
 const labels = (app: string, extra: Record<string, string> = {}) => ({ "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "event-bus", ...extra });
 
-/** The seeds' `event-bus-config` data, plus where each durable is bound in this phase. */
-export function flagsData(c: StackConfig, t: Topology): Record<string, string> {
+/**
+ * The seeds' `event-bus-config` data: only keys the services read (normalize-service binds by
+ * EVENT_STREAM_MODE and finds its durables by trying streams, so no key says where they are).
+ * A change of any of them rolls both Deployments; the migration phase alone changes none.
+ */
+export function flagsData(c: StackConfig): Record<string, string> {
   const ackWait = parseDuration(c.hrvConsumer.ackWait);
   return {
     EVENT_STREAM_MODE: c.mode,
@@ -78,9 +82,6 @@ export function flagsData(c: StackConfig, t: Topology): Record<string, string> {
     HRV_BATCH_SIZE: String(c.pullLoop.batchSize),
     HRV_EXPIRES_MS: String(c.pullLoop.expiresMs),
     HRV_IDLE_BACKOFF_MS: String(c.pullLoop.idleBackoffMs),
-    HRV_CONSUMER_STREAM: t.bindings.hrv,
-    VENDOR_CONSUMER_STREAM: t.bindings.vendor,
-    MIGRATION_PHASE: String(t.phase),
     NATS_URL: `nats://${NATS_NAME}:${CLIENT_PORT}`,
   };
 }
@@ -114,6 +115,7 @@ function serviceDeployment(
   user: NatsUser,
   checksum: string,
   track?: "stable" | "canary",
+  extraEnv: Array<{ name: string; value: string }> = [],
 ): IDeployment {
   const name = track === "canary" ? `${app}-canary` : app;
   // The selector never changes (Kubernetes refuses that): normalize's main Deployment is always
@@ -143,6 +145,7 @@ function serviceDeployment(
                 { name: "NATS_USER", value: user.user },
                 { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: passwordSecretName(user), key: "password" } } },
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
+                ...extraEnv,
               ],
               readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
@@ -264,7 +267,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
     spec: { maxUnavailable: 1, selector: { matchLabels: { app: NATS_NAME } } },
   };
 
-  const data = flagsData(c, t);
+  const data = flagsData(c);
   const flags: IConfigMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: FLAGS_CONFIGMAP, namespace: ns, labels: labels("event-bus") }, data };
   const checksum = flagsChecksum(data);
   const byName = Object.fromEntries(users.map((u) => [u.name, u]));
@@ -278,7 +281,9 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
           serviceDeployment(k, "normalize-service", k.normalize, split.stable, NORMALIZE_PORT, byName.normalize, checksum, "stable"),
           serviceDeployment(k, "normalize-service", k.normalize, split.canary, NORMALIZE_PORT, byName.normalize, checksum, "canary"),
         ];
-  deployments.push(serviceDeployment(k, "ingest-service", k.ingest, ingestTotal, INGEST_PORT, byName.ingest, checksum));
+  // The seeds' ingest-service compares NEW_TOPOLOGY_PERCENTAGE with Math.random(): a fraction, despite its name.
+  const newTopology = [{ name: "NEW_TOPOLOGY_PERCENTAGE", value: String(k.newTopologyPercent / 100) }];
+  deployments.push(serviceDeployment(k, "ingest-service", k.ingest, ingestTotal, INGEST_PORT, byName.ingest, checksum, undefined, newTopology));
   const services: IService[] = [
     ["normalize-service", NORMALIZE_PORT],
     ["ingest-service", INGEST_PORT],

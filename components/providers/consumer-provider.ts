@@ -13,7 +13,7 @@ import { coveredBy } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
-import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { checkInputs, comparableSafety, configForDiff, CREATE_ONLY_KEYS, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
@@ -78,21 +78,38 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
   return { inputs: news, failures: checkInputs(consumerInputsSchema, news).failures };
 }
 
+/**
+ * The configuration a durable wants, with where it starts taken from the live one when the start
+ * was given as `startAfterSeq`: that start is fixed at creation and is no change afterwards.
+ */
+function withCreatedStart<C extends Partial<ConsumerConfigArgs>>(config: C, safety: Safety, old: ConsumerConfigArgs): C {
+  if (safety.startAfterSeq === undefined) return config;
+  return { ...config, deliverPolicy: old.deliverPolicy, optStartSeq: old.optStartSeq };
+}
+
+/** The configuration to create: deliver by start sequence right after `startAfterSeq` when that is given and above 0. */
+export function startingConfig(config: ConsumerConfigArgs, safety: Safety): ConsumerConfigArgs {
+  if (!safety.startAfterSeq) return config;
+  return { ...config, deliverPolicy: "byStartSequence", optStartSeq: safety.startAfterSeq + 1 };
+}
+
 export async function diff(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
   const known = withoutUnknowns(userInputs(news));
-  const newInputs = known.value as Partial<ConsumerInputs>;
+  // A start not known yet (the stream is being updated in this preview) is still no change.
+  const gaps = known.gaps.filter(([top]) => !(CREATE_ONLY_KEYS as readonly string[]).includes(top));
+  const newInputs = { ...(known.value as Record<string, unknown>), ...(gaps.length < known.gaps.length ? { startAfterSeq: 0 } : {}) } as Partial<ConsumerInputs>;
   const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(olds);
   const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as ConsumerInputs);
-  const merged = configForDiff(oldConfig as ConsumerConfigArgs, knownConfig as Partial<ConsumerConfigArgs>, known.gaps);
+  const merged = configForDiff(oldConfig as ConsumerConfigArgs, withCreatedStart(knownConfig as Partial<ConsumerConfigArgs>, newSafety, oldConfig as ConsumerConfigArgs), gaps);
   const d = diffConsumer(oldConfig as ConsumerConfigArgs, merged);
   const replaces = d.changes.filter((c) => c.kind === "replace");
   if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.stream, merged.durableName, d);
   if (replaces.length) approveReplace(id);
   return {
     changes:
-      known.gaps.length > 0 ||
+      gaps.length > 0 ||
       d.changes.length > 0 ||
-      !isDeepStrictEqual(oldSafety, newSafety) ||
+      !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety)) ||
       !isDeepStrictEqual(oldConnection, newInputs.connection),
     replaces: replaces.map((c) => c.field),
     deleteBeforeReplace: true,
@@ -100,7 +117,9 @@ export async function diff(id: string, olds: ConsumerOutputs, news: Record<strin
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<ConsumerOutputs>> {
-  const { config, safety, connection } = splitInputs(parseInputs(consumerInputsSchema, raw, `consumer ${String(raw.durableName)}`));
+  const parsed = splitInputs(parseInputs(consumerInputsSchema, raw, `consumer ${String(raw.durableName)}`));
+  const { safety, connection } = parsed;
+  const config = startingConfig(parsed.config, safety);
   const { stream, durableName } = config;
   const what = label(stream, durableName);
   const id = consumerId(stream, durableName);
@@ -142,8 +161,11 @@ export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.d
 
 export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<ConsumerOutputs>> {
   const { stream, durable } = parseId(id);
-  const { config, safety, connection } = splitInputs(parseInputs(consumerInputsSchema, news, label(stream, durable)));
-  const d = diffConsumer(splitInputs(olds).config as ConsumerConfigArgs, config);
+  const parsed = splitInputs(parseInputs(consumerInputsSchema, news, label(stream, durable)));
+  const { safety, connection } = parsed;
+  const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
+  const config = withCreatedStart(parsed.config, safety, oldConfig);
+  const d = diffConsumer(oldConfig, config);
   if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, d);
   const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
@@ -165,12 +187,14 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
   const live = await info(jsm, stream, durable, connection);
   if (!live) return;
   const approved = takeReplaceApproval(id);
-  const unfinished = live.num_pending + live.num_ack_pending;
-  if (unfinished > 0 && !safety.forceDelete && !approved) {
-    throw new Error(
-      `${what}: has ${live.num_pending} messages not yet delivered and ${live.num_ack_pending} not acknowledged; refusing to delete it. ` +
-        `Let it drain, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
-    );
+  if (!safety.forceDelete && !approved) {
+    const left = await awaitDrained(jsm, stream, durable, connection, live, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
+    if (left) {
+      throw new Error(
+        `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, and its readers made no progress for ${left.stalledMs} ms; refusing to delete it. ` +
+          `Let it drain, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
+      );
+    }
   }
   await withRetry(`${what}: delete`, connection, async () => {
     try {
@@ -180,6 +204,42 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
       if (code !== ERR.CONSUMER_NOT_FOUND && code !== ERR.STREAM_NOT_FOUND) throw e;
     }
   });
+}
+
+/** How long a delete waits for a durable's readers to make progress before refusing (beyond its ack wait, when messages are out for acknowledgement). */
+export const DEFAULT_DRAIN_STALL_MS = 10_000;
+
+/** Progress of a durable's readers: what has been delivered and acknowledged so far. */
+const progressOf = (ci: ConsumerInfo) => `${ci.delivered.stream_seq}/${ci.ack_floor.stream_seq}`;
+
+/**
+ * Waits until the durable has nothing undelivered or unacknowledged (its readers are draining it:
+ * a migration moved its subjects away). Returns undefined once drained or gone, or the last state
+ * when the readers made no progress for `stallMs` (plus the ack wait while messages are out).
+ */
+async function awaitDrained(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  c: ConnectionArgs,
+  first: ConsumerInfo,
+  stallMs: number,
+): Promise<(ConsumerInfo & { stalledMs: number }) | undefined> {
+  let ci: ConsumerInfo | undefined = first;
+  let progress = progressOf(first);
+  let since = Date.now();
+  while (ci && ci.num_pending + ci.num_ack_pending > 0) {
+    const ackWaitMs = ci.config.ack_wait ? ci.config.ack_wait / 1e6 : 30_000;
+    const limit = stallMs + (ci.num_ack_pending > 0 ? ackWaitMs : 0);
+    if (Date.now() - since >= limit) return { ...ci, stalledMs: Date.now() - since };
+    await new Promise((r) => setTimeout(r, 100));
+    ci = await info(jsm, stream, durable, c);
+    if (ci && progressOf(ci) !== progress) {
+      progress = progressOf(ci);
+      since = Date.now();
+    }
+  }
+  return undefined;
 }
 
 export const consumerProvider: pulumi.dynamic.ResourceProvider = {

@@ -9,7 +9,9 @@ import { validate, type CheckFailure } from "../jetstream/validation";
 
 export const PROVIDER_KEY = "__provider";
 /** Inputs that steer the provider and are stored in state, but are not the server's configuration. */
-export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "drainOnly"] as const;
+export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "quietPeriod", "drainOnly", "startAfterSeq", "drainStallMs"] as const;
+/** Behaviour inputs read only when a resource is created: changing them later is no change. */
+export const CREATE_ONLY_KEYS = ["startAfterSeq"] as const;
 
 export interface Safety {
   allowReplace?: boolean;
@@ -17,7 +19,17 @@ export interface Safety {
   forceDelete?: boolean;
   deleteWhenDrained?: boolean;
   handoverWaitMs?: number;
+  quietPeriod?: string;
   drainOnly?: boolean;
+  startAfterSeq?: number;
+  drainStallMs?: number;
+}
+
+/** Safety and behaviour flags without those read only on create, for comparing old and new. */
+export function comparableSafety(s: Safety): Safety {
+  const out: Record<string, unknown> = { ...s };
+  for (const k of CREATE_ONLY_KEYS) delete out[k];
+  return out as Safety;
 }
 
 /** Inputs as the user wrote them, without the engine's serialised provider. */

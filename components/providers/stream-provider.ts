@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { parseDuration } from "../jetstream/durations";
 import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { streamInputsSchema, type StreamConfigArgs, type StreamInputs } from "../jetstream/stream-args";
@@ -16,13 +17,32 @@ import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstrea
 import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
-/** What the engine stores for a stream: its live configuration, the safety flags and the (secret) connection. */
-export type StreamOutputs = StreamConfigArgs & Safety & { connection: ConnectionArgs };
+/**
+ * Per captured subject, the stream sequence reached just before the stream claimed it (0: since
+ * the stream was created or taken over). A durable created later on that subject starts right
+ * after it: it neither skips what arrived since, nor repeats what an earlier durable processed
+ * before the subject was last moved away.
+ */
+export type Claims = Record<string, number>;
+
+/** What the engine stores for a stream: its live configuration, its claims, the safety flags and the (secret) connection. */
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
 
-function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs): StreamOutputs {
-  return { ...streamFromWire(info.config), ...safety, connection };
+function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
+  return { ...streamFromWire(info.config), ...safety, claims, connection };
+}
+
+/** The subjects a stream captures (none given: its own name). */
+const capturedBy = (config: { name: string; subjects?: string[] }) => (config.subjects?.length ? config.subjects : [config.name]);
+
+/**
+ * Claims after a change of subjects: subjects kept keep their claim; subjects new to the stream
+ * are claimed at `lastSeq`, the sequence the stream had reached before the change.
+ */
+export function nextClaims(previous: Claims | undefined, before: readonly string[], after: readonly string[], lastSeq: number): Claims {
+  return Object.fromEntries(after.map((s) => [s, before.includes(s) && previous?.[s] !== undefined ? previous[s] : before.includes(s) ? 0 : lastSeq]));
 }
 
 async function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
@@ -110,7 +130,8 @@ export async function diff(id: string, olds: StreamOutputs, news: Record<string,
   const known = withoutUnknowns(userInputs(news));
   const partial = known.gaps.length > 0;
   const newInputs = known.value as Partial<StreamInputs>;
-  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(olds);
+  const { claims: _claims, ...oldInputs } = olds;
+  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(oldInputs);
   const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as StreamInputs);
   const merged = configForDiff(oldConfig as StreamConfigArgs, knownConfig as Partial<StreamConfigArgs>, known.gaps);
   const d = diffStream(oldConfig as StreamConfigArgs, merged);
@@ -137,14 +158,17 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return { id: name, outs: outputs(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS), safety, connection) };
+      const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+      return { id: name, outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
     }
     const existing = await info(jsm, name, connection);
     if (!existing) continue; // deleted meanwhile: create again
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
-    if (d.changes.length === 0) return { id: name, outs: outputs(existing, safety, connection) };
+    // Taken over: what it captures counts as captured since its creation, so new durables read it all.
+    const existingClaims = nextClaims(undefined, [], capturedBy(existing.config), 0);
+    if (d.changes.length === 0) return { id: name, outs: outputs(existing, safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
       throw new Error(
         `${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). ` +
@@ -154,7 +178,8 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     if (d.changes.some((c) => c.kind === "replace") || d.blocked.length) {
       throw new Error(`${label(name)}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))} ${d.blocked.join("; ")}`.trim());
     }
-    return { id: name, outs: outputs(await update(jsm, wire, connection), safety, connection) };
+    const updated = await update(jsm, wire, connection);
+    return { id: name, outs: outputs(updated, safety, connection, nextClaims(existingClaims, capturedBy(existing.config), capturedBy(updated.config), existing.state.last_seq)) };
   }
   throw new Error(`${label(name)}: created and deleted concurrently by someone else; try again`);
 }
@@ -164,19 +189,24 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
   const live = await info(jsm, id, connection);
   if (!live) return {};
-  return { id, props: outputs(live, safety, connection) };
+  // A subject added outside Pulumi counts as captured since creation: a durable would read it all.
+  const captured = capturedBy(live.config);
+  return { id, props: outputs(live, safety, connection, nextClaims(props.claims, captured, captured, 0)) };
 }
 
-export async function updateStream(id: string, _olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
+export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
   const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  // Read first: the sequence reached before new subjects are claimed is where their durables start.
+  const before = await info(jsm, id, connection);
+  if (!before) throw deleted();
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
-    return { outs: outputs(await update(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS), safety, connection) };
+    const updated = await update(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    return { outs: outputs(updated, safety, connection, nextClaims(olds.claims, capturedBy(before.config), capturedBy(updated.config), before.state.last_seq)) };
   } catch (e) {
-    if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) {
-      throw new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
-    }
+    if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) throw deleted();
     throw e;
   }
 }
@@ -188,6 +218,13 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
   if (!live) return;
   const approved = takeReplaceApproval(id);
   const { messages, bytes } = live.state;
+  const quiet = safety.quietPeriod && !safety.forceDelete && !approved ? quietUntil(live, safety.quietPeriod) : undefined;
+  if (quiet && quiet.until > Date.now()) {
+    throw new Error(
+      `${label(id)}: received its last message at ${quiet.last}; it is retired only after ${safety.quietPeriod} without one (not before ${new Date(quiet.until).toISOString()}). ` +
+        `It stays until then; run \`pulumi up\` again later, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) to retire it now.`,
+    );
+  }
   if (messages > 0 && !safety.forceDelete && !approved) {
     const undrained = safety.deleteWhenDrained ? await undrainedConsumers(jsm, id, connection) : undefined;
     if (undrained === undefined) {
@@ -210,6 +247,14 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
       if (errCodeOf(e) !== ERR.STREAM_NOT_FOUND) throw e;
     }
   });
+}
+
+/** When a retiring stream's quiet period ends: its last message's time plus the period (a stream that never held one is quiet). */
+export function quietUntil(live: Pick<StreamInfo, "state">, quietPeriod: string): { last: string; until: number } | undefined {
+  const last = live.state.last_seq > 0 ? live.state.last_ts : undefined;
+  const period = parseDuration(quietPeriod);
+  if (!last || !("nanos" in period)) return undefined;
+  return { last, until: Date.parse(last) + period.nanos / 1e6 };
 }
 
 /** Consumers on the stream that still have messages to deliver or acknowledge, described. */

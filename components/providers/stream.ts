@@ -24,8 +24,11 @@ export class Stream extends pulumi.dynamic.Resource {
   declare readonly maxAge: pulumi.Output<string>;
   declare readonly storage: pulumi.Output<string>;
   declare readonly retention: pulumi.Output<string>;
+  /** Per captured subject, the sequence the stream had reached when it claimed it (see Claims). */
+  declare readonly claims: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: StreamArgs, opts?: pulumi.CustomResourceOptions) {
-    super(providerShim(STREAM_PROVIDER_MODULE, "streamProvider"), name, ...withSecretConnection(args, opts), "event-bus", "Stream");
+    // `claims` is an output only: named here (undefined) so that the resource exposes it.
+    super(providerShim(STREAM_PROVIDER_MODULE, "streamProvider"), name, ...withSecretConnection({ ...args, claims: undefined }, opts), "event-bus", "Stream");
   }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { Consumer } from "../providers/consumer";
 import { Stream } from "../providers/stream";
-import { consumerInputs, streamInputs, type StreamRole, type Topology } from "./topology";
+import { consumerInputs, startAfterSeq, streamInputs, type StreamRole, type Topology } from "./topology";
 
 export interface EventBusTopologyArgs {
   /** The desired topology, from computeTopology(). */
@@ -32,7 +32,13 @@ export class EventBusTopology extends pulumi.ComponentResource {
       const stream = this.streams[plan.streamRole]!;
       this.consumers[plan.resourceName] = new Consumer(
         `${name}-${plan.resourceName}`,
-        { ...consumerInputs(plan), ...args.topology.safety, stream: stream.name, connection: args.connection },
+        {
+          ...consumerInputs(plan),
+          ...args.topology.safety,
+          stream: stream.name,
+          startAfterSeq: stream.claims.apply((claims) => startAfterSeq(claims, plan.claimSubject)),
+          connection: args.connection,
+        },
         { parent: this, dependsOn: [stream] },
       );
     }

@@ -3,13 +3,20 @@
  * which subjects each captures in each migration phase, and which durable consumers read them.
  * Pure: components/topology/event-bus-topology.ts turns it into Stream and Consumer resources.
  *
- * How the migration stays lossless and quick:
+ * How the migration stays lossless for services that bind as the seeds' normalize-service does
+ * (`multi`: the hot stream's durable if it exists, else the legacy one; `single`: legacy only;
+ * bound at startup, bound again when the durable disappears):
  * - every stream a phase hands subjects to exists from phase 0 on (created ahead, capturing only
  *   its own name), so a hand-over is two stream updates and never waits for a slow R3 create;
- * - a hand-over only moves subjects, so stored messages stay where they are; the durable that
- *   read them on the old owner stays too (as a drain) until that stream is retired;
- * - the legacy stream is retired in phase 3 only once it is empty: its messages have aged out
- *   (legacyMaxAge after the last one arrived); until then the provider refuses to delete it.
+ * - a durable exists only on the stream that captures its filter now: where the services must
+ *   bind, and nowhere else, so a `multi` service can never bind a durable that receives nothing;
+ * - a hand-over in one `pulumi up`: the subjects move (stored messages stay), the durable is
+ *   created on the new owner starting right after the sequence that owner had reached before it
+ *   claimed the subjects (nothing skipped, and nothing an earlier incarnation processed is
+ *   repeated), and the old durable is deleted only once its readers have drained it; they then
+ *   bind again and find the new one. The Deployments roll after all of that (components/stack.ts);
+ * - the legacy stream is retired in phase 3 only after a quiet period without a message and with
+ *   nothing undelivered; until then the provider refuses to delete it and says why.
  */
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { StreamConfigArgs } from "../jetstream/stream-args";
@@ -30,14 +37,16 @@ export interface StreamPlan {
   config: StreamConfigArgs;
   /** Production streams are protected from `pulumi destroy`. */
   protect: boolean;
+  /** The legacy stream: deleted only after this long without a message, and once nothing on it is undelivered. */
+  retire?: { quietPeriod: string };
 }
 
 export interface ConsumerPlan {
   resourceName: string;
   streamRole: StreamRole;
   config: ConsumerConfigArgs;
-  /** True when the stream no longer captures the filter: the durable only drains what is stored. */
-  drainOnly: boolean;
+  /** The stream subject that captures the filter; the durable starts after the sequence at which its stream claimed it. */
+  claimSubject: string;
 }
 
 export interface Topology {
@@ -45,7 +54,7 @@ export interface Topology {
   mode: StackConfig["mode"];
   streams: StreamPlan[];
   consumers: ConsumerPlan[];
-  /** Which stream each service binds its durable on, as the flags ConfigMap tells them. */
+  /** Which stream each service's durable is on in this phase: where the services bind. */
   bindings: { hrv: string; vendor: string };
   /** The stack's opt-ins for what loses data, given to every stream and durable. */
   safety: { forceDelete?: true; allowReplace?: true };
@@ -85,6 +94,7 @@ export function computeTopology(c: StackConfig): Topology {
       discard: "old",
     },
     protect: protect(role),
+    ...(role === "legacy" ? { retire: { quietPeriod: c.retention.legacyQuietPeriod } } : {}),
   });
 
   const streams: StreamPlan[] = [
@@ -96,12 +106,15 @@ export function computeTopology(c: StackConfig): Topology {
 
   const hrv = c.hrvConsumer;
   const oura = c.vendorConsumer;
-  const durable = (role: StreamRole, spec: typeof hrv, key: string): ConsumerPlan => {
+  // Each durable lives only on the stream that captures its filter in this phase.
+  const durable = (spec: typeof hrv, key: string): ConsumerPlan => {
+    const owner = streams.find((s) => coveredBy(spec.filterSubject, subjects[s.role]));
+    if (!owner) throw new Error(`no stream captures ${spec.filterSubject} in phase ${phase}`);
     return {
-      resourceName: `consumer-${key}-${role}`,
-      streamRole: role,
+      resourceName: `consumer-${key}-${owner.role}`,
+      streamRole: owner.role,
       config: {
-        stream: names[role],
+        stream: names[owner.role],
         durableName: spec.durable,
         filterSubject: spec.filterSubject,
         ackPolicy: "explicit",
@@ -111,27 +124,29 @@ export function computeTopology(c: StackConfig): Topology {
         maxAckPending: spec.maxAckPending,
         replicas,
       },
-      drainOnly: !coveredBy(spec.filterSubject, subjects[role]),
+      claimSubject: subjects[owner.role].find((s) => coveredBy(spec.filterSubject, [s]))!,
     };
   };
+  const consumers: ConsumerPlan[] = [durable(hrv, "hrv"), durable(oura, "oura")];
 
-  // Each durable lives on the stream that captures its subjects now, and on every other stream
-  // of the migration that exists: there it drains what was stored before (or after a rollback).
-  const consumers: ConsumerPlan[] = [];
-  for (const role of ["legacy", "core"] as const) if (streams.some((s) => s.role === role)) consumers.push(durable(role, hrv, "hrv"));
-  for (const role of ["legacy", "vendor"] as const) if (streams.some((s) => s.role === role)) consumers.push(durable(role, oura, "oura"));
-
-  const owner = (filter: string): string => streams.find((s) => coveredBy(filter, subjects[s.role]))?.config.name ?? names.legacy;
   const safety = { ...(c.forceDelete ? { forceDelete: true as const } : {}), ...(c.allowReplace ? { allowReplace: true as const } : {}) };
-  return { phase, mode: c.mode, streams, consumers, bindings: { hrv: owner(hrv.filterSubject), vendor: owner(oura.filterSubject) }, safety };
+  return { phase, mode: c.mode, streams, consumers, bindings: { hrv: consumers[0].config.stream, vendor: consumers[1].config.stream }, safety };
 }
 
 /** The Stream resource inputs for a planned stream (without the connection). */
-export function streamInputs(plan: StreamPlan): StreamConfigArgs {
+export function streamInputs(plan: StreamPlan): StreamConfigArgs & { deleteWhenDrained?: true; quietPeriod?: string } {
+  return { ...plan.config, ...(plan.retire ? { deleteWhenDrained: true as const, quietPeriod: plan.retire.quietPeriod } : {}) };
+}
+
+/** The Consumer resource inputs for a planned durable (without the connection and its start). */
+export function consumerInputs(plan: ConsumerPlan): ConsumerConfigArgs {
   return { ...plan.config };
 }
 
-/** The Consumer resource inputs for a planned durable (without the connection). */
-export function consumerInputs(plan: ConsumerPlan): ConsumerConfigArgs & { drainOnly?: boolean } {
-  return { ...plan.config, ...(plan.drainOnly ? { drainOnly: true } : {}) };
+/**
+ * Where a new durable starts: after the sequence its stream had reached when it claimed the
+ * subject that the durable reads (0: the stream has captured it since its creation).
+ */
+export function startAfterSeq(claims: Record<string, number> | undefined, claimSubject: string): number {
+  return claims?.[claimSubject] ?? 0;
 }

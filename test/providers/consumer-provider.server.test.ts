@@ -1,4 +1,4 @@
-import { AckPolicy } from "@nats-io/jetstream";
+import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
 import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
@@ -100,12 +100,51 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     const { outs } = await consumers.create(inputs());
     await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "{}");
     await waitFor("the durable to count the message", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending === 1);
-    await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs))).rejects.toThrow(
-      /has 1 messages not yet delivered and 0 not acknowledged; refusing to delete it/,
+    // Nobody reads it: after the stall window without progress, the delete refuses.
+    await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainStallMs: 300 })).rejects.toThrow(
+      /has 1 messages not yet delivered and 0 not acknowledged, and its readers made no progress for \d+ ms; refusing to delete it/,
     );
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), forceDelete: true });
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
     await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+  });
+
+  it("delete waits while a reader drains the durable, and deletes it once nothing is left", async () => {
+    const { outs } = await consumers.create(inputs());
+    for (let i = 0; i < 40; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
+    // A slow reader: 4 messages at a time, 100 ms apart (about 1 s for all), each acknowledged.
+    const consumer = await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
+    const acked: string[] = [];
+    const reading = (async () => {
+      while (acked.length < 40) {
+        for await (const m of await consumer.fetch({ max_messages: 4, expires: 1_000 })) {
+          acked.push(m.string());
+          await m.ackAck();
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainStallMs: 2_000 });
+    expect(acked.length).toBe(40);
+    await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    await reading.catch(() => undefined);
+  });
+
+  it("startAfterSeq: a new durable starts right after that sequence; later values are no change", async () => {
+    for (let i = 1; i <= 5; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
+    const { outs } = await consumers.create(inputs({ startAfterSeq: 3 }));
+    const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect({ policy: live.config.deliver_policy, start: live.config.opt_start_seq, pending: live.num_pending }).toEqual({ policy: "by_start_sequence", start: 4, pending: 2 });
+    expect(outs).toMatchObject({ deliverPolicy: "byStartSequence", optStartSeq: 4 });
+    // The start is fixed at creation: another value later, or one not known yet, changes nothing.
+    await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ startAfterSeq: 9 }))).resolves.toMatchObject({ changes: false, replaces: [] });
+    await expect(consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ startAfterSeq: 9, maxDeliver: 6 }))).resolves.toMatchObject({
+      outs: { deliverPolicy: "byStartSequence", optStartSeq: 4, maxDeliver: 6 },
+    });
+    // 0 means the whole stream: deliver all.
+    await bus.admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
+    await consumers.create(inputs({ startAfterSeq: 0 }));
+    expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending).toBe(5);
   });
 
   it("delete of a drained consumer succeeds", async () => {

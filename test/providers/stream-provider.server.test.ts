@@ -148,4 +148,38 @@ describe("stream provider - hand-overs and retirement", () => {
     await streams.deleteStream("RETIRING", outs as streams.StreamOutputs);
     await expect(bus.admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
   });
+
+  it("quietPeriod: a retiring stream is kept until it has received nothing for that long, and says until when", async () => {
+    const connection = { servers: bus.topo.urls };
+    const { outs } = await streams.create({ name: "RETIRING", subjects: ["retiring.>"], quietPeriod: "2s", connection });
+    const empty = { ...(outs as streams.StreamOutputs) };
+    await publishStored(bus.admin.nc, "retiring.a", "1");
+    const at = Date.now();
+    const refusal = await streams.deleteStream("RETIRING", empty).catch((e: Error) => e.message);
+    expect(refusal).toMatch(/stream RETIRING: received its last message at \S+; it is retired only after 2s without one \(not before \S+\)\. It stays until then/);
+    const until = Date.parse(/not before (\S+)\)/.exec(String(refusal))![1]);
+    expect(Math.abs(until - (at + 2_000))).toBeLessThan(1_000);
+    // Quiet, but a message is stored that no durable has been shown to have read: still refused.
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 50)));
+    await expect(streams.deleteStream("RETIRING", empty)).rejects.toThrow(/holds 1 messages \(\d+ bytes\); refusing to delete it/);
+    await streams.deleteStream("RETIRING", { ...empty, deleteWhenDrained: true });
+    await expect(bus.admin.jsm.streams.info("RETIRING")).rejects.toThrow(/stream not found/);
+  });
+
+  it("claims: subjects a stream gains are claimed at the sequence it had reached; kept subjects keep theirs", async () => {
+    const connection = { servers: bus.topo.urls };
+    const created = await streams.create({ name: "CLAIMS", subjects: ["a.>"], connection });
+    expect(created.outs!.claims).toEqual({ "a.>": 0 });
+    for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "a.x", String(i));
+    const gained = await streams.updateStream("CLAIMS", created.outs as streams.StreamOutputs, { name: "CLAIMS", subjects: ["a.>", "b.>"], connection });
+    expect(gained.outs!.claims).toEqual({ "a.>": 0, "b.>": 3 });
+    await publishStored(bus.admin.nc, "b.x", "3");
+    const lost = await streams.updateStream("CLAIMS", gained.outs as streams.StreamOutputs, { name: "CLAIMS", subjects: ["a.>"], connection });
+    expect(lost.outs!.claims).toEqual({ "a.>": 0 });
+    const again = await streams.updateStream("CLAIMS", lost.outs as streams.StreamOutputs, { name: "CLAIMS", subjects: ["a.>", "b.>"], connection });
+    expect(again.outs!.claims).toEqual({ "a.>": 0, "b.>": 4 });
+    // A refresh keeps them; the configuration diff ignores them.
+    expect((await streams.read("CLAIMS", again.outs as streams.StreamOutputs)).props!.claims).toEqual({ "a.>": 0, "b.>": 4 });
+    await expect(streams.diff("CLAIMS", again.outs as streams.StreamOutputs, { name: "CLAIMS", subjects: ["a.>", "b.>"], connection })).resolves.toMatchObject({ changes: false });
+  });
 });

@@ -39,13 +39,13 @@ describe("topology - the seeds' values", () => {
       maxAckPending: 1000,
       replicas: 1,
     });
-    expect(hrv.drainOnly).toBe(false);
+    expect(hrv.claimSubject).toBe("athlete-ally.>");
   });
 
   it("names follow the STREAM_*_NAME overrides", () => {
     const t = computeTopology(config({ streams: { core: "CORE2", vendor: "VENDOR2", dlq: "DLQ2", legacy: "OLD" }, migrationPhase: 1 }));
     expect(t.streams.map((s) => s.config.name)).toEqual(["OLD", "CORE2", "VENDOR2", "DLQ2"]);
-    expect(t.consumers.map((c) => c.config.stream)).toEqual(["OLD", "CORE2", "OLD", "VENDOR2"]);
+    expect(t.consumers.map((c) => c.config.stream)).toEqual(["OLD", "VENDOR2"]);
   });
 });
 
@@ -71,12 +71,15 @@ describe("topology - every phase x mode x environment", () => {
     for (const s of t.streams) expect(s.config.replicas).toBe(replicas);
     for (const c of t.consumers) expect(c.config.replicas).toBe(replicas);
     for (const s of t.streams) expect(s.protect).toBe(environment === "production" && !(s.role === "legacy" && migrationPhase >= 2));
-    // Each durable reads live subjects on the stream it is bound to, and drains elsewhere.
+    // Each durable exists once, on the stream that captures its filter: where a service binds in
+    // either mode (multi tries the hot stream first, so a hot durable must mean hot traffic).
+    expect(t.consumers.map((c) => c.config.durableName)).toEqual(["normalize-hrv-durable", "normalize-oura"]);
     for (const c of t.consumers) {
       const stream = t.streams.find((s) => s.config.name === c.config.stream)!;
-      expect(c.drainOnly).toBe(!coveredBy(c.config.filterSubject!, stream.config.subjects ?? []));
+      expect(coveredBy(c.config.filterSubject!, stream.config.subjects ?? [])).toBe(true);
+      expect(stream.config.subjects).toContain(c.claimSubject);
     }
-    expect(t.consumers.filter((c) => !c.drainOnly).map((c) => c.config.stream).sort()).toEqual([t.bindings.hrv, t.bindings.vendor].sort());
+    expect(t.bindings).toEqual({ hrv: migrationPhase >= 2 ? "AA_CORE_HOT" : "ATHLETE_ALLY_EVENTS", vendor: migrationPhase >= 1 ? "AA_VENDOR_HOT" : "ATHLETE_ALLY_EVENTS" });
   });
 
   it("subjects move one group per phase and none is ever captured twice or dropped", () => {
