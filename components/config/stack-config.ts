@@ -114,6 +114,11 @@ export const stackConfigSchema = z
      */
     forceDelete: boolFromString("forceDelete").default(false),
     allowReplace: boolFromString("allowReplace").default(false),
+    /**
+     * Take over streams and durables that already exist with a different configuration (a live
+     * bus), making the differences in place; without it the preview lists them and stops.
+     */
+    adoptExisting: boolFromString("adoptExisting").default(false),
     /** Kubernetes settings, read by components/kubernetes (the local stack may leave them out). */
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })

@@ -69,6 +69,8 @@ export const safetyShape = {
   adoptExisting: flag("adoptExisting").optional(),
   /** Delete even when messages are stored (stream) or not yet acknowledged (consumer). */
   forceDelete: flag("forceDelete").optional(),
+  /** Set by the providers' check (never by hand): the differences an adoptExisting create makes in place. */
+  adopting: z.string().optional(),
 };
 
 /** Stream-only guards and hand-over behaviour; they never reach the server. */

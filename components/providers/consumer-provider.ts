@@ -14,6 +14,7 @@ import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from
 import { withoutUnknowns } from "../jetstream/validation";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { checkInputs, comparableSafety, configForDiff, CREATE_ONLY_KEYS, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { checkAdoption } from "./adoption";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
@@ -27,7 +28,8 @@ function parseId(id: string): { stream: string; durable: string } {
 }
 
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
-  return { ...consumerFromWire(stream, ci.config), ...safety, connection };
+  const { adopting: _done, ...kept } = safety;
+  return { ...consumerFromWire(stream, ci.config), ...kept, connection };
 }
 
 async function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
@@ -74,8 +76,15 @@ function refuseReplace(stream: string, durable: string, d: ConfigDiff): Error {
   );
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  return { inputs: news, failures: checkInputs(consumerInputsSchema, news).failures };
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  return checkAdoption(label(String(news.stream), String(news.durableName)), olds, news, checkInputs(consumerInputsSchema, news).failures, async (known) => {
+    const parsed = splitInputs(parseInputs(consumerInputsSchema, known, `consumer ${String(known.durableName)}`));
+    const config = startingConfig(parsed.config, parsed.safety);
+    const existing = await info(await manager(parsed.connection), config.stream, config.durableName, parsed.connection);
+    if (!existing) return undefined;
+    const d = diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config), config.stream);
+    return { changes: describeChanges(d.changes), replaces: describeChanges(d.changes.filter((c) => c.kind === "replace")) };
+  });
 }
 
 /**

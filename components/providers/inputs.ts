@@ -9,9 +9,9 @@ import { validate, type CheckFailure } from "../jetstream/validation";
 
 export const PROVIDER_KEY = "__provider";
 /** Inputs that steer the provider and are stored in state, but are not the server's configuration. */
-export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "quietPeriod", "drainOnly", "startAfterSeq", "drainStallMs"] as const;
+export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "quietPeriod", "drainOnly", "startAfterSeq", "drainStallMs", "adopting"] as const;
 /** Behaviour inputs read only when a resource is created: changing them later is no change. */
-export const CREATE_ONLY_KEYS = ["startAfterSeq"] as const;
+export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting"] as const;
 
 export interface Safety {
   allowReplace?: boolean;
@@ -23,6 +23,7 @@ export interface Safety {
   drainOnly?: boolean;
   startAfterSeq?: number;
   drainStallMs?: number;
+  adopting?: string;
 }
 
 /** Safety and behaviour flags without those read only on create, for comparing old and new. */

@@ -14,7 +14,8 @@ import { subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
-import { checkInputs, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { checkInputs, comparableSafety, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
+import { checkAdoption } from "./adoption";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 /**
@@ -31,7 +32,8 @@ export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connec
 const label = (name: string) => `stream ${name}`;
 
 function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
-  return { ...streamFromWire(info.config), ...safety, claims, connection };
+  const { adopting: _done, ...kept } = safety;
+  return { ...streamFromWire(info.config), ...kept, claims, connection };
 }
 
 /** The subjects a stream captures (none given: its own name). */
@@ -122,8 +124,14 @@ function refuseReplace(name: string, d: ConfigDiff): Error {
   );
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  return { inputs: news, failures: checkInputs(streamInputsSchema, news).failures };
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  return checkAdoption(label(String(news.name)), olds, news, checkInputs(streamInputsSchema, news).failures, async (known) => {
+    const { config, connection } = splitInputs(parseInputs(streamInputsSchema, known, label(String(known.name))));
+    const existing = await info(await manager(connection), config.name, connection);
+    if (!existing) return undefined;
+    const d = diffStreamWire(existing.config as WireStreamConfig, streamToWire(config));
+    return { changes: describeChanges(d.changes), replaces: [describeChanges(d.changes.filter((c) => c.kind === "replace")), ...d.blocked].filter(Boolean).join("; ") };
+  });
 }
 
 export async function diff(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
@@ -139,7 +147,7 @@ export async function diff(id: string, olds: StreamOutputs, news: Record<string,
   const replaces = d.changes.filter((c) => c.kind === "replace");
   if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.name, d);
   if (replaces.length) approveReplace(id);
-  const flagsChanged = !isDeepStrictEqual(oldSafety, newSafety);
+  const flagsChanged = !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety));
   const connectionChanged = !isDeepStrictEqual(oldConnection, newInputs.connection);
   return {
     changes: partial || d.changes.length > 0 || flagsChanged || connectionChanged,

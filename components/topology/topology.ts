@@ -57,7 +57,7 @@ export interface Topology {
   /** Which stream each service's durable is on in this phase: where the services bind. */
   bindings: { hrv: string; vendor: string };
   /** The stack's opt-ins for what loses data, given to every stream and durable. */
-  safety: { forceDelete?: true; allowReplace?: true };
+  safety: { forceDelete?: true; allowReplace?: true; adoptExisting?: true };
 }
 
 /** Subjects each stream captures in a phase. A stream with none captures only its own name. */
@@ -129,7 +129,11 @@ export function computeTopology(c: StackConfig): Topology {
   };
   const consumers: ConsumerPlan[] = [durable(hrv, "hrv"), durable(oura, "oura")];
 
-  const safety = { ...(c.forceDelete ? { forceDelete: true as const } : {}), ...(c.allowReplace ? { allowReplace: true as const } : {}) };
+  const safety = {
+    ...(c.forceDelete ? { forceDelete: true as const } : {}),
+    ...(c.allowReplace ? { allowReplace: true as const } : {}),
+    ...(c.adoptExisting ? { adoptExisting: true as const } : {}),
+  };
   return { phase, mode: c.mode, streams, consumers, bindings: { hrv: consumers[0].config.stream, vendor: consumers[1].config.stream }, safety };
 }
 
