@@ -237,8 +237,26 @@ function tempDir(prefix: string): string {
 
 const ALL_STARTED = new Set<{ stop(): Promise<void> }>();
 
+/**
+ * A free port can be taken by another process between our look and the server's bind (the
+ * engine and its plugins open ports all the time): starts again on fresh ports when a bind failed.
+ */
+async function onFreshPorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (i >= attempts || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
 /** Starts one JetStream server on free loopback ports. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerNode> {
+  return onFreshPorts(() => startServerOnce(options));
+}
+
+async function startServerOnce(options: ServerOptions): Promise<ServerNode> {
   assertPinnedServer();
   const dir = tempDir("event-bus-nats-");
   const plan: NodePlan = {
@@ -277,6 +295,10 @@ async function waitForJetStream(monitorUrl: string): Promise<void> {
 
 /** Starts a JetStream cluster of `size` nodes (3 by default) and waits for its meta leader. */
 export async function startCluster(size = 3, options: ServerOptions = {}): Promise<NatsCluster> {
+  return onFreshPorts(() => startClusterOnce(size, options));
+}
+
+async function startClusterOnce(size: number, options: ServerOptions): Promise<NatsCluster> {
   assertPinnedServer();
   const dir = tempDir("event-bus-cluster-");
   const clusterName = options.name ?? "test-cluster";
