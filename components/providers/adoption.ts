@@ -10,6 +10,7 @@
  * - a difference the server can not make in place is refused even then.
  * A preview that can not reach the server (or does not know the connection yet) skips the look.
  */
+import { describeChanges, type ConfigDiff } from "../jetstream/update-rules";
 import type { CheckFailure } from "../jetstream/validation";
 import { withoutUnknowns } from "../jetstream/validation";
 import { userInputs } from "./inputs";
@@ -20,6 +21,12 @@ export interface Existing {
   changes: string;
   /** Differences the server can not make in place. */
   replaces: string;
+}
+
+/** What a diff of the live configuration against the wanted one says about taking it over. */
+export function existingFrom(d: ConfigDiff): Existing {
+  const replaces = [describeChanges(d.changes.filter((c) => c.kind === "replace")), ...d.blocked].filter(Boolean).join("; ");
+  return { changes: describeChanges(d.changes), replaces };
 }
 
 /** How long a preview waits for the server before it leaves the look to the create. */

@@ -13,8 +13,8 @@ import { coveredBy } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
-import { checkInputs, comparableSafety, configForDiff, CREATE_ONLY_KEYS, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
-import { checkAdoption } from "./adoption";
+import { checkInputs, comparableSafety, configForDiff, CREATE_ONLY_KEYS, parseInputs, splitInputs, storedSafety, userInputs, type Safety } from "./inputs";
+import { checkAdoption, existingFrom } from "./adoption";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
@@ -28,8 +28,7 @@ function parseId(id: string): { stream: string; durable: string } {
 }
 
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
-  const { adopting: _done, ...kept } = safety;
-  return { ...consumerFromWire(stream, ci.config), ...kept, connection };
+  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), connection };
 }
 
 async function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
@@ -82,8 +81,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const config = startingConfig(parsed.config, parsed.safety);
     const existing = await info(await manager(parsed.connection), config.stream, config.durableName, parsed.connection);
     if (!existing) return undefined;
-    const d = diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config), config.stream);
-    return { changes: describeChanges(d.changes), replaces: describeChanges(d.changes.filter((c) => c.kind === "replace")) };
+    return existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config), config.stream));
   });
 }
 

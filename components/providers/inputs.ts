@@ -33,6 +33,12 @@ export function comparableSafety(s: Safety): Safety {
   return out as Safety;
 }
 
+/** The flags kept in state: all but `adopting`, which only describes the create that used it. */
+export function storedSafety(s: Safety): Safety {
+  const { adopting: _used, ...kept } = s;
+  return kept;
+}
+
 /** Inputs as the user wrote them, without the engine's serialised provider. */
 export function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
   const { [PROVIDER_KEY]: _ignored, ...rest } = raw;

@@ -14,8 +14,8 @@ import { subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
-import { checkInputs, comparableSafety, configForDiff, parseInputs, splitInputs, userInputs, type Safety } from "./inputs";
-import { checkAdoption } from "./adoption";
+import { checkInputs, comparableSafety, configForDiff, parseInputs, splitInputs, storedSafety, userInputs, type Safety } from "./inputs";
+import { checkAdoption, existingFrom } from "./adoption";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 /**
@@ -32,8 +32,7 @@ export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connec
 const label = (name: string) => `stream ${name}`;
 
 function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
-  const { adopting: _done, ...kept } = safety;
-  return { ...streamFromWire(info.config), ...kept, claims, connection };
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, connection };
 }
 
 /** The subjects a stream captures (none given: its own name). */
@@ -44,7 +43,7 @@ const capturedBy = (config: { name: string; subjects?: string[] }) => (config.su
  * are claimed at `lastSeq`, the sequence the stream had reached before the change.
  */
 export function nextClaims(previous: Claims | undefined, before: readonly string[], after: readonly string[], lastSeq: number): Claims {
-  return Object.fromEntries(after.map((s) => [s, before.includes(s) && previous?.[s] !== undefined ? previous[s] : before.includes(s) ? 0 : lastSeq]));
+  return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
 }
 
 async function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
@@ -129,8 +128,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const { config, connection } = splitInputs(parseInputs(streamInputsSchema, known, label(String(known.name))));
     const existing = await info(await manager(connection), config.name, connection);
     if (!existing) return undefined;
-    const d = diffStreamWire(existing.config as WireStreamConfig, streamToWire(config));
-    return { changes: describeChanges(d.changes), replaces: [describeChanges(d.changes.filter((c) => c.kind === "replace")), ...d.blocked].filter(Boolean).join("; ") };
+    return existingFrom(diffStreamWire(existing.config as WireStreamConfig, streamToWire(config)));
   });
 }
 
