@@ -1,6 +1,10 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { coveredBy } from "../components/jetstream/subjects";
+import { CATALOGUE } from "../components/topology/catalogue";
 import { configMaps, consumersOf, streamsOf } from "./resources";
+
+/** Each catalogue durable's dead-letter subject, and the DLQ stream's subject for any other. */
+const DEFAULT_DLQ_SUBJECTS: Record<string, string> = { "*": CATALOGUE.dlqSubjects[0], ...Object.fromEntries(CATALOGUE.consumers.map((e) => [e.durable, e.dlqSubject])) };
 
 interface Config {
   /** The dead-letter subject of a durable, by name; "*" for the rest. */
@@ -14,11 +18,11 @@ export const deadLetters: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      dlqSubjects: { type: "object", additionalProperties: { type: "string" }, default: { "*": "dlq.>" } },
+      dlqSubjects: { type: "object", additionalProperties: { type: "string" }, default: DEFAULT_DLQ_SUBJECTS },
     },
   },
   validateStack: (args, reportViolation) => {
-    const cfg = { dlqSubjects: { "*": "dlq.>" }, ...args.getConfig<Partial<Config>>() } as Config;
+    const cfg = { dlqSubjects: DEFAULT_DLQ_SUBJECTS, ...args.getConfig<Partial<Config>>() } as Config;
     const subjects = { ...cfg.dlqSubjects };
     // The services' own setting wins: NORMALIZE_HRV_DLQ_SUBJECT in the flags ConfigMap.
     const flags = configMaps(args.resources).find((c) => c.name === "event-bus-config");

@@ -1,7 +1,11 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { parseDuration } from "../components/jetstream/durations";
 import { coveredBy } from "../components/jetstream/subjects";
+import { CATALOGUE } from "../components/topology/catalogue";
 import { streamsOf } from "./resources";
+
+/** The DLQ stream's subject, from the topology catalogue. */
+const DLQ_SUBJECT = CATALOGUE.dlqSubjects[0];
 
 interface Config {
   minDlqAge: string;
@@ -21,11 +25,11 @@ export const retention: StackValidationPolicy = {
   configSchema: {
     properties: {
       minDlqAge: { type: "string", default: "7d" },
-      dlqSubject: { type: "string", default: "dlq.>" },
+      dlqSubject: { type: "string", default: DLQ_SUBJECT },
     },
   },
   validateStack: (args, reportViolation) => {
-    const cfg = { minDlqAge: "7d", dlqSubject: "dlq.>", ...args.getConfig<Partial<Config>>() } as Config;
+    const cfg = { minDlqAge: "7d", dlqSubject: DLQ_SUBJECT, ...args.getConfig<Partial<Config>>() } as Config;
     for (const s of streamsOf(args.resources)) {
       const isDlq = s.listedSubjects && s.subjects.every((x) => coveredBy(x, [cfg.dlqSubject]));
       if (isDlq && nanos(s.maxAge) !== 0 && nanos(s.maxAge) < nanos(cfg.minDlqAge)) {

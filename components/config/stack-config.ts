@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { connectionSchema } from "../jetstream/connection-args";
 import { duration, formatPath, name, positiveInt, replicas, subject } from "../jetstream/validation";
+import { coveredBy } from "../jetstream/subjects";
+import { CATALOGUE, STREAM_ROLES, subjectsByPhase, type Catalogue, type ConsumerEntry, type StreamRole } from "../topology/catalogue";
 
 export const ENVIRONMENTS = ["local", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -22,18 +24,17 @@ const boolFromString = (key: string) =>
   z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: `expected ${key} to be true or false` }));
 const intFromString = (inner: z.ZodNumber) => z.preprocess((v) => (typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v), inner);
 
+const defaultNames = Object.fromEntries(STREAM_ROLES.map((r) => [r, CATALOGUE.streams[r].name])) as Record<StreamRole, string>;
+
+/** The streams' names (the seeds' STREAM_LEGACY_NAME, STREAM_CORE_NAME, ...), defaults from the catalogue. */
 export const streamNamesSchema = z
   .strictObject({
-    /** STREAM_LEGACY_NAME */
-    legacy: name("legacy stream").default("ATHLETE_ALLY_EVENTS"),
-    /** STREAM_CORE_NAME */
-    core: name("core stream").default("AA_CORE_HOT"),
-    /** STREAM_VENDOR_NAME */
-    vendor: name("vendor stream").default("AA_VENDOR_HOT"),
-    /** STREAM_DLQ_NAME */
-    dlq: name("DLQ stream").default("AA_DLQ"),
+    legacy: name("legacy stream").default(defaultNames.legacy),
+    core: name("core stream").default(defaultNames.core),
+    vendor: name("vendor stream").default(defaultNames.vendor),
+    dlq: name("DLQ stream").default(defaultNames.dlq),
   })
-  .default({ legacy: "ATHLETE_ALLY_EVENTS", core: "AA_CORE_HOT", vendor: "AA_VENDOR_HOT", dlq: "AA_DLQ" });
+  .default(defaultNames);
 
 export const retentionSchema = z
   .strictObject({
@@ -45,31 +46,28 @@ export const retentionSchema = z
   })
   .default({ legacyMaxAge: "24h", legacyQuietPeriod: "14d", hotMaxAge: "48h", dlqMaxAge: "14d" });
 
-export const hrvConsumerSchema = z
-  .strictObject({
-    /** NORMALIZE_HRV_DURABLE */
-    durable: name("HRV durable").default("normalize-hrv-durable"),
-    filterSubject: subject.default("athlete-ally.hrv.raw-received"),
-    /** NORMALIZE_HRV_MAX_DELIVER */
-    maxDeliver: intFromString(positiveInt("maxDeliver")).default(5),
-    /** NORMALIZE_HRV_ACK_WAIT_MS, as a duration */
-    ackWait: duration.default("60s"),
-    maxAckPending: intFromString(positiveInt("maxAckPending")).default(1000),
-    /** NORMALIZE_HRV_DLQ_SUBJECT */
-    dlqSubject: subject.default("dlq.normalize.hrv.raw-received"),
-  })
-  .default({ durable: "normalize-hrv-durable", filterSubject: "athlete-ally.hrv.raw-received", maxDeliver: 5, ackWait: "60s", maxAckPending: 1000, dlqSubject: "dlq.normalize.hrv.raw-received" });
+/** One durable's settings, `event-bus:<key>Consumer`, with its catalogue entry as defaults. */
+export function consumerSettingsSchema(e: ConsumerEntry) {
+  const defaults = { durable: e.durable, filterSubject: e.filterSubject, maxDeliver: e.maxDeliver, ackWait: e.ackWait, maxAckPending: e.maxAckPending, dlqSubject: e.dlqSubject };
+  return z
+    .strictObject({
+      durable: name(`${e.key} durable`).default(e.durable),
+      filterSubject: subject.default(e.filterSubject),
+      maxDeliver: intFromString(positiveInt("maxDeliver")).default(e.maxDeliver),
+      ackWait: duration.default(e.ackWait),
+      maxAckPending: intFromString(positiveInt("maxAckPending")).default(e.maxAckPending),
+      dlqSubject: subject.default(e.dlqSubject),
+    })
+    .default(defaults);
+}
+export type ConsumerSettings = z.output<ReturnType<typeof consumerSettingsSchema>>;
+export type ConsumerConfigKey = `${string}Consumer`;
+export const consumerConfigKey = (e: ConsumerEntry): ConsumerConfigKey => `${e.key}Consumer`;
 
-export const vendorConsumerSchema = z
-  .strictObject({
-    durable: name("vendor durable").default("normalize-oura"),
-    filterSubject: subject.default("vendor.oura.>"),
-    maxDeliver: intFromString(positiveInt("maxDeliver")).default(5),
-    ackWait: duration.default("60s"),
-    maxAckPending: intFromString(positiveInt("maxAckPending")).default(1000),
-    dlqSubject: subject.default("dlq.normalize.oura"),
-  })
-  .default({ durable: "normalize-oura", filterSubject: "vendor.oura.>", maxDeliver: 5, ackWait: "60s", maxAckPending: 1000, dlqSubject: "dlq.normalize.oura" });
+/** A durable's settings in a stack's configuration. */
+export function consumerSettings(c: StackConfig, e: ConsumerEntry): ConsumerSettings {
+  return c[consumerConfigKey(e)];
+}
 
 export const pullLoopSchema = z
   .strictObject({
@@ -91,7 +89,10 @@ export const SECRET_KEYS = {
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
-export const stackConfigSchema = z
+/** The configuration's schema for a catalogue: one `<key>Consumer` key per durable. */
+export function stackConfigSchemaFor(catalogue: Catalogue) {
+  const consumers = Object.fromEntries(catalogue.consumers.map((e) => [consumerConfigKey(e), consumerSettingsSchema(e)])) as Record<ConsumerConfigKey, ReturnType<typeof consumerSettingsSchema>>;
+  return z
   .strictObject({
     environment: z.enum(ENVIRONMENTS, { error: `expected environment to be one of ${ENVIRONMENTS.join(", ")}` }),
     /** EVENT_STREAM_MODE: which topology the services read. */
@@ -101,8 +102,7 @@ export const stackConfigSchema = z
     replicas: intFromString(replicas).optional(),
     streams: streamNamesSchema,
     retention: retentionSchema,
-    hrvConsumer: hrvConsumerSchema,
-    vendorConsumer: vendorConsumerSchema,
+    ...consumers,
     pullLoop: pullLoopSchema,
     /** How the providers reach JetStream (credentials here are read from secret config). */
     nats: connectionSchema,
@@ -136,6 +136,13 @@ export const stackConfigSchema = z
         message: `expected mode "multi" from migrationPhase 1 on: phase ${c.migrationPhase} has moved subjects off ${c.streams.legacy}, which services in single mode would no longer see`,
       });
     }
+    const done = subjectsByPhase(catalogue.retirePhase, catalogue);
+    for (const e of catalogue.consumers) {
+      const filter = (c as Record<string, unknown> as Record<ConsumerConfigKey, ConsumerSettings>)[consumerConfigKey(e)].filterSubject;
+      if (!Object.values(done).some((subjects) => coveredBy(filter, subjects))) {
+        ctx.addIssue({ code: "custom", path: [consumerConfigKey(e), "filterSubject"], message: `expected a subject that a stream captures ("${filter}" is inside none of ${Object.values(done).flat().join(", ")})` });
+      }
+    }
     for (const [key, field] of Object.entries(SECRET_KEYS)) {
       const value = (c.nats as Record<string, unknown>)[field];
       if (value !== undefined && value !== SECRET_PLACEHOLDER) {
@@ -146,8 +153,12 @@ export const stackConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected at least 3 replicas in production" });
     }
   });
+}
 
-export type StackConfig = z.output<typeof stackConfigSchema>;
+export const stackConfigSchema = stackConfigSchemaFor(CATALOGUE);
+
+/** A stack's validated configuration; `<key>Consumer` holds each catalogue durable's settings. */
+export type StackConfig = z.output<typeof stackConfigSchema> & Record<ConsumerConfigKey, ConsumerSettings>;
 
 /** A configuration problem, named by its key. */
 export class StackConfigError extends Error {
@@ -164,16 +175,16 @@ const SECRET_PLACEHOLDER = "(set in secret config)";
  * `secretKeys` names the secret keys the stack has, so that the connection is judged whole
  * (a user needs a password) without the secrets themselves being read here.
  */
-export function parseStackConfig(raw: Record<string, unknown>, secretKeys: readonly SecretKey[] = []): StackConfig {
+export function parseStackConfig(raw: Record<string, unknown>, secretKeys: readonly SecretKey[] = [], catalogue: Catalogue = CATALOGUE): StackConfig {
   const nats = raw.nats;
   if (secretKeys.length && nats !== null && typeof nats === "object" && !Array.isArray(nats)) {
     const withPlaceholders: Record<string, unknown> = { ...nats };
     for (const k of secretKeys) withPlaceholders[SECRET_KEYS[k]] ??= SECRET_PLACEHOLDER;
-    const checked = parseStackConfig({ ...raw, nats: withPlaceholders });
+    const checked = parseStackConfig({ ...raw, nats: withPlaceholders }, [], catalogue);
     const plain = Object.fromEntries(Object.entries(checked.nats).filter(([, v]) => v !== SECRET_PLACEHOLDER));
     return { ...checked, nats: plain as StackConfig["nats"] };
   }
-  const r = stackConfigSchema.safeParse(raw);
+  const r = (catalogue === CATALOGUE ? stackConfigSchema : stackConfigSchemaFor(catalogue)).safeParse(raw);
   if (r.success) return r.data;
   throw new StackConfigError(
     r.error.issues.flatMap((i) =>

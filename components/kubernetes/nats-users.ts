@@ -4,7 +4,8 @@
  * user (the providers) manages JetStream. Passwords are never here: nats.conf refers to
  * environment variables that Kubernetes fills from Secrets.
  */
-import type { StackConfig } from "../config/stack-config";
+import { consumerSettings, type StackConfig } from "../config/stack-config";
+import { CATALOGUE, publishedSubjects, type Catalogue } from "../topology/catalogue";
 
 export interface NatsUser {
   /** The service (and the Secret `event-bus-nats-<name>` that holds its password). */
@@ -16,15 +17,17 @@ export interface NatsUser {
   subscribe: string[];
 }
 
-export function natsUsers(c: StackConfig): NatsUser[] {
-  const durables = [c.hrvConsumer.durable, c.vendorConsumer.durable];
+/** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters. */
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE): NatsUser[] {
+  const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
+  const durables = normalize.map((s) => s.durable);
   return [
     { name: "admin", user: "event-bus-admin", passwordEnv: "NATS_ADMIN_PASSWORD", publish: [">"], subscribe: [">"] },
     {
       name: "ingest",
       user: "ingest-service",
       passwordEnv: "NATS_INGEST_PASSWORD",
-      publish: ["athlete-ally.>", "sleep.*", "vendor.>"],
+      publish: publishedSubjects(catalogue),
       subscribe: ["_INBOX.>"],
     },
     {
@@ -35,7 +38,7 @@ export function natsUsers(c: StackConfig): NatsUser[] {
         ...durables.flatMap((d) => [`$JS.API.CONSUMER.INFO.*.${d}`, `$JS.API.CONSUMER.MSG.NEXT.*.${d}`, `$JS.ACK.*.${d}.>`]),
         "$JS.API.STREAM.INFO.*",
         "$JS.API.INFO",
-        "dlq.>",
+        ...new Set(normalize.map((s) => s.dlqSubject)),
       ],
       subscribe: ["_INBOX.>"],
     },

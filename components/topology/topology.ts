@@ -1,6 +1,7 @@
 /**
- * The JetStream topology a stack wants, computed from its configuration: which streams exist,
- * which subjects each captures in each migration phase, and which durable consumers read them.
+ * The JetStream topology a stack wants, computed from the catalogue (catalogue.ts: the streams,
+ * what each captures per phase, the durables) and the stack's configuration (names, settings,
+ * phase, replicas): which streams exist now and which durables are where.
  * Pure: components/topology/event-bus-topology.ts turns it into Stream and Consumer resources.
  *
  * How the migration stays lossless for services that bind as the seeds' normalize-service does
@@ -21,14 +22,11 @@
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { StreamConfigArgs } from "../jetstream/stream-args";
 import { coveredBy } from "../jetstream/subjects";
-import { replicasOf, type Phase, type StackConfig } from "../config/stack-config";
+import { consumerSettings, replicasOf, type Phase, type StackConfig } from "../config/stack-config";
+import { CATALOGUE, STREAM_ROLES, subjectsByPhase, type Catalogue, type StreamRole } from "./catalogue";
 
-export const CORE_SUBJECTS = ["athlete-ally.>", "sleep.*"] as const;
-export const VENDOR_SUBJECTS = ["vendor.>"] as const;
-export const LEGACY_VENDOR_SUBJECTS = ["vendor.oura.>"] as const;
-export const DLQ_SUBJECTS = ["dlq.>"] as const;
-
-export type StreamRole = "legacy" | "core" | "vendor" | "dlq";
+export type { StreamRole } from "./catalogue";
+export { subjectsByPhase } from "./catalogue";
 
 export interface StreamPlan {
   role: StreamRole;
@@ -54,62 +52,46 @@ export interface Topology {
   mode: StackConfig["mode"];
   streams: StreamPlan[];
   consumers: ConsumerPlan[];
-  /** Which stream each service's durable is on in this phase: where the services bind. */
-  bindings: { hrv: string; vendor: string };
+  /** Per catalogue consumer (hrv, vendor): the stream its durable is on in this phase, where the services bind. */
+  bindings: Record<string, string>;
   /** The stack's opt-ins for what loses data, given to every stream and durable. */
   safety: { forceDelete?: true; allowReplace?: true; adoptExisting?: true };
 }
 
-/** Subjects each stream captures in a phase. A stream with none captures only its own name. */
-export function subjectsByPhase(phase: Phase): Record<StreamRole, string[]> {
-  return {
-    legacy: [...(phase < 2 ? ["athlete-ally.>"] : []), ...(phase < 1 ? LEGACY_VENDOR_SUBJECTS : []), ...(phase < 2 ? ["sleep.*"] : [])],
-    vendor: phase >= 1 ? [...VENDOR_SUBJECTS] : [],
-    core: phase >= 2 ? [...CORE_SUBJECTS] : [],
-    dlq: [...DLQ_SUBJECTS],
-  };
-}
-
-export function computeTopology(c: StackConfig): Topology {
+export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE): Topology {
   const phase = c.migrationPhase as Phase;
   const replicas = replicasOf(c);
-  const subjects = subjectsByPhase(phase);
+  const subjects = subjectsByPhase(phase, catalogue);
   const production = c.environment === "production";
   const names = c.streams;
 
   // The retiring legacy stream gives up its protection once it captures nothing (phase 2), so that
   // phase 3 can delete it; the provider still refuses while it holds messages.
   const protect = (role: StreamRole) => production && !(role === "legacy" && phase >= 2);
-  const stream = (role: StreamRole, maxAge: string, description: string): StreamPlan => ({
+  const stream = (role: StreamRole): StreamPlan => ({
     role,
     resourceName: `stream-${role}`,
     config: {
       name: names[role],
       subjects: subjects[role].length ? subjects[role] : undefined,
-      description,
+      description: catalogue.streams[role].description,
       retention: "limits",
       storage: "file",
       replicas,
-      maxAge,
+      maxAge: c.retention[catalogue.streams[role].maxAgeKey],
       discard: "old",
     },
     protect: protect(role),
     ...(role === "legacy" ? { retire: { quietPeriod: c.retention.legacyQuietPeriod } } : {}),
   });
 
-  const streams: StreamPlan[] = [
-    ...(phase < 3 ? [stream("legacy", c.retention.legacyMaxAge, "athlete-ally events, single-stream topology (being retired)")] : []),
-    stream("core", c.retention.hotMaxAge, "athlete-ally core events (hot)"),
-    stream("vendor", c.retention.hotMaxAge, "vendor webhook events (hot)"),
-    stream("dlq", c.retention.dlqMaxAge, "dead letters of every consumer"),
-  ];
+  const streams: StreamPlan[] = STREAM_ROLES.filter((role) => role !== "legacy" || phase < catalogue.retirePhase).map(stream);
 
-  const hrv = c.hrvConsumer;
-  const oura = c.vendorConsumer;
   // Each durable lives only on the stream that captures its filter in this phase.
-  const durable = (spec: typeof hrv, key: string): ConsumerPlan => {
+  // A durable whose subjects no stream stores yet (a vendor's, before its move) waits for its phase.
+  const durable = (spec: ReturnType<typeof consumerSettings>, key: string): ConsumerPlan | undefined => {
     const owner = streams.find((s) => coveredBy(spec.filterSubject, subjects[s.role]));
-    if (!owner) throw new Error(`no stream captures ${spec.filterSubject} in phase ${phase}`);
+    if (!owner) return undefined;
     return {
       resourceName: `consumer-${key}-${owner.role}`,
       streamRole: owner.role,
@@ -127,14 +109,15 @@ export function computeTopology(c: StackConfig): Topology {
       claimSubject: subjects[owner.role].find((s) => coveredBy(spec.filterSubject, [s]))!,
     };
   };
-  const consumers: ConsumerPlan[] = [durable(hrv, "hrv"), durable(oura, "oura")];
+  const placed = catalogue.consumers.map((e) => ({ key: e.key, plan: durable(consumerSettings(c, e), e.resource) }));
+  const consumers = placed.flatMap((p) => (p.plan ? [p.plan] : []));
 
   const safety = {
     ...(c.forceDelete ? { forceDelete: true as const } : {}),
     ...(c.allowReplace ? { allowReplace: true as const } : {}),
     ...(c.adoptExisting ? { adoptExisting: true as const } : {}),
   };
-  return { phase, mode: c.mode, streams, consumers, bindings: { hrv: consumers[0].config.stream, vendor: consumers[1].config.stream }, safety };
+  return { phase, mode: c.mode, streams, consumers, bindings: Object.fromEntries(placed.flatMap((p) => (p.plan ? [[p.key, p.plan.config.stream]] : []))), safety };
 }
 
 /** The Stream resource inputs for a planned stream (without the connection). */

@@ -96,7 +96,7 @@ describe("policy jetstream-dead-letters", () => {
   it("no stream captures the DLQ subject", async () => {
     expect(await violations(deadLetters, stackFixture({ streams: { dlq: { subjects: ["deadletters.>"] } } }))).toEqual([
       'consumer normalize-hrv-durable gives up after 5 deliveries, but no stream captures its dead-letter subject "dlq.normalize.hrv.raw-received"',
-      'consumer normalize-oura gives up after 5 deliveries, but no stream captures its dead-letter subject "dlq.>"',
+      'consumer normalize-oura gives up after 5 deliveries, but no stream captures its dead-letter subject "dlq.normalize.oura"',
     ]);
   });
   it("a consumer without a max-deliver limit needs none", async () => {
