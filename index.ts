@@ -1,21 +1,25 @@
 /**
  * The event-bus Pulumi program. What it builds lives in components/: the stack's configuration
- * (components/config), its JetStream topology (components/topology) and the providers that
- * apply it (components/providers).
+ * (components/config), its JetStream topology (components/topology, from the catalogue) and the
+ * providers that apply it (components/providers). Its outputs are the stack outputs.
  */
 import { readStackConfig } from "./components/config/stack-config";
-import { defineStack } from "./components/stack";
+import { defineStackLooking } from "./components/stack";
 
-const { config, secrets } = readStackConfig();
-const stack = defineStack(config, secrets);
-
-export const environment = stack.environment;
-export const migrationPhase = stack.migrationPhase;
-export const mode = stack.mode;
-export const streams = stack.streams;
-export const bindings = stack.bindings;
-/** The flags the services read (the `event-bus-config` ConfigMap's data); a change rolls them. */
-export const flags = stack.flags;
-
-/** The admin user's generated password (Kubernetes stacks): what `npm run verify` signs in with. */
-export const natsAdminPassword = stack.kubernetes?.passwords.admin;
+export = async () => {
+  const { config, secrets } = readStackConfig();
+  const stack = await defineStackLooking(config, secrets);
+  return {
+    environment: stack.environment,
+    migrationPhase: stack.migrationPhase,
+    mode: stack.mode,
+    streams: stack.streams,
+    bindings: stack.bindings,
+    /** The flags the services read (the `event-bus-config` ConfigMap's data); a change rolls them. */
+    flags: stack.flags,
+    /** Why the legacy stream stays although the phase retires it; absent otherwise. */
+    ...(stack.legacyHold ? { legacyHold: stack.legacyHold } : {}),
+    /** The admin user's generated password (Kubernetes stacks): what `npm run verify` signs in with. */
+    ...(stack.kubernetes ? { natsAdminPassword: stack.kubernetes.passwords.admin } : {}),
+  };
+};

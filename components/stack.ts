@@ -9,7 +9,9 @@ import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
 import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
-import { flagsData, renderKubernetes } from "./kubernetes/manifests";
+import { flagsData, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
+import { CATALOGUE } from "./topology/catalogue";
+import { legacyRetirementHold } from "./topology/legacy-retirement";
 import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
@@ -26,12 +28,19 @@ export function natsConnection(config: StackConfig, secrets: StackSecrets): pulu
   );
 }
 
-export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
-  const topology = computeTopology(config);
+/** The NATS side of a stack: its cluster on Kubernetes (when configured) and how the providers reach it. */
+export interface StackNats {
+  config: StackConfig;
+  manifests?: KubernetesManifests;
+  kubernetes?: EventBusKubernetes;
+  /** The providers' connection, secret. */
+  connection: pulumi.Output<ConnectionArgs>;
+}
+
+/** Registers the NATS cluster (on Kubernetes) and says how to reach it. */
+export function defineNats(config: StackConfig, secrets: StackSecrets = {}): StackNats {
   const k8sConfig = kubernetesConfigOf(config);
-  const manifests = k8sConfig ? renderKubernetes(config, topology, k8sConfig) : undefined;
-  // In order: the NATS cluster, then the streams and durables, then the services, so that a roll
-  // of the Deployments finds every durable where the services bind.
+  const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
   const kubernetes = manifests ? new EventBusKubernetes("event-bus", { manifests }) : undefined;
   // On Kubernetes the providers sign in as the admin user with its generated password, unless
   // secret config gives credentials of its own.
@@ -39,7 +48,18 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
   const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
   const effectiveConfig: StackConfig =
     kubernetes && !hasCredentials ? { ...config, nats: { ...config.nats, user: natsUsers(config).find((u) => u.name === "admin")!.user } } : config;
-  const bus = new EventBusTopology("event-bus", { topology, connection: natsConnection(effectiveConfig, effectiveSecrets) }, { dependsOn: kubernetes ? [kubernetes] : [] });
+  return { config, manifests, kubernetes, connection: natsConnection(effectiveConfig, effectiveSecrets) };
+}
+
+/**
+ * Registers the streams and durables, then the services. In order: the NATS cluster, then the
+ * streams and durables, then the services, so that a roll of the Deployments finds every durable
+ * where the services bind. `legacyHold` keeps the legacy stream in phase 3 and says why.
+ */
+export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}) {
+  const { config, manifests, kubernetes } = nats;
+  const topology = computeTopology(config, CATALOGUE, options);
+  const bus = new EventBusTopology("event-bus", { topology, connection: nats.connection }, { dependsOn: kubernetes ? [kubernetes] : [] });
   const services = manifests && kubernetes ? new EventBusServices("event-bus", { manifests, nats: kubernetes }, { dependsOn: [bus] }) : undefined;
   return {
     environment: config.environment,
@@ -49,8 +69,26 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
     bindings: topology.bindings,
     /** What the flags ConfigMap holds (on Kubernetes stacks: event-bus-config); the services restart when it changes. */
     flags: flagsData(config),
+    /** Why the legacy stream stays although the phase retires it (its quiet period, or undelivered messages). */
+    legacyHold: topology.legacyHold,
     bus,
     kubernetes,
     services,
   };
+}
+
+/** The whole stack at once, without looking at the server first (tests under mocks, offline policy checks). */
+export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
+  return defineBus(defineNats(config, secrets));
+}
+
+/**
+ * The program: the whole stack, and in a phase that retires the legacy stream, a look at it
+ * first, so that a preview already shows it staying, and why, instead of a delete that fails.
+ */
+export async function defineStackLooking(config: StackConfig, secrets: StackSecrets = {}) {
+  const nats = defineNats(config, secrets);
+  const legacyHold = config.migrationPhase >= CATALOGUE.retirePhase ? await legacyRetirementHold(config, nats.connection) : undefined;
+  if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
+  return defineBus(nats, { legacyHold });
 }

@@ -6,7 +6,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
-import { parseDuration } from "../jetstream/durations";
 import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { streamInputsSchema, type StreamConfigArgs, type StreamInputs } from "../jetstream/stream-args";
@@ -16,6 +15,7 @@ import { withoutUnknowns } from "../jetstream/validation";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { checkInputs, comparableSafety, configForDiff, parseInputs, splitInputs, storedSafety, userInputs, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { retirementHold, type RetirementHold } from "./retirement";
 import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 /**
@@ -223,29 +223,8 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
   const live = await info(jsm, id, connection);
   if (!live) return;
   const approved = takeReplaceApproval(id);
-  const { messages, bytes } = live.state;
-  const quiet = safety.quietPeriod && !safety.forceDelete && !approved ? quietUntil(live, safety.quietPeriod) : undefined;
-  if (quiet && quiet.until > Date.now()) {
-    throw new Error(
-      `${label(id)}: received its last message at ${quiet.last}; it is retired only after ${safety.quietPeriod} without one (not before ${new Date(quiet.until).toISOString()}). ` +
-        `It stays until then; run \`pulumi up\` again later, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) to retire it now.`,
-    );
-  }
-  if (messages > 0 && !safety.forceDelete && !approved) {
-    const undrained = safety.deleteWhenDrained ? await undrainedConsumers(jsm, id, connection) : undefined;
-    if (undrained === undefined) {
-      throw new Error(
-        `${label(id)}: holds ${messages} messages (${bytes} bytes); refusing to delete it. ` +
-          `Drain or move them first, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
-      );
-    }
-    if (undrained.length > 0) {
-      throw new Error(
-        `${label(id)}: holds ${messages} messages and its consumers have not drained it (${undrained.join(", ")}); refusing to delete it. ` +
-          `Let them finish and run \`pulumi up\` again.`,
-      );
-    }
-  }
+  const hold = safety.forceDelete || approved ? undefined : await retirementHold(jsm, live, safety, connection);
+  if (hold) throw new Error(`${hold.reason}; ${RETIREMENT_ADVICE[hold.kind]}`);
   await withRetry(`${label(id)}: delete`, connection, async () => {
     try {
       await jsm.streams.delete(id);
@@ -255,24 +234,12 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
   });
 }
 
-/** When a retiring stream's quiet period ends: its last message's time plus the period (a stream that never held one is quiet). */
-export function quietUntil(live: Pick<StreamInfo, "state">, quietPeriod: string): { last: string; until: number } | undefined {
-  const last = live.state.last_seq > 0 ? live.state.last_ts : undefined;
-  const period = parseDuration(quietPeriod);
-  if (!last || !("nanos" in period)) return undefined;
-  return { last, until: Date.parse(last) + period.nanos / 1e6 };
-}
-
-/** Consumers on the stream that still have messages to deliver or acknowledge, described. */
-async function undrainedConsumers(jsm: JetStreamManager, stream: string, c: ConnectionArgs): Promise<string[]> {
-  return withRetry(`${label(stream)}: list consumers`, c, async () => {
-    const out: string[] = [];
-    for await (const ci of jsm.consumers.list(stream)) {
-      if (ci.num_pending + ci.num_ack_pending > 0) out.push(`${ci.name}: ${ci.num_pending} undelivered, ${ci.num_ack_pending} unacknowledged`);
-    }
-    return out;
-  });
-}
+/** What to do about each reason a delete is refused. */
+const RETIREMENT_ADVICE: Record<RetirementHold["kind"], string> = {
+  quiet: "it stays until then. Run `pulumi up` again later, or set forceDelete: true (in a stack: `pulumi config set event-bus:forceDelete true`) to retire it now.",
+  undrained: "refusing to delete it. Let them finish and run `pulumi up` again.",
+  holds: "refusing to delete it. Drain or move them first, or set forceDelete: true (in a stack: `pulumi config set event-bus:forceDelete true`) and run `pulumi up` before deleting.",
+};
 
 /** The provider object the engine drives. */
 export const streamProvider: pulumi.dynamic.ResourceProvider = {

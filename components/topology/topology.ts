@@ -54,11 +54,13 @@ export interface Topology {
   consumers: ConsumerPlan[];
   /** Per catalogue consumer (hrv, vendor): the stream its durable is on in this phase, where the services bind. */
   bindings: Record<string, string>;
+  /** Why the legacy stream stays although the phase retires it. */
+  legacyHold?: string;
   /** The stack's opt-ins for what loses data, given to every stream and durable. */
   safety: { forceDelete?: true; allowReplace?: true; adoptExisting?: true };
 }
 
-export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE): Topology {
+export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE, options: { legacyHold?: string } = {}): Topology {
   const phase = c.migrationPhase as Phase;
   const replicas = replicasOf(c);
   const subjects = subjectsByPhase(phase, catalogue);
@@ -85,7 +87,8 @@ export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE
     ...(role === "legacy" ? { retire: { quietPeriod: c.retention.legacyQuietPeriod } } : {}),
   });
 
-  const streams: StreamPlan[] = STREAM_ROLES.filter((role) => role !== "legacy" || phase < catalogue.retirePhase).map(stream);
+  // A legacy stream that may not be retired yet (legacyHold: the program looked) stays, capturing nothing.
+  const streams: StreamPlan[] = STREAM_ROLES.filter((role) => role !== "legacy" || phase < catalogue.retirePhase || options.legacyHold).map(stream);
 
   // Each durable lives only on the stream that captures its filter in this phase.
   // A durable whose subjects no stream stores yet (a vendor's, before its move) waits for its phase.
@@ -117,7 +120,7 @@ export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE
     ...(c.allowReplace ? { allowReplace: true as const } : {}),
     ...(c.adoptExisting ? { adoptExisting: true as const } : {}),
   };
-  return { phase, mode: c.mode, streams, consumers, bindings: Object.fromEntries(placed.flatMap((p) => (p.plan ? [[p.key, p.plan.config.stream]] : []))), safety };
+  return { phase, mode: c.mode, streams, consumers, ...(options.legacyHold && phase >= catalogue.retirePhase ? { legacyHold: options.legacyHold } : {}), bindings: Object.fromEntries(placed.flatMap((p) => (p.plan ? [[p.key, p.plan.config.stream]] : []))), safety };
 }
 
 /** The Stream resource inputs for a planned stream (without the connection). */

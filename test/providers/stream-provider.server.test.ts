@@ -156,7 +156,7 @@ describe("stream provider - hand-overs and retirement", () => {
     await publishStored(bus.admin.nc, "retiring.a", "1");
     const at = Date.now();
     const refusal = await streams.deleteStream("RETIRING", empty).catch((e: Error) => e.message);
-    expect(refusal).toMatch(/stream RETIRING: received its last message at \S+; it is retired only after 2s without one \(not before \S+\)\. It stays until then/);
+    expect(refusal).toMatch(/stream RETIRING: received its last message at \S+; it is retired only after 2s without one \(not before \S+\); it stays until then\. Run `pulumi up` again later/);
     const until = Date.parse(/not before (\S+)\)/.exec(String(refusal))![1]);
     expect(Math.abs(until - (at + 2_000))).toBeLessThan(1_000);
     // Quiet, but a message is stored that no durable has been shown to have read: still refused.
