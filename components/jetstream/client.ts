@@ -19,6 +19,7 @@ import {
 } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
+import { poll } from "../poll";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRY_BUDGET_MS, redact, secretsOf, type ConnectionArgs } from "./connection-args";
 
 /** JetStream API codes worth waiting out: the cluster is electing, catching up, or briefly short of peers. */
@@ -157,11 +158,6 @@ export async function manager(c: ConnectionArgs): Promise<JetStreamManager> {
   return (await entry).jsm;
 }
 
-/** How many pooled connections are open (for tests of reuse). */
-export function openConnectionCount(): number {
-  return pool().connections.size;
-}
-
 /** Closes every pooled connection. */
 export async function closeConnections(): Promise<void> {
   const p = pool();
@@ -194,30 +190,30 @@ export function errCodeOf(e: unknown): number | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs `op`, retrying transient faults with exponential backoff until `budgetMs` has passed;
  * then, or on any other fault, fails with `what` and the server's answer.
  */
 export async function withRetry<T>(what: string, c: ConnectionArgs, op: () => Promise<T>): Promise<T> {
-  const budget = c.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
-  const deadline = Date.now() + budget;
-  let delay = 100;
-  for (let attempt = 1; ; attempt++) {
+  let failure: unknown;
+  let attempts = 0;
+  const done = await poll({ timeoutMs: c.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS, intervalMs: 100, maxIntervalMs: 2_000 }, async (n) => {
+    attempts = n;
     try {
-      return await op();
+      return { value: await op() };
     } catch (e) {
       // Every server gone for longer than a connect attempt takes: say so now rather than wait out the budget.
       const away = await disconnectedForMs(c);
       if (away > (c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)) {
         throw new JetStreamOperationError(redact(`${what}: can not reach NATS at ${c.servers.join(", ")} (no server for ${Math.round(away / 1000)}s)`, secretsOf(c)));
       }
-      if (!isTransient(e) || Date.now() + delay > deadline) throw describe(what, e, c, attempt);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 2_000);
+      if (!isTransient(e)) throw describe(what, e, c, n);
+      failure = e;
+      return undefined;
     }
-  }
+  });
+  if (done) return done.value;
+  throw describe(what, failure, c, attempts);
 }
 
 /** The error a user sees: the operation, the server's words, the err_code; credentials redacted. */

@@ -1,55 +1,21 @@
 /**
  * What a user writes for a durable JetStream consumer: camelCase fields and duration strings,
- * checked before any server is contacted. components/jetstream/wire.ts maps it to the server.
+ * checked before any server is contacted. Each field is described once, in
+ * components/jetstream/consumer-fields.ts; the rules here are the ones between fields.
  */
 import { z } from "zod";
 import { connectionSchema } from "./connection-args";
 import { parseDuration } from "./durations";
 import { safetyShape } from "./stream-args";
 import { selfOverlaps } from "./subjects";
-import { duration, enumOf, flag, limit, metadata, name, positiveInt, replicas, subject, timestamp } from "./validation";
+import { CONSUMER_FIELDS } from "./consumer-fields";
+import { shapeOf } from "./fields";
+import { flag, name } from "./validation";
 
-export const ACK_POLICY = ["explicit", "all", "none"] as const;
-export const DELIVER_POLICY = ["all", "last", "new", "byStartSequence", "byStartTime", "lastPerSubject"] as const;
-export const REPLAY_POLICY = ["instant", "original"] as const;
+export { ACK_POLICY, DELIVER_POLICY, PRIORITY_POLICY, REPLAY_POLICY } from "./consumer-fields";
 
-/** -1 (unlimited) or a count of at least 1. */
-const unlimitedOrPositive = (what: string) =>
-  limit(what).refine((n) => n !== 0, { error: `expected ${what} of -1 (unlimited) or at least 1` });
-
-export const consumerConfigShape = {
-  stream: name("stream"),
-  durableName: name("durable consumer"),
-  description: z.string({ error: "expected a description string" }).max(4096).optional(),
-  filterSubject: subject.optional(),
-  filterSubjects: z.array(subject, { error: "expected a list of filter subjects" }).min(1).optional(),
-  ackPolicy: enumOf("ackPolicy", ACK_POLICY).optional(),
-  ackWait: duration.optional(),
-  deliverPolicy: enumOf("deliverPolicy", DELIVER_POLICY).optional(),
-  optStartSeq: z.number().int().min(1, { error: "expected optStartSeq of at least 1" }).optional(),
-  optStartTime: timestamp.optional(),
-  maxDeliver: unlimitedOrPositive("maxDeliver").optional(),
-  maxAckPending: unlimitedOrPositive("maxAckPending").optional(),
-  backoff: z.array(duration, { error: "expected backoff as a list of durations" }).min(1).optional(),
-  replayPolicy: enumOf("replayPolicy", REPLAY_POLICY).optional(),
-  sampleFreq: z.string().regex(/^\d{1,3}%?$/, { error: 'expected sampleFreq as a percentage such as "10%"' }).optional(),
-  inactiveThreshold: duration.optional(),
-  headersOnly: flag("headersOnly").optional(),
-  replicas: replicas.optional(),
-  memoryStorage: flag("memoryStorage").optional(),
-  metadata: metadata.optional(),
-  // Pull consumers.
-  maxWaiting: positiveInt("maxWaiting").optional(),
-  maxBatch: positiveInt("maxBatch").optional(),
-  maxExpires: duration.optional(),
-  maxBytes: positiveInt("maxBytes").optional(),
-  // Push consumers: set deliverSubject.
-  deliverSubject: subject.optional(),
-  deliverGroup: name("deliver group").optional(),
-  idleHeartbeat: duration.optional(),
-  flowControl: flag("flowControl").optional(),
-  rateLimitBps: positiveInt("rateLimitBps").optional(),
-};
+/** The stream it reads, and the consumer's own fields, one per descriptor. */
+export const consumerConfigShape = { stream: name("stream"), ...shapeOf(CONSUMER_FIELDS) };
 
 function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ctx: z.RefinementCtx): void {
   if (c.filterSubject && c.filterSubjects) {
@@ -85,7 +51,12 @@ function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ct
   if (c.ackPolicy === "none" && c.maxAckPending !== undefined && c.maxAckPending !== -1) {
     ctx.addIssue({ code: "custom", path: ["maxAckPending"], message: 'maxAckPending has no effect with ackPolicy "none"' });
   }
-  for (const k of ["ackWait", "idleHeartbeat", "maxExpires", "inactiveThreshold"] as const) {
+  const priority = c.priorityPolicy ?? "none";
+  if (priority !== "none" && !c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityGroups"], message: `expected priorityGroups with priorityPolicy "${priority}"` });
+  if (priority === "none" && c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityPolicy"], message: "expected a priorityPolicy other than \"none\" with priorityGroups" });
+  if (priority !== "pinnedClient" && c.priorityTimeout !== undefined) ctx.addIssue({ code: "custom", path: ["priorityTimeout"], message: 'priorityTimeout applies only to priorityPolicy "pinnedClient"' });
+  if (push && priority !== "none") ctx.addIssue({ code: "custom", path: ["priorityPolicy"], message: "priority groups apply only to pull consumers (no deliverSubject)" });
+  for (const k of ["ackWait", "idleHeartbeat", "maxExpires", "inactiveThreshold", "priorityTimeout"] as const) {
     const text = c[k];
     const d = text === undefined ? undefined : parseDuration(text);
     if (d && "nanos" in d && d.nanos === 0) ctx.addIssue({ code: "custom", path: [k], message: `expected ${k} above 0 (leave it out for the default)` });

@@ -1,65 +1,20 @@
 /**
  * What a user writes for a JetStream stream: camelCase fields and duration strings, checked
- * field by field before any server is contacted. components/jetstream/wire.ts maps it to the
- * server's configuration.
+ * field by field before any server is contacted. Each field is described once, in
+ * components/jetstream/stream-fields.ts; the rules here are the ones between fields.
  */
 import { z } from "zod";
 import { connectionSchema } from "./connection-args";
 import { parseDuration } from "./durations";
 import { selfOverlaps, subjectsCollide } from "./subjects";
-import { duration, enumOf, flag, limit, metadata, name, replicas, streamSubject, subject, timestamp } from "./validation";
+import { shapeOf } from "./fields";
+import { STREAM_FIELDS } from "./stream-fields";
+import { duration, flag } from "./validation";
 
-export const RETENTION = ["limits", "interest", "workqueue"] as const;
-export const STORAGE = ["file", "memory"] as const;
-export const DISCARD = ["old", "new"] as const;
-export const COMPRESSION = ["none", "s2"] as const;
+export { COMPRESSION, DISCARD, PERSIST_MODE, RETENTION, STORAGE, type StreamSourceArgs } from "./stream-fields";
 
-const streamSource = z.strictObject({
-  name: name("source stream"),
-  optStartSeq: z.number().int().min(1, { error: "expected a start sequence of at least 1" }).optional(),
-  optStartTime: timestamp.optional(),
-  filterSubject: subject.optional(),
-  /** The JetStream API prefix of another account or domain, and where it delivers. */
-  external: z.strictObject({ api: z.string().min(1), deliver: z.string().optional() }).optional(),
-});
-
-export type StreamSourceArgs = z.infer<typeof streamSource>;
-
-/** The fields that describe the stream itself (everything the server stores). */
-export const streamConfigShape = {
-  name: name("stream"),
-  subjects: z.array(streamSubject, { error: "expected a list of subjects" }).optional(),
-  description: z.string({ error: "expected a description string" }).max(4096).optional(),
-  retention: enumOf("retention", RETENTION).optional(),
-  storage: enumOf("storage", STORAGE).optional(),
-  replicas: replicas.optional(),
-  maxAge: duration.optional(),
-  maxMsgs: limit("maxMsgs").optional(),
-  maxBytes: limit("maxBytes").optional(),
-  maxMsgSize: limit("maxMsgSize").optional(),
-  maxMsgsPerSubject: limit("maxMsgsPerSubject").optional(),
-  maxConsumers: limit("maxConsumers").optional(),
-  discard: enumOf("discard", DISCARD).optional(),
-  discardNewPerSubject: flag("discardNewPerSubject").optional(),
-  duplicateWindow: duration.optional(),
-  denyDelete: flag("denyDelete").optional(),
-  denyPurge: flag("denyPurge").optional(),
-  allowRollup: flag("allowRollup").optional(),
-  allowDirect: flag("allowDirect").optional(),
-  mirrorDirect: flag("mirrorDirect").optional(),
-  allowMsgTtl: flag("allowMsgTtl").optional(),
-  sealed: flag("sealed").optional(),
-  mirror: streamSource.optional(),
-  sources: z.array(streamSource).optional(),
-  republish: z
-    .strictObject({ src: subject.optional(), dest: subject, headersOnly: flag("headersOnly").optional() })
-    .optional(),
-  placement: z
-    .strictObject({ cluster: z.string().min(1).optional(), tags: z.array(z.string().min(1)).optional() })
-    .optional(),
-  compression: enumOf("compression", COMPRESSION).optional(),
-  metadata: metadata.optional(),
-};
+/** The fields that describe the stream itself (everything the server stores), one per descriptor. */
+export const streamConfigShape = shapeOf(STREAM_FIELDS);
 
 /** Guards that keep data safe; they never reach the server. */
 export const safetyShape = {
@@ -71,6 +26,8 @@ export const safetyShape = {
   forceDelete: flag("forceDelete").optional(),
   /** Set by the providers' check (never by hand): the differences an adoptExisting create makes in place. */
   adopting: z.string().optional(),
+  /** Set by the providers' check (never by hand): the id of the resource a replacement's create removes first. */
+  replacing: z.string().optional(),
 };
 
 /** Stream-only guards and hand-over behaviour; they never reach the server. */
@@ -116,6 +73,41 @@ function crossFieldRules(s: z.infer<z.ZodObject<typeof streamConfigShape>>, ctx:
     }
   }
   if (s.mirrorDirect && !s.mirror) ctx.addIssue({ code: "custom", path: ["mirrorDirect"], message: "mirrorDirect applies only to a mirror" });
+  newerFeatureRules(s, (path, message) => ctx.addIssue({ code: "custom", path: [path], message }));
+}
+
+/**
+ * The rules of the server's newer stream features (2.11 and 2.12). Where the server would quietly
+ * turn another setting on, the user is asked to write it, so the configuration says what runs.
+ */
+function newerFeatureRules(s: z.infer<z.ZodObject<typeof streamConfigShape>>, refuse: (path: string, message: string) => void): void {
+  const origin = s.mirror ? "a mirror" : undefined;
+  if (s.subjectDeleteMarkerTtl) {
+    const ttl = parseDuration(s.subjectDeleteMarkerTtl);
+    if ("nanos" in ttl && ttl.nanos > 0 && ttl.nanos < 1_000_000_000) refuse("subjectDeleteMarkerTtl", "expected subjectDeleteMarkerTtl of at least 1s");
+    if (!s.allowMsgTtl) refuse("subjectDeleteMarkerTtl", "expected allowMsgTtl: true with subjectDeleteMarkerTtl (the markers are messages with a TTL)");
+    if (!s.allowRollup) refuse("subjectDeleteMarkerTtl", "expected allowRollup: true with subjectDeleteMarkerTtl");
+  }
+  if (s.allowMsgSchedules) {
+    if (s.discard === "new") refuse("allowMsgSchedules", 'message schedules can not go with discard "new"');
+    if (!s.allowRollup) refuse("allowMsgSchedules", "expected allowRollup: true with allowMsgSchedules");
+  }
+  if (s.allowMsgCounter) {
+    if (s.discard === "new") refuse("allowMsgCounter", 'a counter stream can not use discard "new"');
+    if (s.allowMsgTtl) refuse("allowMsgCounter", "a counter stream can not use message TTLs (allowMsgTtl)");
+    if (s.allowMsgSchedules) refuse("allowMsgCounter", "a counter stream can not use message schedules");
+    if ((s.retention ?? "limits") !== "limits") refuse("allowMsgCounter", 'a counter stream can only use retention "limits"');
+  }
+  if (s.persistMode === "async") {
+    if (s.storage === "memory") refuse("persistMode", 'persistMode "async" needs storage "file"');
+    if ((s.replicas ?? 1) > 1) refuse("persistMode", 'persistMode "async" is only for streams of 1 replica');
+    if (s.allowAtomic) refuse("persistMode", 'persistMode "async" can not go with allowAtomic');
+  }
+  if (origin) {
+    for (const k of ["firstSeq", "subjectDeleteMarkerTtl", "allowMsgCounter", "allowAtomic", "allowBatched", "allowMsgSchedules", "subjectTransform"] as const) {
+      if (s[k] !== undefined && s[k] !== false) refuse(k, `${k} does not apply to ${origin}`);
+    }
+  }
 }
 
 export const streamConfigSchema = z.strictObject(streamConfigShape).superRefine(crossFieldRules);

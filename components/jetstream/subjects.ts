@@ -22,12 +22,13 @@ export function subjectProblem(subject: string): string | undefined {
   return undefined;
 }
 
-/** Subjects the server keeps for itself: a stream may not capture any subject they match. */
+/** Subjects the server keeps for itself, and the one request replies travel on: a stream may not capture any subject they match. */
 export const RESERVED_SUBJECTS: ReadonlyArray<readonly [string, string]> = [
   ["$JS.>", "the JetStream API"],
   ["$JSC.>", "the JetStream API"],
   ["$NRG.>", "the JetStream API"],
   ["$SYS.>", "the system account"],
+  ["_INBOX.>", "request replies (the clients' inbox prefix)"],
 ];
 
 /** Why a subject can not be captured by a stream (beyond its syntax), or undefined when it can. */

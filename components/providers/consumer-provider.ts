@@ -3,21 +3,24 @@
  * JetStream consumer. Filters are checked against the stream's subjects here, because servers
  * since 2.10 accept a filter that can never match.
  */
-import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
-import { ERR, errCodeOf, manager, withRetry } from "../jetstream/client";
+import { ERR, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
-import { consumerInputsSchema, type ConsumerConfigArgs, type ConsumerInputs } from "../jetstream/consumer-args";
+import { consumerInputsSchema, type ConsumerConfigArgs } from "../jetstream/consumer-args";
 import { coveredBy } from "../jetstream/subjects";
-import { describeChanges, diffConsumer, diffConsumerWire, type ConfigDiff } from "../jetstream/update-rules";
-import { withoutUnknowns } from "../jetstream/validation";
+import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
-import { checkInputs, comparableSafety, configForDiff, CREATE_ONLY_KEYS, parseInputs, splitInputs, storedSafety, userInputs, type Safety } from "./inputs";
+import { poll } from "../poll";
+import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
-import { approveReplace, takeReplaceApproval } from "./replace-approvals";
+import { connect, deleteOrGone, isTheOne, planChange, readOrGone, refuseReplace, withReplacing } from "./jetstream-resource";
 
-export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
+/** What the engine stores for a durable: its live configuration, when the server created it, the safety flags and the (secret) connection. */
+export type ConsumerOutputs = ConsumerConfigArgs & Safety & { created?: string; connection: ConnectionArgs };
+
+const GONE = [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND];
+const LOSES = "loses its delivery and acknowledgement state";
 
 export const consumerId = (stream: string, durable: string) => `${stream}/${durable}`;
 const label = (stream: string, durable: string) => `consumer ${durable} on stream ${stream}`;
@@ -28,32 +31,32 @@ function parseId(id: string): { stream: string; durable: string } {
 }
 
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
-  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), connection };
+  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), created: ci.created, connection };
 }
 
-async function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
-  return withRetry(`${label(stream, durable)}: read`, c, async () => {
-    try {
-      return await jsm.consumers.info(stream, durable);
-    } catch (e) {
-      const code = errCodeOf(e);
-      if (code === ERR.CONSUMER_NOT_FOUND || code === ERR.STREAM_NOT_FOUND) return undefined;
-      throw e;
-    }
-  });
+function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
+  return readOrGone(`${label(stream, durable)}: read`, c, GONE, () => jsm.consumers.info(stream, durable));
+}
+
+/**
+ * Applies a wanted configuration to a live durable: the configuration update, then the pause,
+ * which the server takes only through its pause API once a consumer exists.
+ */
+export async function applyUpdate(jsm: JetStreamManager, stream: string, durable: string, wire: WireConsumerConfig, c: ConnectionArgs): Promise<ConsumerInfo> {
+  const what = label(stream, durable);
+  const updated = await withRetry(`${what}: update`, c, () => jsm.consumers.update(stream, durable, consumerUpdateConfig(wire)));
+  if ((updated.config.pause_until ?? undefined) === wire.pause_until || Date.parse(updated.config.pause_until ?? "") === Date.parse(wire.pause_until ?? "")) return updated;
+  const paused = await withRetry(`${what}: ${wire.pause_until ? "pause" : "resume"}`, c, () =>
+    wire.pause_until ? jsm.consumers.pause(stream, durable, new Date(wire.pause_until)) : jsm.consumers.resume(stream, durable),
+  );
+  // The pause API's answer is the pause in force (in a cluster, a read right after may not show it yet).
+  return { ...updated, config: { ...updated.config, pause_until: paused.paused ? paused.pause_until : undefined } };
 }
 
 /** The stream must exist and capture every filter subject. */
 async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigArgs, c: ConnectionArgs, drainOnly = false): Promise<void> {
   const what = label(config.stream, config.durableName);
-  const si = await withRetry(`${what}: read stream`, c, async () => {
-    try {
-      return await jsm.streams.info(config.stream);
-    } catch (e) {
-      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return undefined;
-      throw e;
-    }
-  });
+  const si = await readOrGone(`${what}: read stream`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(config.stream));
   if (!si) throw new Error(`${what}: stream ${config.stream} does not exist; create the stream first (depend on its Stream resource)`);
   const subjects = si.config.subjects ?? [];
   const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : []);
@@ -67,22 +70,15 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
   }
 }
 
-function refuseReplace(stream: string, durable: string, d: ConfigDiff): Error {
-  const replaces = d.changes.filter((ch) => ch.kind === "replace");
-  return new Error(
-    `${label(stream, durable)}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
-      `and replacing the consumer loses its delivery and acknowledgement state. Revert the change, or set allowReplace: true to replace it.`,
-  );
-}
-
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  return checkAdoption(label(String(news.stream), String(news.durableName)), olds, news, checkInputs(consumerInputsSchema, news).failures, async (known) => {
+  const checked = await checkAdoption(label(String(news.stream), String(news.durableName)), olds, news, checkInputs(consumerInputsSchema, news).failures, async (known) => {
     const parsed = splitInputs(parseInputs(consumerInputsSchema, known, `consumer ${String(known.durableName)}`));
     const config = startingConfig(parsed.config, parsed.safety);
     const existing = await info(await manager(parsed.connection), config.stream, config.durableName, parsed.connection);
     if (!existing) return undefined;
-    return existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config), config.stream));
+    return existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config)));
   });
+  return { ...checked, inputs: withReplacing(olds, checked.inputs, (o) => consumerId(String(o.stream), String(o.durableName))) };
 }
 
 /**
@@ -101,26 +97,27 @@ export function startingConfig(config: ConsumerConfigArgs, safety: Safety): Cons
 }
 
 export async function diff(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const known = withoutUnknowns(userInputs(news));
-  // A start not known yet (the stream is being updated in this preview) is still no change.
-  const gaps = known.gaps.filter(([top]) => !(CREATE_ONLY_KEYS as readonly string[]).includes(top));
-  const newInputs = { ...(known.value as Record<string, unknown>), ...(gaps.length < known.gaps.length ? { startAfterSeq: 0 } : {}) } as Partial<ConsumerInputs>;
-  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(olds);
-  const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as ConsumerInputs);
-  const merged = configForDiff(oldConfig as ConsumerConfigArgs, withCreatedStart(knownConfig as Partial<ConsumerConfigArgs>, newSafety, oldConfig as ConsumerConfigArgs), gaps);
-  const d = diffConsumer(oldConfig as ConsumerConfigArgs, merged);
-  const replaces = d.changes.filter((c) => c.kind === "replace");
-  if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.stream, merged.durableName, d);
-  if (replaces.length) approveReplace(id);
-  return {
-    changes:
-      gaps.length > 0 ||
-      d.changes.length > 0 ||
-      !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety)) ||
-      !isDeepStrictEqual(oldConnection, newInputs.connection),
-    replaces: replaces.map((c) => c.field),
-    deleteBeforeReplace: true,
-  };
+  const { created: _created, ...oldInputs } = olds;
+  const { stream, durable } = parseId(id);
+  return planChange<ConsumerConfigArgs>({
+    what: label(String(news.stream ?? stream), String(news.durableName ?? durable)),
+    loses: LOSES,
+    olds: oldInputs,
+    news,
+    diff: diffConsumer,
+    // A start not known yet (the stream is being updated in this preview) is still no change.
+    adjust: (known, safety, old, unknownStart) => withCreatedStart(known, unknownStart ? { ...safety, startAfterSeq: 0 } : safety, old),
+  });
+}
+
+/** A replacement's first step (see jetstream-resource.ts): the durable it replaces, allowed by `allowReplace`, is deleted. */
+async function removeReplaced(jsm: JetStreamManager, replacing: string, id: string, safety: Safety, c: ConnectionArgs): Promise<void> {
+  const old = parseId(replacing);
+  if (!safety.allowReplace) {
+    if (replacing === id && (await info(jsm, old.stream, old.durable, c))) throw new Error(`${label(old.stream, old.durable)}: a replacement was asked for, and it ${LOSES}. Set allowReplace: true to replace it.`);
+    return;
+  }
+  await deleteOrGone(`${label(old.stream, old.durable)}: delete (replaced)`, c, GONE, () => jsm.consumers.delete(old.stream, old.durable));
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<ConsumerOutputs>> {
@@ -130,19 +127,19 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const { stream, durableName } = config;
   const what = label(stream, durableName);
   const id = consumerId(stream, durableName);
-  const jsm = await withRetry(`${what}: connect`, connection, () => manager(connection));
+  const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
+  if (safety.replacing) await removeReplaced(jsm, safety.replacing, id, safety, connection);
   const wire = consumerToWire(config);
   const existing = await info(jsm, stream, durableName, connection);
   if (existing) {
-    const d = diffConsumerWire(existing.config as WireConsumerConfig, wire, stream);
+    const d = diffConsumerWire(existing.config as WireConsumerConfig, wire);
     if (d.changes.length === 0) return { id, outs: outputs(stream, existing, safety, connection) };
     if (!safety.adoptExisting) {
       throw new Error(`${what}: already exists with a different configuration (${describeChanges(d.changes)}). Set adoptExisting: true to take it over and update it.`);
     }
     if (d.changes.some((c) => c.kind === "replace")) throw new Error(`${what}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))}`);
-    const updated = await withRetry(`${what}: update`, connection, () => jsm.consumers.update(stream, durableName, consumerUpdateConfig(wire)));
-    return { id, outs: outputs(stream, updated, safety, connection) };
+    return { id, outs: outputs(stream, await applyUpdate(jsm, stream, durableName, wire, connection), safety, connection) };
   }
   const created = await withRetry(`${what}: create`, connection, async () => {
     try {
@@ -150,7 +147,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     } catch (e) {
       // An earlier attempt may have created it before timing out: an identical consumer is ours.
       const again = await info(jsm, stream, durableName, connection).catch(() => undefined);
-      if (again && diffConsumerWire(again.config as WireConsumerConfig, wire, stream).changes.length === 0) return again;
+      if (again && diffConsumerWire(again.config as WireConsumerConfig, wire).changes.length === 0) return again;
       throw e;
     }
   });
@@ -160,7 +157,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
 export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.dynamic.ReadResult<ConsumerOutputs>> {
   const { stream, durable } = parseId(id);
   const { safety, connection } = splitInputs(props);
-  const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
+  const jsm = await connect(label(stream, durable), connection);
   const live = await info(jsm, stream, durable, connection);
   if (!live) return {};
   return { id, props: outputs(stream, live, safety, connection) };
@@ -173,28 +170,27 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
   const config = withCreatedStart(parsed.config, safety, oldConfig);
   const d = diffConsumer(oldConfig, config);
-  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, d);
-  const jsm = await withRetry(`${label(stream, durable)}: connect`, connection, () => manager(connection));
+  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(label(stream, durable), LOSES, d);
+  const jsm = await connect(label(stream, durable), connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   const wire = consumerToWire(config);
   const live = await info(jsm, stream, durable, connection);
   if (!live) throw new Error(`${label(stream, durable)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
-  const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire, stream);
+  const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire);
   if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
-  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(stream, durable, liveDiff);
-  const updated = await withRetry(`${label(stream, durable)}: update`, connection, () => jsm.consumers.update(stream, durable, consumerUpdateConfig(wire)));
-  return { outs: outputs(stream, updated, safety, connection) };
+  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(label(stream, durable), LOSES, liveDiff);
+  return { outs: outputs(stream, await applyUpdate(jsm, stream, durable, wire, connection), safety, connection) };
 }
 
 export async function deleteConsumer(id: string, props: ConsumerOutputs): Promise<void> {
   const { stream, durable } = parseId(id);
-  const { safety, connection } = splitInputs(props);
+  const { config, safety, connection } = splitInputs(props);
   const what = label(stream, durable);
-  const jsm = await withRetry(`${what}: connect`, connection, () => manager(connection));
+  const jsm = await connect(what, connection);
   const live = await info(jsm, stream, durable, connection);
-  if (!live) return;
-  const approved = takeReplaceApproval(id);
-  if (!safety.forceDelete && !approved) {
+  // Gone, or replaced since this state was written: nothing of this state's is left to delete.
+  if (!live || !isTheOne(props.created, live, () => diffConsumerWire(consumerToWire(config as ConsumerConfigArgs), live.config as WireConsumerConfig))) return;
+  if (!safety.forceDelete) {
     const left = await awaitDrained(jsm, stream, durable, connection, live, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
     if (left) {
       throw new Error(
@@ -203,14 +199,7 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
       );
     }
   }
-  await withRetry(`${what}: delete`, connection, async () => {
-    try {
-      await jsm.consumers.delete(stream, durable);
-    } catch (e) {
-      const code = errCodeOf(e);
-      if (code !== ERR.CONSUMER_NOT_FOUND && code !== ERR.STREAM_NOT_FOUND) throw e;
-    }
-  });
+  await deleteOrGone(`${what}: delete`, connection, GONE, () => jsm.consumers.delete(stream, durable));
 }
 
 /** How long a delete waits for a durable's readers to make progress before refusing (beyond its ack wait, when messages are out for acknowledgement). */
@@ -235,18 +224,19 @@ async function awaitDrained(
   let ci: ConsumerInfo | undefined = first;
   let progress = progressOf(first);
   let since = Date.now();
-  while (ci && ci.num_pending + ci.num_ack_pending > 0) {
-    const ackWaitMs = ci.config.ack_wait ? ci.config.ack_wait / 1e6 : 30_000;
-    const limit = stallMs + (ci.num_ack_pending > 0 ? ackWaitMs : 0);
-    if (Date.now() - since >= limit) return { ...ci, stalledMs: Date.now() - since };
-    await new Promise((r) => setTimeout(r, 100));
-    ci = await info(jsm, stream, durable, c);
-    if (ci && progressOf(ci) !== progress) {
+  // No fixed deadline: the wait lasts while the readers make progress.
+  const outcome = await poll({ timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 100 }, async (n) => {
+    if (n > 1) ci = await info(jsm, stream, durable, c);
+    if (!ci || ci.num_pending + ci.num_ack_pending === 0) return { left: undefined };
+    if (progressOf(ci) !== progress) {
       progress = progressOf(ci);
       since = Date.now();
     }
-  }
-  return undefined;
+    const ackWaitMs = ci.config.ack_wait ? ci.config.ack_wait / 1e6 : 30_000;
+    const limit = stallMs + (ci.num_ack_pending > 0 ? ackWaitMs : 0);
+    return Date.now() - since >= limit ? { left: { ...ci, stalledMs: Date.now() - since } } : undefined;
+  });
+  return outcome?.left;
 }
 
 export const consumerProvider: pulumi.dynamic.ResourceProvider = {

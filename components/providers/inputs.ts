@@ -4,27 +4,19 @@
  * failure named by its field path.
  */
 import type { z } from "zod";
+import { consumerBehaviourShape } from "../jetstream/consumer-args";
+import { safetyShape, streamBehaviourShape } from "../jetstream/stream-args";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { validate, type CheckFailure } from "../jetstream/validation";
 
 export const PROVIDER_KEY = "__provider";
-/** Inputs that steer the provider and are stored in state, but are not the server's configuration. */
-export const SAFETY_KEYS = ["allowReplace", "adoptExisting", "forceDelete", "deleteWhenDrained", "handoverWaitMs", "quietPeriod", "drainOnly", "startAfterSeq", "drainStallMs", "adopting"] as const;
+/** Inputs that steer the provider and are stored in state, but are not the server's configuration: named once, in the schemas. */
+const BEHAVIOUR_SHAPE = { ...safetyShape, ...streamBehaviourShape, ...consumerBehaviourShape };
+export const SAFETY_KEYS = Object.keys(BEHAVIOUR_SHAPE) as ReadonlyArray<keyof Safety>;
 /** Behaviour inputs read only when a resource is created: changing them later is no change. */
-export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting"] as const;
+export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing"] as const satisfies ReadonlyArray<keyof Safety>;
 
-export interface Safety {
-  allowReplace?: boolean;
-  adoptExisting?: boolean;
-  forceDelete?: boolean;
-  deleteWhenDrained?: boolean;
-  handoverWaitMs?: number;
-  quietPeriod?: string;
-  drainOnly?: boolean;
-  startAfterSeq?: number;
-  drainStallMs?: number;
-  adopting?: string;
-}
+export type Safety = Partial<z.infer<z.ZodObject<typeof BEHAVIOUR_SHAPE>>>;
 
 /** Safety and behaviour flags without those read only on create, for comparing old and new. */
 export function comparableSafety(s: Safety): Safety {
@@ -33,9 +25,9 @@ export function comparableSafety(s: Safety): Safety {
   return out as Safety;
 }
 
-/** The flags kept in state: all but `adopting`, which only describes the create that used it. */
+/** The flags kept in state: all but the check's stamps, which only describe the create that used them. */
 export function storedSafety(s: Safety): Safety {
-  const { adopting: _used, ...kept } = s;
+  const { adopting: _used, replacing: _done, ...kept } = s;
   return kept;
 }
 

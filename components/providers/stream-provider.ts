@@ -3,20 +3,19 @@
  * stream through the management API. Loaded by the engine's dynamic-provider host from the
  * compiled file (see components/providers/stream.ts), or called directly in tests.
  */
-import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry } from "../jetstream/client";
+import { poll } from "../poll";
 import type { ConnectionArgs } from "../jetstream/connection-args";
-import { streamInputsSchema, type StreamConfigArgs, type StreamInputs } from "../jetstream/stream-args";
+import { streamInputsSchema, type StreamConfigArgs } from "../jetstream/stream-args";
 import { subjectsCollide } from "../jetstream/subjects";
-import { describeChanges, diffStream, diffStreamWire, type ConfigDiff } from "../jetstream/update-rules";
-import { withoutUnknowns } from "../jetstream/validation";
+import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
-import { checkInputs, comparableSafety, configForDiff, parseInputs, splitInputs, storedSafety, userInputs, type Safety } from "./inputs";
+import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { connect, deleteOrGone, isTheOne, planChange, readOrGone, withReplacing } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
-import { approveReplace, takeReplaceApproval } from "./replace-approvals";
 
 /**
  * Per captured subject, the stream sequence reached just before the stream claimed it (0: since
@@ -26,13 +25,17 @@ import { approveReplace, takeReplaceApproval } from "./replace-approvals";
  */
 export type Claims = Record<string, number>;
 
-/** What the engine stores for a stream: its live configuration, its claims, the safety flags and the (secret) connection. */
-export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connection: ConnectionArgs };
+/**
+ * What the engine stores for a stream: its live configuration, its claims, when the server created
+ * it (which stream of that name this state owns), the safety flags and the (secret) connection.
+ */
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; created?: string; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
+const LOSES = "deletes every message it holds";
 
 function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
-  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, connection };
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, created: info.created, connection };
 }
 
 /** The subjects a stream captures (none given: its own name). */
@@ -46,15 +49,8 @@ export function nextClaims(previous: Claims | undefined, before: readonly string
   return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
 }
 
-async function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
-  return withRetry(`${label(name)}: read`, c, async () => {
-    try {
-      return await jsm.streams.info(name);
-    } catch (e) {
-      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return undefined;
-      throw e;
-    }
-  });
+function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
+  return readOrGone(`${label(name)}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
 }
 
 /** On a subject overlap, names the stream that already holds the subject. */
@@ -93,18 +89,18 @@ async function claimSubjects(
   waitMs: number,
   op: () => Promise<StreamInfo>,
 ): Promise<StreamInfo> {
-  const deadline = Date.now() + waitMs;
-  let pause = 2;
-  for (;;) {
+  let overlap: unknown;
+  const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
     try {
       return await withRetry(`${label(wire.name)}: ${what}`, c, op);
     } catch (e) {
       if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
-      if (Date.now() + pause > deadline) throw await explainOverlap(jsm, wire, c, e);
-      await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, 100);
+      overlap = e;
+      return undefined;
     }
-  }
+  });
+  if (done) return done;
+  throw await explainOverlap(jsm, wire, c, overlap);
 }
 
 async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0): Promise<StreamInfo> {
@@ -115,43 +111,31 @@ async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: Connecti
   return claimSubjects("update", jsm, wire, c, waitMs, () => jsm.streams.update(wire.name, structuredClone(wire)));
 }
 
-function refuseReplace(name: string, d: ConfigDiff): Error {
-  const replaces = d.changes.filter((ch) => ch.kind === "replace");
-  return new Error(
-    `${label(name)}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
-      `and replacing the stream deletes every message it holds. Revert the change, or set allowReplace: true to replace it.`,
-  );
-}
-
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  return checkAdoption(label(String(news.name)), olds, news, checkInputs(streamInputsSchema, news).failures, async (known) => {
+  const checked = await checkAdoption(label(String(news.name)), olds, news, checkInputs(streamInputsSchema, news).failures, async (known) => {
     const { config, connection } = splitInputs(parseInputs(streamInputsSchema, known, label(String(known.name))));
     const existing = await info(await manager(connection), config.name, connection);
     if (!existing) return undefined;
     return existingFrom(diffStreamWire(existing.config as WireStreamConfig, streamToWire(config)));
   });
+  return { ...checked, inputs: withReplacing(olds, checked.inputs, (o) => String(o.name)) };
 }
 
-export async function diff(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const known = withoutUnknowns(userInputs(news));
-  const partial = known.gaps.length > 0;
-  const newInputs = known.value as Partial<StreamInputs>;
-  const { claims: _claims, ...oldInputs } = olds;
-  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(oldInputs);
-  const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as StreamInputs);
-  const merged = configForDiff(oldConfig as StreamConfigArgs, knownConfig as Partial<StreamConfigArgs>, known.gaps);
-  const d = diffStream(oldConfig as StreamConfigArgs, merged);
-  if (d.blocked.length) throw new Error(`${label(merged.name)}: ${d.blocked.join("; ")}`);
-  const replaces = d.changes.filter((c) => c.kind === "replace");
-  if (replaces.length && !newSafety.allowReplace) throw refuseReplace(merged.name, d);
-  if (replaces.length) approveReplace(id);
-  const flagsChanged = !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety));
-  const connectionChanged = !isDeepStrictEqual(oldConnection, newInputs.connection);
-  return {
-    changes: partial || d.changes.length > 0 || flagsChanged || connectionChanged,
-    replaces: replaces.map((c) => c.field),
-    deleteBeforeReplace: true,
-  };
+export async function diff(_id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+  const { claims: _claims, created: _created, ...oldInputs } = olds;
+  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), loses: LOSES, olds: oldInputs, news, diff: diffStream });
+}
+
+/**
+ * A replacement's first step (see jetstream-resource.ts): the stream it replaces, allowed by
+ * `allowReplace`, is deleted with its messages before the new one is made.
+ */
+async function removeReplaced(jsm: JetStreamManager, replacing: string, name: string, safety: Safety, c: ConnectionArgs): Promise<void> {
+  if (!safety.allowReplace) {
+    if (replacing === name && (await info(jsm, name, c))) throw new Error(`${label(name)}: a replacement was asked for, and it ${LOSES}. Set allowReplace: true to replace it.`);
+    return;
+  }
+  await deleteOrGone(`${label(replacing)}: delete (replaced)`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(replacing));
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<StreamOutputs>> {
@@ -159,7 +143,8 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const name = config.name;
   if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
   const wire = streamToWire(config);
-  const jsm = await withRetry(`${label(name)}: connect`, connection, () => manager(connection));
+  const jsm = await connect(label(name), connection);
+  if (safety.replacing) await removeReplaced(jsm, safety.replacing, name, safety, connection);
   // Create first: the server answers an identical existing stream with success, so the common
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -192,7 +177,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
 
 export async function read(id: string, props: StreamOutputs): Promise<pulumi.dynamic.ReadResult<StreamOutputs>> {
   const { safety, connection } = splitInputs(props);
-  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const jsm = await connect(label(id), connection);
   const live = await info(jsm, id, connection);
   if (!live) return {};
   // A subject added outside Pulumi counts as captured since creation: a durable would read it all.
@@ -202,7 +187,7 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
-  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const jsm = await connect(label(id), connection);
   const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
   // Read first: the sequence reached before new subjects are claimed is where their durables start.
   const before = await info(jsm, id, connection);
@@ -218,20 +203,14 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
 }
 
 export async function deleteStream(id: string, props: StreamOutputs): Promise<void> {
-  const { safety, connection } = splitInputs(props);
-  const jsm = await withRetry(`${label(id)}: connect`, connection, () => manager(connection));
+  const { config, safety, connection } = splitInputs(props);
+  const jsm = await connect(label(id), connection);
   const live = await info(jsm, id, connection);
-  if (!live) return;
-  const approved = takeReplaceApproval(id);
-  const hold = safety.forceDelete || approved ? undefined : await retirementHold(jsm, live, safety, connection);
+  // Gone, or replaced since this state was written: nothing of this state's is left to delete.
+  if (!live || !isTheOne(props.created, live, () => diffStreamWire(streamToWire(config as StreamConfigArgs), live.config as WireStreamConfig))) return;
+  const hold = safety.forceDelete ? undefined : await retirementHold(jsm, live, safety, connection);
   if (hold) throw new Error(`${hold.reason}; ${RETIREMENT_ADVICE[hold.kind]}`);
-  await withRetry(`${label(id)}: delete`, connection, async () => {
-    try {
-      await jsm.streams.delete(id);
-    } catch (e) {
-      if (errCodeOf(e) !== ERR.STREAM_NOT_FOUND) throw e;
-    }
-  });
+  await deleteOrGone(`${label(id)}: delete`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
 }
 
 /** What to do about each reason a delete is refused. */

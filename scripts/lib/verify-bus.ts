@@ -77,7 +77,7 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
       const check = `consumer ${c.config.durableName} on ${c.config.stream}`;
       try {
         const live = await jsm.consumers.info(c.config.stream, c.config.durableName);
-        const d = diffConsumerWire(live.config as WireConsumerConfig, consumerToWire(c.config), c.config.stream);
+        const d = diffConsumerWire(live.config as WireConsumerConfig, consumerToWire(c.config));
         rows.push({ check, expected: "exists as configured", seen: d.changes.length ? drift(d.changes) : "as configured", pass: d.changes.length === 0 });
       } catch (e) {
         rows.push({ check, expected: "exists as configured", seen: (e as Error).message, pass: false });

@@ -6,7 +6,8 @@
 import type { ConsumerConfigArgs } from "../../components/jetstream/consumer-args";
 import type { StreamConfigArgs } from "../../components/jetstream/stream-args";
 import { diffConsumer, diffConsumerWire, diffStream, diffStreamWire } from "../../components/jetstream/update-rules";
-import { consumerToWire, consumerUpdateConfig, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
+import { consumerToWire, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
+import { applyUpdate } from "../../components/providers/consumer-provider";
 import { addStream, openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
 
@@ -45,6 +46,23 @@ const STREAM_CASES: StreamCase[] = [
   ["denyPurge true -> false", { denyPurge: true }, { denyPurge: false }, "replace"],
   ["sealed true -> false", { sealed: true }, { sealed: false }, "replace"],
   ["allowMsgTtl true -> false", { allowMsgTtl: true }, { allowMsgTtl: false }, "replace"],
+  // The fields the server gained in 2.10 to 2.12.
+  ["subjectTransform added", {}, { subjectTransform: { src: "rules.>", dest: "moved.>" } }, "update"],
+  ["subjectTransform removed", { subjectTransform: { src: "rules.>", dest: "moved.>" } }, {}, "update"],
+  ["consumerLimits", {}, { consumerLimits: { inactiveThreshold: "1h", maxAckPending: 100 } }, "update"],
+  ["consumerLimits removed", { consumerLimits: { maxAckPending: 100 } }, {}, "update"],
+  ["subjectDeleteMarkerTtl", { allowMsgTtl: true, allowRollup: true }, { allowMsgTtl: true, allowRollup: true, subjectDeleteMarkerTtl: "1m" }, "update"],
+  ["subjectDeleteMarkerTtl removed", { allowMsgTtl: true, allowRollup: true, subjectDeleteMarkerTtl: "1m" }, { allowMsgTtl: true, allowRollup: true }, "update"],
+  ["allowMsgCounter false -> true", {}, { allowMsgCounter: true }, "replace"],
+  ["allowMsgCounter true -> false", { allowMsgCounter: true }, {}, "replace"],
+  ["allowAtomic false -> true", {}, { allowAtomic: true }, "update"],
+  ["allowAtomic true -> false", { allowAtomic: true }, {}, "update"],
+  ["allowMsgSchedules false -> true", { allowRollup: true }, { allowRollup: true, allowMsgSchedules: true }, "update"],
+  ["allowMsgSchedules true -> false", { allowRollup: true, allowMsgSchedules: true }, { allowRollup: true }, "replace"],
+  ["persistMode default -> async", {}, { persistMode: "async" }, "replace"],
+  ["persistMode async -> default", { persistMode: "async" }, { persistMode: "default" }, "replace"],
+  ["allowBatched false -> true", {}, { allowBatched: true }, "update"],
+  ["allowBatched true -> false", { allowBatched: true }, {}, "update"],
 ];
 
 type ConsumerCase = [string, Partial<ConsumerConfigArgs>, Partial<ConsumerConfigArgs>, "update" | "replace"];
@@ -79,6 +97,13 @@ const CONSUMER_CASES: ConsumerCase[] = [
   ["push -> pull", { deliverSubject: "push.a" }, {}, "replace"],
   ["push idleHeartbeat", { deliverSubject: "push.a" }, { deliverSubject: "push.a", idleHeartbeat: "5s" }, "replace"],
   ["push flowControl", { deliverSubject: "push.a", idleHeartbeat: "5s" }, { deliverSubject: "push.a", idleHeartbeat: "5s", flowControl: true }, "replace"],
+  // The fields the server gained in 2.11 and 2.12.
+  ["pauseUntil", {}, { pauseUntil: "2031-01-01T00:00:00Z" }, "update"],
+  ["pauseUntil removed", { pauseUntil: "2031-01-01T00:00:00+01:00" }, {}, "update"],
+  ["priority groups added", {}, { priorityPolicy: "overflow", priorityGroups: ["jobs"] }, "update"],
+  ["priorityGroups", { priorityPolicy: "overflow", priorityGroups: ["jobs"] }, { priorityPolicy: "overflow", priorityGroups: ["jobs", "urgent"] }, "update"],
+  ["priorityPolicy", { priorityPolicy: "overflow", priorityGroups: ["jobs"] }, { priorityPolicy: "prioritized", priorityGroups: ["jobs"] }, "update"],
+  ["priorityTimeout", { priorityPolicy: "pinnedClient", priorityGroups: ["jobs"] }, { priorityPolicy: "pinnedClient", priorityGroups: ["jobs"], priorityTimeout: "30s" }, "update"],
 ];
 
 describe("update rules - proven against the pinned server (3-node cluster)", () => {
@@ -144,6 +169,22 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
     },
   );
 
+  it("stream - firstSeq is planned as a replace: the server takes a new value but the stream stays where it began", async () => {
+    const name = `FIRST_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    const olds: StreamConfigArgs = { name, subjects: ["first.>"], firstSeq: 100 };
+    const news: StreamConfigArgs = { ...olds, firstSeq: 500 };
+    expect(diffStream(olds, news).changes).toEqual([expect.objectContaining({ field: "firstSeq", kind: "replace" })]);
+    await addStream(admin.jsm, streamToWire(olds));
+    try {
+      expect((await admin.jsm.streams.info(name)).state.first_seq).toBe(100);
+      const updated = await admin.jsm.streams.update(name, streamToWire(news));
+      expect(updated.config.first_seq).toBe(500);
+      expect(updated.state.first_seq).toBe(100);
+    } finally {
+      await admin.jsm.streams.delete(name);
+    }
+  });
+
   it.each(CONSUMER_CASES.map(([title, from, to, expected]) => ({ title, from, to, expected })))("consumer - $title is planned as $expected and the server agrees", async ({ from, to, expected }) => {
     const stream = `CRULES_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
     await addStream(admin.jsm, { name: stream, subjects: [`${stream}.>`.toLowerCase(), "rules.*"], num_replicas: 3 });
@@ -156,12 +197,13 @@ describe("update rules - proven against the pinned server (3-node cluster)", () 
       expect(planned.changes.some((c) => c.kind === "replace") ? "replace" : "update").toBe(expected);
 
       await admin.jsm.consumers.add(stream, consumerToWire(olds));
-      const result = await admin.jsm.consumers.update(stream, "c1", consumerUpdateConfig(consumerToWire(news))).then(
+      // As the provider applies an update: the configuration, then a pause through the pause API.
+      const result = await applyUpdate(admin.jsm, stream, "c1", consumerToWire(news), { servers: cluster.urls }).then(
         (ci) => ({ accepted: true as const, config: ci.config as WireConsumerConfig }),
         (e: Error) => ({ accepted: false as const, error: e.message }),
       );
       expect(result.accepted ? "update" : `replace (${"error" in result ? result.error : ""})`).toMatch(expected === "update" ? /^update$/ : /^replace/);
-      if (result.accepted) expect(diffConsumerWire(result.config, consumerToWire(news), stream).changes).toEqual([]);
+      if (result.accepted) expect(diffConsumerWire(result.config, consumerToWire(news)).changes).toEqual([]);
     } finally {
       await admin.jsm.streams.delete(stream);
     }

@@ -1,6 +1,5 @@
 import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
-import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
@@ -26,7 +25,6 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     await addStream(bus.admin.jsm, { name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"], num_replicas: bus.topo.replicas });
   });
   afterEach(async () => {
-    clearReplaceApprovals();
     for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
   });
 
@@ -83,9 +81,22 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new", allowReplace: true }))).resolves.toEqual({
       changes: true,
       replaces: ["deliverPolicy"],
-      deleteBeforeReplace: true,
+      deleteBeforeReplace: false,
     });
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs())).resolves.toMatchObject({ changes: false });
+  });
+
+  it("an allowed replace removes the old durable in the replacement's create; the old state's delete leaves the new one", async () => {
+    const { outs } = await consumers.create(inputs());
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "{}");
+    const checked = await consumers.check(inputs(), inputs({ deliverPolicy: "new", allowReplace: true }));
+    expect(checked.inputs).toMatchObject({ replacing: "AA_CORE_HOT/normalize-hrv-durable" });
+    const created = await consumers.create(checked.inputs!);
+    expect(created.outs).toMatchObject({ deliverPolicy: "new" });
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
+    const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect(live.config.deliver_policy).toBe("new");
+    expect(live.created).toBe(asOutputs(created.outs).created);
   });
 
   it("read shows drift made by hand and reports a deleted consumer as gone", async () => {

@@ -1,5 +1,4 @@
 import { AckPolicy, jetstream } from "@nats-io/jetstream";
-import { clearReplaceApprovals } from "../../components/providers/replace-approvals";
 import * as streams from "../../components/providers/stream-provider";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
@@ -16,7 +15,6 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   });
 
   afterEach(async () => {
-    clearReplaceApprovals(); // each test stands for a separate engine run
     for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
   });
 
@@ -74,15 +72,15 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   it("diff plans an update for limits and refuses a replace unless allowReplace", async () => {
     const { outs } = await streams.create(inputs());
     const olds = outs as streams.StreamOutputs;
-    expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
-    expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+    expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     await expect(streams.diff("ORDERS", olds, inputs({ storage: "memory" }))).rejects.toThrow(
       /stream ORDERS: storage: "file" -> "memory" \[replace: the server can not change storage type \(err_code 10052\)\].*deletes every message.*allowReplace: true/,
     );
     expect(await streams.diff("ORDERS", olds, inputs({ storage: "memory", allowReplace: true }))).toEqual({
       changes: true,
       replaces: ["storage"],
-      deleteBeforeReplace: true,
+      deleteBeforeReplace: false,
     });
   });
 
@@ -106,11 +104,27 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     const { outs } = await streams.create(inputs());
     await publishStored(bus.admin.nc, "orders.1", "x");
     const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
-    expect(plan.replaces).toEqual(["storage"]);
-    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
-    const created = await streams.create(inputs({ storage: "memory", allowReplace: true }));
+    expect(plan).toMatchObject({ replaces: ["storage"], deleteBeforeReplace: false });
+    // The engine checks the new inputs against the old ones, creates the replacement, then deletes the old state.
+    const checked = await streams.check(inputs(), inputs({ storage: "memory", allowReplace: true }));
+    expect(checked.inputs).toMatchObject({ replacing: "ORDERS" });
+    const created = await streams.create(checked.inputs!);
     expect(created.outs!.storage).toBe("memory");
-    expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(0);
+    expect(created.outs!.created).not.toBe((outs as streams.StreamOutputs).created);
+    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
+    const live = await bus.admin.jsm.streams.info("ORDERS");
+    expect(live.config.storage).toBe("memory");
+    expect(live.state.messages).toBe(0);
+  });
+
+  it("the approval lives in the inputs: no diff in this process, no clock, and without allowReplace the create refuses", async () => {
+    const { outs } = await streams.create(inputs());
+    await publishStored(bus.admin.nc, "orders.1", "x");
+    // A replacement the user did not allow (as `pulumi up --replace` would ask for) keeps the messages.
+    await expect(streams.create({ ...inputs(), replacing: "ORDERS" })).rejects.toThrow(/stream ORDERS: a replacement was asked for, and it deletes every message it holds\. Set allowReplace: true/);
+    expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
+    // The old state's delete still deletes the stream it describes, under the usual holds.
+    await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/holds 1 messages/);
   });
 });
 

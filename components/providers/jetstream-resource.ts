@@ -1,0 +1,109 @@
+/**
+ * What the Stream and Consumer providers share: connecting, reading a resource or learning it is
+ * gone, refusing a replace the user did not allow, the diff over values not known yet, and the
+ * replacement hand-shake.
+ *
+ * Replacements are approved by the inputs themselves, never by memory shared between calls: the
+ * providers' `check` stamps the inputs of a resource that already exists with `replacing` (the id
+ * it had), the engine creates the replacement first (deleteBeforeReplace false) and that create,
+ * holding `allowReplace` and `replacing` together, removes the old resource before it makes the
+ * new one. The engine's delete of the old state then finds either nothing, or a resource whose
+ * creation time (`created`) is not the one that state recorded, and leaves it alone.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type * as pulumi from "@pulumi/pulumi";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { errCodeOf, manager, withRetry } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { describeChanges, type ConfigDiff } from "../jetstream/update-rules";
+import { withoutUnknowns } from "../jetstream/validation";
+import { comparableSafety, configForDiff, CREATE_ONLY_KEYS, splitInputs, userInputs, type Safety } from "./inputs";
+
+/** The pooled manager for a connection, connecting with the same retries as every operation. */
+export function connect(what: string, c: ConnectionArgs): Promise<JetStreamManager> {
+  return withRetry(`${what}: connect`, c, () => manager(c));
+}
+
+/** Runs a read; a server answer with one of the `gone` codes means there is nothing: undefined. */
+export function readOrGone<T>(what: string, c: ConnectionArgs, gone: readonly number[], op: () => Promise<T>): Promise<T | undefined> {
+  return withRetry(what, c, async () => {
+    try {
+      return await op();
+    } catch (e) {
+      if (gone.includes(errCodeOf(e) ?? 0)) return undefined;
+      throw e;
+    }
+  });
+}
+
+/** Runs a delete; a resource already gone counts as deleted. */
+export async function deleteOrGone(what: string, c: ConnectionArgs, gone: readonly number[], op: () => Promise<unknown>): Promise<void> {
+  await readOrGone(what, c, gone, op);
+}
+
+/** The refusal of a replace the user did not allow: what changes, why the server can not do it in place, what a replace loses. */
+export function refuseReplace(what: string, loses: string, d: ConfigDiff): Error {
+  const replaces = d.changes.filter((ch) => ch.kind === "replace");
+  return new Error(
+    `${what}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
+      `and replacing it ${loses}. Revert the change, or set allowReplace: true to replace it.`,
+  );
+}
+
+export interface PlanArgs<C> {
+  /** The resource, for messages ("stream ORDERS"). */
+  what: string;
+  /** What a replace loses, for the refusal. */
+  loses: string;
+  /** The stored outputs, without output-only keys. */
+  olds: Record<string, unknown>;
+  news: Record<string, unknown>;
+  /** The configuration diff, judged field by field. */
+  diff: (olds: C, news: C) => ConfigDiff;
+  /** Adjusts the known new configuration before the diff (for create-only inputs); `unknownCreateOnly` when one of them is not known yet. */
+  adjust?: (known: Partial<C>, safety: Safety, old: C, unknownCreateOnly: boolean) => Partial<C>;
+}
+
+/**
+ * The engine's diff: changed when the configuration, a flag or the connection differ, or when a
+ * value is not known yet (preview); replaced only where the server can not change in place and
+ * the user allowed it. Values of create-only inputs are never a change.
+ */
+export function planChange<C extends object>(p: PlanArgs<C>): pulumi.dynamic.DiffResult {
+  const known = withoutUnknowns(userInputs(p.news));
+  const gaps = known.gaps.filter(([top]) => !(CREATE_ONLY_KEYS as readonly string[]).includes(top));
+  const { config: oldConfig, safety: oldSafety, connection: oldConnection } = splitInputs(p.olds as Safety & { connection: ConnectionArgs });
+  const newInputs = known.value as Record<string, unknown>;
+  const { config: knownConfig, safety: newSafety } = splitInputs({ ...newInputs, connection: oldConnection } as Safety & { connection: ConnectionArgs });
+  const adjusted = p.adjust ? p.adjust(knownConfig as Partial<C>, newSafety, oldConfig as C, gaps.length < known.gaps.length) : (knownConfig as Partial<C>);
+  const merged = configForDiff(oldConfig as C, adjusted, gaps);
+  const d = p.diff(oldConfig as C, merged);
+  if (d.blocked.length) throw new Error(`${p.what}: ${d.blocked.join("; ")}`);
+  const replaces = d.changes.filter((c) => c.kind === "replace");
+  if (replaces.length && !newSafety.allowReplace) throw refuseReplace(p.what, p.loses, d);
+  return {
+    changes:
+      gaps.length > 0 ||
+      d.changes.length > 0 ||
+      !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety)) ||
+      !isDeepStrictEqual(oldConnection, newInputs.connection),
+    replaces: replaces.map((c) => c.field),
+    deleteBeforeReplace: false,
+  };
+}
+
+/** The check's stamp: for a resource already in the state, the id it had (a replacement's create removes that one first). */
+export function withReplacing(olds: Record<string, unknown>, inputs: Record<string, unknown>, idOf: (olds: Record<string, unknown>) => string): Record<string, unknown> {
+  const { replacing: _stale, ...rest } = inputs;
+  return Object.keys(userInputs(olds ?? {})).length === 0 ? rest : { ...rest, replacing: idOf(olds) };
+}
+
+/**
+ * Whether the live resource is the one a state describes: the same creation time when the state
+ * recorded one; for states written before it was recorded, unless the live configuration differs
+ * from the state's in a way only a replacement makes.
+ */
+export function isTheOne(recorded: string | undefined, live: { created: string }, liveDiff: () => ConfigDiff): boolean {
+  if (recorded !== undefined) return recorded === live.created;
+  return !liveDiff().changes.some((c) => c.kind === "replace");
+}
