@@ -52,8 +52,8 @@ function crossFieldRules(c: z.infer<z.ZodObject<typeof consumerConfigShape>>, ct
     ctx.addIssue({ code: "custom", path: ["maxAckPending"], message: 'maxAckPending has no effect with ackPolicy "none"' });
   }
   const priority = c.priorityPolicy ?? "none";
-  if (priority !== "none" && !c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityGroups"], message: `expected priorityGroups with priorityPolicy "${priority}"` });
-  if (priority === "none" && c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityPolicy"], message: "expected a priorityPolicy other than \"none\" with priorityGroups" });
+  if (priority !== "none" && !c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityPolicy"], message: `expected priorityGroups with priorityPolicy "${priority}"` });
+  if (priority === "none" && c.priorityGroups) ctx.addIssue({ code: "custom", path: ["priorityGroups"], message: 'expected a priorityPolicy other than "none" with priorityGroups' });
   if (priority !== "pinnedClient" && c.priorityTimeout !== undefined) ctx.addIssue({ code: "custom", path: ["priorityTimeout"], message: 'priorityTimeout applies only to priorityPolicy "pinnedClient"' });
   if (push && priority !== "none") ctx.addIssue({ code: "custom", path: ["priorityPolicy"], message: "priority groups apply only to pull consumers (no deliverSubject)" });
   for (const k of ["ackWait", "idleHeartbeat", "maxExpires", "inactiveThreshold", "priorityTimeout"] as const) {

@@ -33,7 +33,7 @@ const utc = (t?: string) => (t && Date.parse(t) > 0 ? new Date(t).toISOString().
 
 export const CONSUMER_FIELDS = {
   durableName: { wire: "durable_name", schema: name("durable consumer"), canonical: (v) => v, change: fixed("a consumer's durable name identifies it") },
-  description: plain("description", z.string({ error: "expected a description string" }).max(4096).optional(), undefined, "update", set),
+  description: { wire: "description", schema: z.string({ error: "expected a description string" }).max(4096).optional(), canonical: set, change: "update" },
   filterSubject: {
     wire: "filter_subject",
     schema: subject.optional(),
@@ -147,3 +147,10 @@ export const CONSUMER_FIELDS = {
     canonical: (v: number | undefined, w) => v || (w.priority_policy === "pinned_client" ? DEFAULT_PRIORITY_TIMEOUT_NANOS : undefined),
   },
 } satisfies FieldTable;
+
+/** Fields of the server's ConsumerConfig that are not a field of their own here, and why. */
+export const UNMANAGED_CONSUMER_FIELDS: Readonly<Record<string, string>> = {
+  name: "a durable's name is its durable_name (components/jetstream/wire.ts sets it)",
+  direct: "set by the server for its own mirror and source consumers, never by a client",
+  sourcing: "set by the server for its own mirror and source consumers, never by a client",
+};

@@ -156,3 +156,8 @@ export const STREAM_FIELDS = {
   persistMode: plain("persist_mode", enumOf("persistMode", PERSIST_MODE).optional(), "default", fixed("the server can not change a stream's persist mode")),
   allowBatched: omitted("allow_batched", flag("allowBatched").optional()),
 } satisfies FieldTable;
+
+/** Fields of the server's StreamConfig this project leaves alone, and why. */
+export const UNMANAGED_STREAM_FIELDS: Readonly<Record<string, string>> = {
+  no_ack: "a stream that does not acknowledge publishes loses messages silently; this project never makes one",
+};
