@@ -6,9 +6,6 @@ import pins from "../versions.json";
  */
 export const NATS_SERVER_VERSION: string = pins.natsServer;
 
-/** The `nats` CLI release the runbooks and end-to-end tests use. */
-export const NATS_CLI_VERSION: string = pins.natsCli;
-
 /** The official image the NATS StatefulSet runs: the same release as the tests. */
 export const NATS_SERVER_IMAGE = `nats:${NATS_SERVER_VERSION}-alpine`;
 

@@ -1,5 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { coveredBy } from "../components/jetstream/subjects";
+import { FLAGS_CONFIGMAP } from "../components/kubernetes/flags";
 import { CATALOGUE } from "../components/topology/catalogue";
 import { configMaps, consumersOf, streamsOf } from "./resources";
 
@@ -25,7 +26,7 @@ export const deadLetters: StackValidationPolicy = {
     const cfg = { dlqSubjects: DEFAULT_DLQ_SUBJECTS, ...args.getConfig<Partial<Config>>() } as Config;
     const subjects = { ...cfg.dlqSubjects };
     // The services' own setting wins: NORMALIZE_HRV_DLQ_SUBJECT in the flags ConfigMap.
-    const flags = configMaps(args.resources).find((c) => c.name === "event-bus-config");
+    const flags = configMaps(args.resources).find((c) => c.name === FLAGS_CONFIGMAP);
     if (flags?.data.NORMALIZE_HRV_DURABLE && flags.data.NORMALIZE_HRV_DLQ_SUBJECT) subjects[flags.data.NORMALIZE_HRV_DURABLE] = flags.data.NORMALIZE_HRV_DLQ_SUBJECT;
     const streams = streamsOf(args.resources).filter((s) => s.listedSubjects);
     for (const c of consumersOf(args.resources)) {

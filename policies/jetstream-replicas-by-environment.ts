@@ -1,4 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { DEFAULT_REPLICAS } from "../components/config/stack-config";
 import { consumersOf, STATEFULSET_TYPE, stackOf, streamsOf } from "./resources";
 
 interface Config {
@@ -14,11 +15,11 @@ export const replicasByEnvironment: StackValidationPolicy = {
   configSchema: {
     properties: {
       productionStacks: { type: "array", items: { type: "string" }, default: ["production"] },
-      productionReplicas: { type: "integer", minimum: 1, maximum: 5, default: 3 },
+      productionReplicas: { type: "integer", minimum: 1, maximum: 5, default: DEFAULT_REPLICAS.production },
     },
   },
   validateStack: (args, reportViolation) => {
-    const cfg = { productionStacks: ["production"], productionReplicas: 3, ...args.getConfig<Partial<Config>>() } as Config;
+    const cfg = { productionStacks: ["production"], productionReplicas: DEFAULT_REPLICAS.production, ...args.getConfig<Partial<Config>>() } as Config;
     const production = cfg.productionStacks.includes(stackOf(args.resources) ?? "");
     const sts = args.resources.find((r) => r.type === STATEFULSET_TYPE);
     const clusterSize: number | undefined = sts ? (sts.props as any).spec?.replicas : undefined;

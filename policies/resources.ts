@@ -4,11 +4,9 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 
-export const STREAM_TYPE = "pulumi-nodejs:dynamic/event-bus:Stream";
-export const CONSUMER_TYPE = "pulumi-nodejs:dynamic/event-bus:Consumer";
-export const CONFIGMAP_TYPE = "kubernetes:core/v1:ConfigMap";
-export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
-export const STATEFULSET_TYPE = "kubernetes:apps/v1:StatefulSet";
+import { CONFIGMAP_TYPE, CONSUMER_TYPE, STREAM_TYPE } from "../components/resource-types";
+
+export { CONFIGMAP_TYPE, CONSUMER_TYPE, DEPLOYMENT_TYPE, SECRET_TYPE, STATEFULSET_TYPE, STREAM_TYPE } from "../components/resource-types";
 
 export interface StreamView {
   resource: PolicyResource;

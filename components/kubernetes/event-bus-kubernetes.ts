@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { passwordSecretName, type KubernetesManifests } from "./manifests";
+import type { KubernetesManifests } from "./manifests";
+import { passwordSecretName } from "./nats-cluster";
 
 export interface EventBusKubernetesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */

@@ -48,8 +48,6 @@ export const kubernetesSchema = z.strictObject({
 
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;
 
-export const DEFAULT_SERVICE_REPLICAS = { local: 1, staging: 1, production: 3 } as const;
-
 /** The validated `kubernetes` settings of a stack, or undefined when it has none (the local stack). */
 export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined {
   if (c.kubernetes === undefined) return undefined;

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { Safety } from "./inputs";
+import { CONSUMER_KIND, DYNAMIC_MODULE } from "../resource-types";
 import { providerShim, withSecretConnection, type ResourceInputs } from "./provider-shim";
 
 /** The compiled consumer provider, relative to the project directory (built by `npm run build`). */
@@ -25,6 +26,6 @@ export class Consumer extends pulumi.dynamic.Resource {
   declare readonly maxDeliver: pulumi.Output<number>;
 
   constructor(name: string, args: ConsumerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(providerShim(CONSUMER_PROVIDER_MODULE, "consumerProvider"), name, ...withSecretConnection(args, opts), "event-bus", "Consumer");
+    super(providerShim(CONSUMER_PROVIDER_MODULE, "consumerProvider"), name, ...withSecretConnection(args, opts), DYNAMIC_MODULE, CONSUMER_KIND);
   }
 }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { CapturedResource } from "./capture-stack";
 import { startPlugin } from "./plugin-process";
+import { SECRET_TYPE } from "../../components/resource-types";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
@@ -29,7 +30,7 @@ const LEVELS = ["advisory", "mandatory", "disabled", "remediate"] as const;
 /** Properties the analyzer may see: no serialised provider, no connection, no Secret data. */
 function analyzable(r: CapturedResource): Record<string, unknown> {
   const { __provider: _p, connection: _c, stringData: _s, data, ...rest } = r.inputs as Record<string, unknown>;
-  return r.type === "kubernetes:core/v1:Secret" ? rest : { ...rest, ...(data !== undefined ? { data } : {}) };
+  return r.type === SECRET_TYPE ? rest : { ...rest, ...(data !== undefined ? { data } : {}) };
 }
 
 export async function analyzeStack(

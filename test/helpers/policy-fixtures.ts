@@ -3,6 +3,7 @@
  * testing each policy on its own (`validateStack` called directly).
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { CONSUMER_TYPE, STREAM_TYPE } from "../../components/resource-types";
 
 export function resource(type: string, name: string, props: Record<string, unknown>, protect = false, stack = "production"): PolicyResource {
   return {
@@ -18,8 +19,8 @@ export function resource(type: string, name: string, props: Record<string, unkno
   } as unknown as PolicyResource;
 }
 
-const STREAM = "pulumi-nodejs:dynamic/event-bus:Stream";
-const CONSUMER = "pulumi-nodejs:dynamic/event-bus:Consumer";
+const STREAM = STREAM_TYPE;
+const CONSUMER = CONSUMER_TYPE;
 
 export interface FixtureOptions {
   stack?: string;

@@ -9,7 +9,8 @@
  * left out of the applies (they are checked against the operator's schemas and by promtool).
  */
 import { randomBytes } from "node:crypto";
-import { allManifests, passwordSecretName } from "../../components/kubernetes/manifests";
+import { allManifests } from "../../components/kubernetes/manifests";
+import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { KubeApiError, startKubeCluster, type KubeCluster } from "../helpers/kube-cluster";
 import { render } from "../helpers/render";
 
