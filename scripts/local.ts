@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { parseStackConfig } from "../components/config/stack-config";
 import { ensureStack, prepareProject, pulumi, REPO_ROOT, type ConfigOverrides } from "./lib/pulumi-project";
 import { stackFileConfig } from "./stack-file";
+import { poll } from "../components/poll";
 
 const TOOLS = path.join(REPO_ROOT, ".tools", "bin");
 const STATE = path.join(REPO_ROOT, ".state", "local");
@@ -31,15 +32,8 @@ function phaseOverrides(): ConfigOverrides {
 }
 
 async function waitForServer(monitor: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(`${monitor}/healthz?js-enabled-only=true`);
-      if (res.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const ready = await poll({ timeoutMs: 10_000, intervalMs: 50 }, async () => ((await fetch(`${monitor}/healthz?js-enabled-only=true`).catch(() => undefined))?.ok ? true : undefined));
+  if (ready) return;
   throw new Error(`nats-server did not become ready at ${monitor}`);
 }
 

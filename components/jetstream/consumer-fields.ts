@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { formatDuration } from "./durations";
-import { durationField, fixed, nanos, plain, type FieldTable } from "./fields";
+import { durationField, fixed, metadataField, nanos, plain, type FieldTable } from "./fields";
 import { duration, enumOf, flag, limit, metadata, name, positiveInt, replicas, subject, timestamp } from "./validation";
 
 export const ACK_POLICY = ["explicit", "all", "none"] as const;
@@ -96,13 +96,7 @@ export const CONSUMER_FIELDS = {
   headersOnly: plain("headers_only", flag("headersOnly").optional(), false),
   replicas: plain("num_replicas", replicas.optional(), 0, "update", set),
   memoryStorage: plain("mem_storage", flag("memoryStorage").optional(), false, fixed("consumer storage can not be changed")),
-  metadata: {
-    wire: "metadata",
-    schema: metadata.optional(),
-    canonical: (v?: Record<string, string>) => Object.fromEntries(Object.entries(v ?? {}).filter(([k]) => !k.startsWith("_nats."))),
-    fromWire: (v: Record<string, string>) => (Object.keys(v).length ? v : undefined),
-    change: "update",
-  },
+  metadata: metadataField(metadata.optional()),
   // Pull consumers.
   maxWaiting: { wire: "max_waiting", schema: positiveInt("maxWaiting").optional(), canonical: (v, w) => (push(w) ? undefined : v || DEFAULT_MAX_WAITING), change: fixed("max waiting can not be updated") },
   maxBatch: { wire: "max_batch", schema: positiveInt("maxBatch").optional(), canonical: set, change: "update" },

@@ -134,6 +134,17 @@ export function durationField<S extends z.ZodType>(wire: string, schema: S, opts
   };
 }
 
+/** The user's metadata: keys under `_nats.` belong to the server and are not compared. */
+export function metadataField<S extends z.ZodType>(schema: S): FieldSpec<S> {
+  return {
+    wire: "metadata",
+    schema,
+    canonical: (v?: Record<string, string>) => Object.fromEntries(Object.entries(v ?? {}).filter(([k]) => !k.startsWith("_nats."))),
+    fromWire: (v: Record<string, string>) => (Object.keys(v).length ? v : undefined),
+    change: "update",
+  };
+}
+
 /** A replace rule for a flag the server lets one turn on but never off. */
 export const turnedOff = (why: string): ReplaceRule => (o, n) => (o && !n ? why : undefined);
 

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { formatDuration } from "./durations";
-import { compact, durationField, fixed, nanos, omitted, plain, turnedOff, type FieldTable } from "./fields";
+import { compact, durationField, fixed, metadataField, nanos, omitted, plain, turnedOff, type FieldTable } from "./fields";
 import { duration, enumOf, flag, limit, metadata, name, positiveInt, replicas, streamSubject, subject, timestamp } from "./validation";
 
 export const RETENTION = ["limits", "interest", "workqueue"] as const;
@@ -123,14 +123,7 @@ export const STREAM_FIELDS = {
     change: "update",
   },
   compression: plain("compression", enumOf("compression", COMPRESSION).optional(), "none"),
-  metadata: {
-    wire: "metadata",
-    schema: metadata.optional(),
-    // Keys under `_nats.` belong to the server.
-    canonical: (v?: Record<string, string>) => Object.fromEntries(Object.entries(v ?? {}).filter(([k]) => !k.startsWith("_nats."))),
-    fromWire: (v: Record<string, string>) => (Object.keys(v).length ? v : undefined),
-    change: "update",
-  },
+  metadata: metadataField(metadata.optional()),
   firstSeq: omitted("first_seq", z.number({ error: "expected firstSeq as a whole number" }).int().min(1, { error: "expected firstSeq of at least 1" }).optional(), fixed("the first sequence is only read when the stream is created")),
   subjectTransform: {
     wire: "subject_transform",

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config/stack-config";
 import { defineStack } from "../../components/stack";
+import { sleep } from "../../components/poll";
 
 export interface CapturedResource {
   type: string;
@@ -62,7 +63,7 @@ export async function captureProgram(stack: string, program: () => unknown): Pro
   let seen = -1;
   while (seen !== captured.length) {
     seen = captured.length;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   return captured;
 }

@@ -16,6 +16,7 @@ import type { ConnectionArgs } from "../../components/jetstream/connection-args"
 import { diffConsumerWire, diffStreamWire, type FieldChange } from "../../components/jetstream/update-rules";
 import { consumerToWire, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
 import { computeTopology } from "../../components/topology/topology";
+import { poll, sleep } from "../../components/poll";
 
 export interface CheckRow {
   check: string;
@@ -88,7 +89,7 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
     const legacy = config.streams.legacy;
     const watchLegacy = t.phase >= 2 && t.streams.some((s) => s.role === "legacy");
     const before = { legacy: watchLegacy ? await lastSeq(jsm, legacy) : undefined, dlq: await lastSeq(jsm, config.streams.dlq) };
-    await new Promise((r) => setTimeout(r, options.observeMs ?? 3_000));
+    await sleep(options.observeMs ?? 3_000);
     const after = { legacy: watchLegacy ? await lastSeq(jsm, legacy) : undefined, dlq: await lastSeq(jsm, config.streams.dlq) };
     if (t.phase >= 2) {
       const grew = (after.legacy ?? 0) - (before.legacy ?? 0);
@@ -151,14 +152,14 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
       let counted = false;
       let seen = "durable missing";
       if (!(stored instanceof Error)) {
-        for (let i = 0; i < 20 && !counted; i++) {
+        await poll({ timeoutMs: 2_000, intervalMs: 100 }, async () => {
           const ci = await jsm.consumers.info(p.owner, p.durable).catch(() => undefined);
           if (ci) {
             counted = ci.delivered.stream_seq >= stored.seq || ci.num_pending > (infoBefore?.num_pending ?? 0);
             seen = counted ? `pending ${ci.num_pending}, delivered up to #${ci.delivered.stream_seq}` : `not counted (pending ${ci.num_pending})`;
           }
-          if (!counted) await new Promise((r) => setTimeout(r, 100));
-        }
+          return counted || undefined;
+        });
       }
       rows.push({ check: `probe counted by ${p.durable}`, expected: `counted on ${p.owner}`, seen, pass: counted });
     }
@@ -176,12 +177,11 @@ async function postToIngest(baseUrl: string, body: string): Promise<void> {
 
 /** The first message stored on `stream` after `after`, within a few seconds. */
 async function waitForNewMessage(jsm: JetStreamManager, stream: string, after: number): Promise<{ stream: string; seq: number } | Error> {
-  for (let i = 0; i < 50; i++) {
+  const found = await poll({ timeoutMs: 5_000, intervalMs: 100 }, async () => {
     const last = await lastSeq(jsm, stream);
-    if (last !== undefined && last > after) return { stream, seq: last };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return new Error(`nothing new on ${stream} within 5 s of the POST`);
+    return last !== undefined && last > after ? { stream, seq: last } : undefined;
+  });
+  return found ?? new Error(`nothing new on ${stream} within 5 s of the POST`);
 }
 
 /** The seeds' metric checks: the `stream` label is there, and 100% of HRV successes are on the expected stream. */

@@ -2,6 +2,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import { isTransient } from "../../components/jetstream/client";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { poll } from "../../components/poll";
 
 /** A plain client connection for tests, closed by the returned `close`. */
 export async function openManager(servers: string[]): Promise<{ nc: NatsConnection; jsm: JetStreamManager; close(): Promise<void> }> {
@@ -16,24 +17,15 @@ export async function openManager(servers: string[]): Promise<{ nc: NatsConnecti
  */
 export async function publishStored(nc: NatsConnection, subject: string, payload: string, timeoutMs = 5_000): Promise<{ stream: string; seq: number }> {
   const js = jetstream(nc);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await js.publish(subject, payload, { timeout: 1_000 });
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  let failure: unknown;
+  const ack = await poll({ timeoutMs, intervalMs: 20 }, () => js.publish(subject, payload, { timeout: 1_000 }).catch((e) => void (failure = e)));
+  if (ack) return ack;
+  throw failure;
 }
 
 /** Polls `probe` until it returns true (or fails after `timeoutMs`, saying what it waited for). */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  if (!(await poll({ timeoutMs, intervalMs: 20 }, async () => ((await probe()) ? true : undefined)))) throw new Error(`timed out waiting for ${what}`);
 }
 
 /**
@@ -41,13 +33,14 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
  * 2-core machine can make a cluster see a peer offline for a moment: "no suitable peers").
  */
 export async function addStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }, timeoutMs = 15_000): Promise<StreamInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await jsm.streams.add(config);
-    } catch (e) {
-      if (!isTransient(e) || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  let failure: unknown;
+  const added = await poll({ timeoutMs, intervalMs: 100 }, () =>
+    jsm.streams.add(config).catch((e) => {
+      if (!isTransient(e)) throw e;
+      failure = e;
+      return undefined;
+    }),
+  );
+  if (added) return added;
+  throw failure;
 }

@@ -14,6 +14,7 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { freePort, REPO_ROOT, TOOLS_BIN } from "./nats-servers";
 import { stopChild, superviseChild } from "./pid-ledger";
+import { poll } from "../../components/poll";
 
 export const KWOK_STAGES = path.join(REPO_ROOT, ".tools", "share", "kwok-stages");
 /** The field manager the Pulumi Kubernetes provider applies with. */
@@ -73,7 +74,6 @@ class Proc {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface KubeCluster {
   readonly nodes: string[];
@@ -264,15 +264,13 @@ function makeCluster(request: KubeCluster["request"], stopAll: () => Promise<voi
 }
 
 async function waitFor<T>(proc: Proc | undefined, what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, procs: Proc[] = []): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const v = await poll({ timeoutMs, intervalMs: 200 }, async () => {
     const dead = [proc, ...procs].find((p) => p && !p.running());
     if (dead) throw new Error(`${dead.name} exited while waiting for ${what}:\n${dead.output().slice(-3000)}`);
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
+    return probe().catch(() => undefined);
+  });
+  if (v !== undefined) return v;
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 async function waitHttp(proc: Proc, url: string): Promise<void> {

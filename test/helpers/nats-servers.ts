@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { NATS_SERVER_VERSION } from "../../components/versions";
 import { forgetPid, stopChild, superviseChild } from "./pid-ledger";
+import { poll } from "../../components/poll";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
@@ -120,9 +121,6 @@ export function renderTestServerConfig(plan: NodePlan): string {
   return lines.join("\n") + "\n";
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
 
 /** GETs a monitoring endpoint; no keep-alive, so nothing holds the test process open. */
 export async function getJson(url: string): Promise<Record<string, unknown> | undefined> {
@@ -183,14 +181,11 @@ class ServerProcess implements NatsServer {
     this.child = child;
     this.exited = supervised.exited;
     this.outputOf = supervised.output;
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (!this.running()) {
-        throw new Error(`nats-server ${this.name} exited during start:\n${this.outputOf()}`);
-      }
-      if (await getJson(`${this.monitorUrl}/varz`)) return;
-      await sleep(POLL_MS);
-    }
+    const up = await poll({ timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS }, async () => {
+      if (!this.running()) throw new Error(`nats-server ${this.name} exited during start:\n${this.outputOf()}`);
+      return (await getJson(`${this.monitorUrl}/varz`)) ? true : undefined;
+    });
+    if (up) return;
     await this.halt();
     throw new Error(`nats-server ${this.name} did not answer on ${this.monitorUrl} within ${READY_TIMEOUT_MS} ms`);
   }
@@ -284,12 +279,8 @@ async function startServerOnce(options: ServerOptions): Promise<ServerNode> {
 }
 
 async function waitForJetStream(monitorUrl: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const health = await getJson(`${monitorUrl}/healthz?js-enabled-only=true`);
-    if (health?.status === "ok") return;
-    await sleep(POLL_MS);
-  }
+  const ready = await poll({ timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS }, async () => ((await getJson(`${monitorUrl}/healthz?js-enabled-only=true`))?.status === "ok" ? true : undefined));
+  if (ready) return;
   throw new Error(`JetStream at ${monitorUrl} was not ready within ${READY_TIMEOUT_MS} ms`);
 }
 
@@ -324,8 +315,7 @@ async function startClusterOnce(size: number, options: ServerOptions): Promise<N
   });
 
   const waitForMetaLeader = async (): Promise<string> => {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
+    const found = await poll({ timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS * 4 }, async () => {
       const live = servers.filter((s) => s.running());
       const leaders = await Promise.all(
         live.map(async (s) => {
@@ -339,8 +329,9 @@ async function startClusterOnce(size: number, options: ServerOptions): Promise<N
         const healthy = await Promise.all(live.map((s) => getJson(`${s.monitorUrl}/healthz`)));
         if (healthy.every((h) => h?.status === "ok")) return leader;
       }
-      await sleep(POLL_MS * 4);
-    }
+      return undefined;
+    });
+    if (found) return found;
     throw new Error(`cluster ${clusterName}: no JetStream meta leader within ${READY_TIMEOUT_MS} ms`);
   };
 

@@ -19,6 +19,7 @@ import { openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
 import { ServiceDouble, type DurableBinding, type StreamMode } from "../helpers/service-double";
 import { Publisher } from "../helpers/traffic";
+import { poll } from "../../components/poll";
 
 const HRV = "athlete-ally.hrv.raw-received";
 const OURA = "vendor.oura.sleep";
@@ -136,7 +137,7 @@ describe("migration - services bound as the seeds' normalize-service, through ev
       await publisher.stop();
       // Everything published is processed within a bounded wait, or counts as lost.
       const wanted = [...publisher.published.entries()].filter(([, p]) => CONSUMED.has(p.subject)).map(([id]) => id);
-      for (let i = 0; i < 150 && wanted.some((id) => !service.counts.has(id)); i++) await new Promise((r) => setTimeout(r, 200));
+      await poll({ timeoutMs: 30_000, intervalMs: 200 }, () => (wanted.every((id) => service.counts.has(id)) ? true : undefined));
       await service.stop();
       await close();
     }

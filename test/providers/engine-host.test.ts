@@ -9,6 +9,7 @@ import { openManager, publishStored } from "../helpers/jetstream";
 import { getJson, ServerNode, startServer } from "../helpers/nats-servers";
 import { isAlive } from "../helpers/pid-ledger";
 import { GrpcError, HostedProvider, ProviderHost, serializeCompiledProvider } from "../helpers/provider-host";
+import { poll } from "../../components/poll";
 
 const STREAM_URN = "urn:pulumi:test::event-bus::pulumi-nodejs:dynamic/event-bus:Stream::core";
 const CONSUMER_URN = "urn:pulumi:test::event-bus::pulumi-nodejs:dynamic/event-bus:Consumer::hrv";
@@ -122,11 +123,8 @@ describe("providers through the real dynamic-provider host over gRPC", () => {
     await second.stop();
     expect(isAlive(pid)).toBe(false);
     // The ended host leaves no connection behind on the server.
-    let open = await providerConnections();
-    for (let i = 0; i < 40 && open !== 1; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      open = await providerConnections();
-    }
+    let open = 0;
+    await poll({ timeoutMs: 1_000, intervalMs: 25 }, async () => ((open = await providerConnections()) === 1 ? true : undefined));
     expect(open).toBe(1);
   });
 });
