@@ -26,7 +26,7 @@ export const safetyShape = {
   forceDelete: flag("forceDelete").optional(),
   /** Set by the providers' check (never by hand): the differences an adoptExisting create makes in place. */
   adopting: z.string().optional(),
-  /** Set by the providers' check (never by hand): the id of the resource a replacement's create removes first. */
+  /** Set by the providers' check (never by hand): the changes an update makes by deleting and recreating the resource. */
   replacing: z.string().optional(),
 };
 

@@ -14,10 +14,10 @@ import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsum
 import { poll } from "../poll";
 import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
-import { connect, deleteOrGone, isTheOne, planChange, readOrGone, refuseReplace, withReplacing } from "./jetstream-resource";
+import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
 
-/** What the engine stores for a durable: its live configuration, when the server created it, the safety flags and the (secret) connection. */
-export type ConsumerOutputs = ConsumerConfigArgs & Safety & { created?: string; connection: ConnectionArgs };
+/** What the engine stores for a durable: its live configuration, the safety flags and the (secret) connection. */
+export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
 
 const GONE = [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND];
 const LOSES = "loses its delivery and acknowledgement state";
@@ -31,7 +31,7 @@ function parseId(id: string): { stream: string; durable: string } {
 }
 
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
-  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), created: ci.created, connection };
+  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), connection };
 }
 
 function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
@@ -78,7 +78,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     if (!existing) return undefined;
     return existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config)));
   });
-  return { ...checked, inputs: withReplacing(olds, checked.inputs, (o) => consumerId(String(o.stream), String(o.durableName))) };
+  return { ...checked, inputs: withReplacementNote(olds, checked.inputs, planned, IDENTITY) };
 }
 
 /**
@@ -96,28 +96,32 @@ export function startingConfig(config: ConsumerConfigArgs, safety: Safety): Cons
   return { ...config, deliverPolicy: "byStartSequence", optStartSeq: safety.startAfterSeq + 1 };
 }
 
+/** A durable's id is its stream and name: a change of either is a new durable (created before the old one is deleted). */
+const IDENTITY = ["stream", "durableName"];
+
+/** The configuration diff between two sets of inputs, when both are valid and known. */
+function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
+  const o = consumerInputsSchema.safeParse(olds);
+  const n = consumerInputsSchema.safeParse(news);
+  if (!o.success || !n.success) return undefined;
+  const old = splitInputs(o.data);
+  const next = splitInputs(n.data);
+  return diffConsumer(old.config, withCreatedStart(next.config, next.safety, old.config));
+}
+
 export async function diff(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const { created: _created, ...oldInputs } = olds;
   const { stream, durable } = parseId(id);
   return planChange<ConsumerConfigArgs>({
     what: label(String(news.stream ?? stream), String(news.durableName ?? durable)),
+    identity: IDENTITY,
+    deleteBeforeReplace: false,
     loses: LOSES,
-    olds: oldInputs,
+    olds,
     news,
     diff: diffConsumer,
     // A start not known yet (the stream is being updated in this preview) is still no change.
     adjust: (known, safety, old, unknownStart) => withCreatedStart(known, unknownStart ? { ...safety, startAfterSeq: 0 } : safety, old),
   });
-}
-
-/** A replacement's first step (see jetstream-resource.ts): the durable it replaces, allowed by `allowReplace`, is deleted. */
-async function removeReplaced(jsm: JetStreamManager, replacing: string, id: string, safety: Safety, c: ConnectionArgs): Promise<void> {
-  const old = parseId(replacing);
-  if (!safety.allowReplace) {
-    if (replacing === id && (await info(jsm, old.stream, old.durable, c))) throw new Error(`${label(old.stream, old.durable)}: a replacement was asked for, and it ${LOSES}. Set allowReplace: true to replace it.`);
-    return;
-  }
-  await deleteOrGone(`${label(old.stream, old.durable)}: delete (replaced)`, c, GONE, () => jsm.consumers.delete(old.stream, old.durable));
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<ConsumerOutputs>> {
@@ -129,7 +133,6 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const id = consumerId(stream, durableName);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
-  if (safety.replacing) await removeReplaced(jsm, safety.replacing, id, safety, connection);
   const wire = consumerToWire(config);
   const existing = await info(jsm, stream, durableName, connection);
   if (existing) {
@@ -169,27 +172,31 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const { safety, connection } = parsed;
   const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
   const config = withCreatedStart(parsed.config, safety, oldConfig);
-  const d = diffConsumer(oldConfig, config);
-  if (d.changes.some((c) => c.kind === "replace")) throw refuseReplace(label(stream, durable), LOSES, d);
-  const jsm = await connect(label(stream, durable), connection);
+  const what = label(stream, durable);
+  const planned = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
+  const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   const wire = consumerToWire(config);
   const live = await info(jsm, stream, durable, connection);
-  if (!live) throw new Error(`${label(stream, durable)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  if (!live) throw new Error(`${what}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
   const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire);
   if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
-  if (liveDiff.changes.some((c) => c.kind === "replace")) throw refuseReplace(label(stream, durable), LOSES, liveDiff);
+  if (planned || mustRecreate(what, LOSES, liveDiff, safety.allowReplace)) {
+    // Allowed by allowReplace: the durable and its delivery state go, a new one takes the name.
+    await deleteOrGone(`${what}: delete (replaced)`, connection, GONE, () => jsm.consumers.delete(stream, durable));
+    const created = await withRetry(`${what}: create`, connection, () => jsm.consumers.add(stream, structuredClone(wire)));
+    return { outs: outputs(stream, created, safety, connection) };
+  }
   return { outs: outputs(stream, await applyUpdate(jsm, stream, durable, wire, connection), safety, connection) };
 }
 
 export async function deleteConsumer(id: string, props: ConsumerOutputs): Promise<void> {
   const { stream, durable } = parseId(id);
-  const { config, safety, connection } = splitInputs(props);
+  const { safety, connection } = splitInputs(props);
   const what = label(stream, durable);
   const jsm = await connect(what, connection);
   const live = await info(jsm, stream, durable, connection);
-  // Gone, or replaced since this state was written: nothing of this state's is left to delete.
-  if (!live || !isTheOne(props.created, live, () => diffConsumerWire(consumerToWire(config as ConsumerConfigArgs), live.config as WireConsumerConfig))) return;
+  if (!live) return;
   if (!safety.forceDelete) {
     const left = await awaitDrained(jsm, stream, durable, connection, live, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
     if (left) {

@@ -1,14 +1,18 @@
 /**
  * What the Stream and Consumer providers share: connecting, reading a resource or learning it is
- * gone, refusing a replace the user did not allow, the diff over values not known yet, and the
- * replacement hand-shake.
+ * gone, refusing a replace the user did not allow, the diff over values not known yet, and where a
+ * replacement happens.
  *
- * Replacements are approved by the inputs themselves, never by memory shared between calls: the
- * providers' `check` stamps the inputs of a resource that already exists with `replacing` (the id
- * it had), the engine creates the replacement first (deleteBeforeReplace false) and that create,
- * holding `allowReplace` and `replacing` together, removes the old resource before it makes the
- * new one. The engine's delete of the old state then finds either nothing, or a resource whose
- * creation time (`created`) is not the one that state recorded, and leaves it alone.
+ * A replacement is approved by the inputs of the one call that carries it out, never by memory
+ * shared between calls (the engine may diff and delete in different processes, and re-checks a
+ * replacement's inputs as if nothing existed):
+ * - a change the server refuses on the same resource (a stream's storage, a durable's deliver
+ *   policy) is planned as an update; `check` names it in the inputs (`replacing`, shown by the
+ *   preview), and `update`, which holds the old state and the new inputs with `allowReplace`,
+ *   deletes and recreates the resource;
+ * - a change of identity (a stream's or a durable's name, a durable's stream) is the engine's
+ *   replacement: a new resource, and the old one deleted under the usual holds (messages held,
+ *   readers still draining), which `forceDelete` lifts.
  */
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
@@ -53,6 +57,10 @@ export function refuseReplace(what: string, loses: string, d: ConfigDiff): Error
 export interface PlanArgs<C> {
   /** The resource, for messages ("stream ORDERS"). */
   what: string;
+  /** The fields that make up the resource's id: a change of one is the engine's replacement. */
+  identity: readonly string[];
+  /** Whether the engine deletes the old resource before creating the new one (a renamed stream keeps its subjects). */
+  deleteBeforeReplace: boolean;
   /** What a replace loses, for the refusal. */
   loses: string;
   /** The stored outputs, without output-only keys. */
@@ -87,23 +95,26 @@ export function planChange<C extends object>(p: PlanArgs<C>): pulumi.dynamic.Dif
       d.changes.length > 0 ||
       !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety)) ||
       !isDeepStrictEqual(oldConnection, newInputs.connection),
-    replaces: replaces.map((c) => c.field),
-    deleteBeforeReplace: false,
+    replaces: replaces.filter((c) => p.identity.includes(c.field)).map((c) => c.field),
+    deleteBeforeReplace: p.deleteBeforeReplace,
   };
 }
 
-/** The check's stamp: for a resource already in the state, the id it had (a replacement's create removes that one first). */
-export function withReplacing(olds: Record<string, unknown>, inputs: Record<string, unknown>, idOf: (olds: Record<string, unknown>) => string): Record<string, unknown> {
+/**
+ * The check's note for the preview: on a resource already in the state, the changes its update
+ * makes by deleting and recreating it (allowed by `allowReplace`); none otherwise.
+ */
+export function withReplacementNote(olds: Record<string, unknown>, inputs: Record<string, unknown>, plan: (olds: Record<string, unknown>, news: Record<string, unknown>) => ConfigDiff | undefined, identity: readonly string[]): Record<string, unknown> {
   const { replacing: _stale, ...rest } = inputs;
-  return Object.keys(userInputs(olds ?? {})).length === 0 ? rest : { ...rest, replacing: idOf(olds) };
+  if (Object.keys(userInputs(olds ?? {})).length === 0 || rest.allowReplace !== true) return rest;
+  const d = plan(userInputs(olds), rest);
+  const recreated = d?.changes.filter((c) => c.kind === "replace" && !identity.includes(c.field)) ?? [];
+  return recreated.length ? { ...rest, replacing: describeChanges(recreated) } : rest;
 }
 
-/**
- * Whether the live resource is the one a state describes: the same creation time when the state
- * recorded one; for states written before it was recorded, unless the live configuration differs
- * from the state's in a way only a replacement makes.
- */
-export function isTheOne(recorded: string | undefined, live: { created: string }, liveDiff: () => ConfigDiff): boolean {
-  if (recorded !== undefined) return recorded === live.created;
-  return !liveDiff().changes.some((c) => c.kind === "replace");
+/** Whether an update has to delete and recreate the resource (a change the server refuses), and may. */
+export function mustRecreate(what: string, loses: string, d: ConfigDiff, allowReplace: boolean | undefined): boolean {
+  if (!d.changes.some((c) => c.kind === "replace")) return false;
+  if (!allowReplace) throw refuseReplace(what, loses, d);
+  return true;
 }

@@ -14,7 +14,7 @@ import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
-import { connect, deleteOrGone, isTheOne, planChange, readOrGone, withReplacing } from "./jetstream-resource";
+import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 
 /**
@@ -25,17 +25,14 @@ import { retirementHold, type RetirementHold } from "./retirement";
  */
 export type Claims = Record<string, number>;
 
-/**
- * What the engine stores for a stream: its live configuration, its claims, when the server created
- * it (which stream of that name this state owns), the safety flags and the (secret) connection.
- */
-export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; created?: string; connection: ConnectionArgs };
+/** What the engine stores for a stream: its live configuration, its claims, the safety flags and the (secret) connection. */
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
 const LOSES = "deletes every message it holds";
 
 function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
-  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, created: info.created, connection };
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, connection };
 }
 
 /** The subjects a stream captures (none given: its own name). */
@@ -118,24 +115,22 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     if (!existing) return undefined;
     return existingFrom(diffStreamWire(existing.config as WireStreamConfig, streamToWire(config)));
   });
-  return { ...checked, inputs: withReplacing(olds, checked.inputs, (o) => String(o.name)) };
+  return { ...checked, inputs: withReplacementNote(olds, checked.inputs, planned, IDENTITY) };
+}
+
+/** The stream's name is its id; a new name is a new stream (the old one deleted first, as a renamed stream keeps its subjects). */
+const IDENTITY = ["name"];
+
+/** The configuration diff between two sets of inputs, when both are valid and known. */
+function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
+  const o = streamInputsSchema.safeParse(olds);
+  const n = streamInputsSchema.safeParse(news);
+  return o.success && n.success ? diffStream(splitInputs(o.data).config, splitInputs(n.data).config) : undefined;
 }
 
 export async function diff(_id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const { claims: _claims, created: _created, ...oldInputs } = olds;
-  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), loses: LOSES, olds: oldInputs, news, diff: diffStream });
-}
-
-/**
- * A replacement's first step (see jetstream-resource.ts): the stream it replaces, allowed by
- * `allowReplace`, is deleted with its messages before the new one is made.
- */
-async function removeReplaced(jsm: JetStreamManager, replacing: string, name: string, safety: Safety, c: ConnectionArgs): Promise<void> {
-  if (!safety.allowReplace) {
-    if (replacing === name && (await info(jsm, name, c))) throw new Error(`${label(name)}: a replacement was asked for, and it ${LOSES}. Set allowReplace: true to replace it.`);
-    return;
-  }
-  await deleteOrGone(`${label(replacing)}: delete (replaced)`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(replacing));
+  const { claims: _claims, ...oldInputs } = olds;
+  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), identity: IDENTITY, deleteBeforeReplace: true, loses: LOSES, olds: oldInputs, news, diff: diffStream });
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<StreamOutputs>> {
@@ -144,7 +139,6 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
   const wire = streamToWire(config);
   const jsm = await connect(label(name), connection);
-  if (safety.replacing) await removeReplaced(jsm, safety.replacing, name, safety, connection);
   // Create first: the server answers an identical existing stream with success, so the common
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -187,7 +181,15 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
+  const { claims: _claims, ...oldInputs } = olds;
+  const recreate = mustRecreate(label(id), LOSES, diffStream(splitInputs(oldInputs).config as StreamConfigArgs, config), safety.allowReplace);
   const jsm = await connect(label(id), connection);
+  if (recreate) {
+    // Allowed by allowReplace: the stream and its messages go, a new one takes the name.
+    await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
+    const created = await add(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    return { outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
+  }
   const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
   // Read first: the sequence reached before new subjects are claimed is where their durables start.
   const before = await info(jsm, id, connection);
@@ -203,11 +205,10 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
 }
 
 export async function deleteStream(id: string, props: StreamOutputs): Promise<void> {
-  const { config, safety, connection } = splitInputs(props);
+  const { safety, connection } = splitInputs(props);
   const jsm = await connect(label(id), connection);
   const live = await info(jsm, id, connection);
-  // Gone, or replaced since this state was written: nothing of this state's is left to delete.
-  if (!live || !isTheOne(props.created, live, () => diffStreamWire(streamToWire(config as StreamConfigArgs), live.config as WireStreamConfig))) return;
+  if (!live) return;
   const hold = safety.forceDelete ? undefined : await retirementHold(jsm, live, safety, connection);
   if (hold) throw new Error(`${hold.reason}; ${RETIREMENT_ADVICE[hold.kind]}`);
   await deleteOrGone(`${label(id)}: delete`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));

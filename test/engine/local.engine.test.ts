@@ -73,6 +73,32 @@ describe("engine - the local stack through pulumi preview, up, refresh and destr
     }
   }, 120_000);
 
+  it("with allowReplace, a durable rename is the engine's replacement: the new durable is created before the old one is deleted", async () => {
+    const { jsm, close } = await openManager([server.url]);
+    try {
+      await stack.ok(["config", "set", "event-bus:allowReplace", "true"]);
+      await stack.ok(["config", "set", "--path", "event-bus:hrvConsumer.durable", "normalize-hrv-v2"]);
+      const preview = await stack.ok(["preview", "--json"]);
+      // A durable's name is its identity: a replacement; the other four store the new flag.
+      expect(plannedOps(preview.stdout)).toEqual({ replace: 1, update: 4 });
+      const up = await stack.ok(["up", "--yes"]);
+      expect(up.stdout).toMatch(/event-bus-consumer-hrv-core creating replacement[\s\S]*event-bus-consumer-hrv-core deleting original/);
+      const names: string[] = [];
+      for await (const ci of jsm.consumers.list("AA_CORE_HOT")) names.push(ci.name);
+      expect(names).toEqual(["normalize-hrv-v2"]);
+      await stack.ok(["config", "rm", "--path", "event-bus:hrvConsumer.durable"]);
+      await stack.ok(["up", "--yes"]);
+      expect((await jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).name).toBe("normalize-hrv-durable");
+      await stack.ok(["config", "rm", "event-bus:allowReplace"]);
+      await stack.ok(["up", "--yes"]);
+      await stack.ok(["preview", "--expect-no-changes"]);
+    } finally {
+      await stack.run(["config", "rm", "event-bus:allowReplace"]);
+      await stack.run(["config", "rm", "--path", "event-bus:hrvConsumer.durable"]);
+      await close();
+    }
+  }, 180_000);
+
   it("destroy refuses a stream with messages and a durable with pending messages, and succeeds after the forceDelete opt-in", async () => {
     const { nc, close } = await openManager([server.url]);
     try {

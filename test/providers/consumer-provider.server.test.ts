@@ -80,23 +80,32 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     );
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new", allowReplace: true }))).resolves.toEqual({
       changes: true,
-      replaces: ["deliverPolicy"],
+      replaces: [],
       deleteBeforeReplace: false,
     });
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs())).resolves.toMatchObject({ changes: false });
   });
 
-  it("an allowed replace removes the old durable in the replacement's create; the old state's delete leaves the new one", async () => {
+  it("an allowed change the server refuses in place is an update that recreates the durable", async () => {
     const { outs } = await consumers.create(inputs());
     await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "{}");
     const checked = await consumers.check(inputs(), inputs({ deliverPolicy: "new", allowReplace: true }));
-    expect(checked.inputs).toMatchObject({ replacing: "AA_CORE_HOT/normalize-hrv-durable" });
-    const created = await consumers.create(checked.inputs!);
-    expect(created.outs).toMatchObject({ deliverPolicy: "new" });
-    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
+    expect(checked.inputs).toMatchObject({ replacing: expect.stringMatching(/^deliverPolicy: "all" -> "new" \[replace:/) });
+    const updated = await consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), checked.inputs!);
+    expect(updated.outs).toMatchObject({ deliverPolicy: "new" });
     const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
     expect(live.config.deliver_policy).toBe("new");
-    expect(live.created).toBe(asOutputs(created.outs).created);
+    expect(live.num_pending).toBe(0);
+    await expect(consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(updated.outs), inputs({ deliverPolicy: "all" }))).rejects.toThrow(/loses its delivery and acknowledgement state.*allowReplace: true/);
+  });
+
+  it("a new durable name is the engine's replacement: the new one first, the old one deleted once drained", async () => {
+    const { outs } = await consumers.create(inputs());
+    expect(await consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ durableName: "normalize-hrv-v2", allowReplace: true }))).toEqual({
+      changes: true,
+      replaces: ["durableName"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("read shows drift made by hand and reports a deleted consumer as gone", async () => {

@@ -69,7 +69,7 @@ describe("providers through the real dynamic-provider host over gRPC", () => {
     const consumer = await consumers.create(CONSUMER_URN, (await consumers.check(CONSUMER_URN, {}, hrv())).inputs);
     expect(consumer.id).toBe("AA_CORE_HOT/normalize-hrv-durable");
 
-    expect(await streams.diff(STREAM_URN, created.id, created.outs, core())).toEqual({ changes: "none", replaces: [], deleteBeforeReplace: false });
+    expect(await streams.diff(STREAM_URN, created.id, created.outs, core())).toEqual({ changes: "none", replaces: [], deleteBeforeReplace: true });
     expect(await streams.diff(STREAM_URN, created.id, created.outs, core({ maxAge: "72h" }))).toMatchObject({ changes: "some", replaces: [] });
 
     const updated = await streams.update(STREAM_URN, created.id, created.outs, core({ maxAge: "72h" }));

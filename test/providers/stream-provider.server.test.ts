@@ -72,15 +72,15 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   it("diff plans an update for limits and refuses a replace unless allowReplace", async () => {
     const { outs } = await streams.create(inputs());
     const olds = outs as streams.StreamOutputs;
-    expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-    expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+    expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
     await expect(streams.diff("ORDERS", olds, inputs({ storage: "memory" }))).rejects.toThrow(
       /stream ORDERS: storage: "file" -> "memory" \[replace: the server can not change storage type \(err_code 10052\)\].*deletes every message.*allowReplace: true/,
     );
     expect(await streams.diff("ORDERS", olds, inputs({ storage: "memory", allowReplace: true }))).toEqual({
       changes: true,
-      replaces: ["storage"],
-      deleteBeforeReplace: false,
+      replaces: [],
+      deleteBeforeReplace: true,
     });
   });
 
@@ -100,30 +100,34 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
   });
 
-  it("an allowed replace deletes the old stream with its messages and creates the new one, as the engine drives it", async () => {
+  it("an allowed change the server refuses in place is an update that recreates the stream, named in the preview", async () => {
     const { outs } = await streams.create(inputs());
     await publishStored(bus.admin.nc, "orders.1", "x");
     const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
-    expect(plan).toMatchObject({ replaces: ["storage"], deleteBeforeReplace: false });
-    // The engine checks the new inputs against the old ones, creates the replacement, then deletes the old state.
+    // The same stream name: not the engine's replacement (its re-check and delete would not carry the approval).
+    expect(plan).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
     const checked = await streams.check(inputs(), inputs({ storage: "memory", allowReplace: true }));
-    expect(checked.inputs).toMatchObject({ replacing: "ORDERS" });
-    const created = await streams.create(checked.inputs!);
-    expect(created.outs!.storage).toBe("memory");
-    expect(created.outs!.created).not.toBe((outs as streams.StreamOutputs).created);
-    await streams.deleteStream("ORDERS", outs as streams.StreamOutputs);
+    expect(checked.inputs).toMatchObject({ replacing: expect.stringMatching(/^storage: "file" -> "memory" \[replace: .*10052\)\]$/) });
+    // The update holds the old state and the approval together; nothing else is needed (no diff in this process).
+    const updated = await streams.updateStream("ORDERS", outs as streams.StreamOutputs, checked.inputs!);
+    expect(updated.outs).toMatchObject({ storage: "memory" });
+    expect(updated.outs).not.toHaveProperty("replacing");
     const live = await bus.admin.jsm.streams.info("ORDERS");
     expect(live.config.storage).toBe("memory");
     expect(live.state.messages).toBe(0);
   });
 
-  it("the approval lives in the inputs: no diff in this process, no clock, and without allowReplace the create refuses", async () => {
+  it("without allowReplace the update refuses it and the messages stay", async () => {
     const { outs } = await streams.create(inputs());
     await publishStored(bus.admin.nc, "orders.1", "x");
-    // A replacement the user did not allow (as `pulumi up --replace` would ask for) keeps the messages.
-    await expect(streams.create({ ...inputs(), replacing: "ORDERS" })).rejects.toThrow(/stream ORDERS: a replacement was asked for, and it deletes every message it holds\. Set allowReplace: true/);
+    await expect(streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory" }))).rejects.toThrow(/stream ORDERS: storage: .*deletes every message.*allowReplace: true/);
     expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
-    // The old state's delete still deletes the stream it describes, under the usual holds.
+  });
+
+  it("a new name is the engine's replacement, deleting the old stream first, under the usual holds", async () => {
+    const { outs } = await streams.create(inputs());
+    await publishStored(bus.admin.nc, "orders.1", "x");
+    expect(await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ name: "ORDERS2", allowReplace: true }))).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: true });
     await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/holds 1 messages/);
   });
 });
