@@ -44,6 +44,14 @@ export function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+const ENTRIES = new WeakMap<FieldTable, ReadonlyArray<readonly [string, FieldSpec]>>();
+/** A table's fields, listed once per table (the mapping runs on every diff). */
+function fieldsOf(table: FieldTable): ReadonlyArray<readonly [string, FieldSpec]> {
+  let e = ENTRIES.get(table);
+  if (!e) ENTRIES.set(table, (e = Object.entries(table)));
+  return e;
+}
+
 /**
  * Every field at the value the server holds; absent ones at the server's defaults. Fields the
  * server leaves out stay as keys with `undefined`: an update body built from this clears them
@@ -51,24 +59,30 @@ export function compact<T extends object>(o: T): T {
  */
 export function canonicalOf(table: FieldTable, w: Wire): Wire {
   const out: Wire = {};
-  for (const f of Object.values(table)) out[f.wire] = f.canonical(w[f.wire], w);
+  for (const [, f] of fieldsOf(table)) out[f.wire] = f.canonical(w[f.wire], w);
   return out;
 }
 
 /** The user's configuration as the canonical wire configuration. */
 export function toWireOf(table: FieldTable, args: Record<string, unknown>): Wire {
   const w: Wire = {};
-  for (const [k, f] of Object.entries(table)) w[f.wire] = f.toWire ? f.toWire(args[k], args) : args[k];
-  return canonicalOf(table, compact(w));
+  for (const [k, f] of fieldsOf(table)) {
+    const v = f.toWire ? f.toWire(args[k], args) : args[k];
+    if (v !== undefined) w[f.wire] = v;
+  }
+  return canonicalOf(table, w);
 }
 
 /** A wire configuration (ours or the server's) as the user would write it. */
 export function fromWireOf(table: FieldTable, w: Wire): Record<string, unknown> {
   const c = canonicalOf(table, w);
   const out: Record<string, unknown> = {};
-  for (const [k, f] of Object.entries(table)) out[k] = c[f.wire] === undefined ? undefined : f.fromWire ? f.fromWire(c[f.wire]) : c[f.wire];
+  for (const [k, f] of fieldsOf(table)) out[k] = argOf(f, c);
   return compact(out);
 }
+
+/** One field of a canonical wire configuration as the user writes it. */
+const argOf = (f: FieldSpec, c: Wire) => (c[f.wire] === undefined ? undefined : f.fromWire ? f.fromWire(c[f.wire]) : c[f.wire]);
 
 export interface FieldChange {
   /** The user-facing field name. */
@@ -81,19 +95,17 @@ export interface FieldChange {
   reason?: string;
 }
 
-const same = (a: unknown, b: unknown) => isDeepStrictEqual(a ?? null, b ?? null);
+const same = (a: unknown, b: unknown) => a === b || (a !== null && typeof a === "object" && isDeepStrictEqual(a ?? null, b ?? null)) || (a == null && b == null);
 
 /** Field-by-field changes between two wire configurations, each judged by its descriptor. */
 export function diffOf(table: FieldTable, oldWire: Wire, newWire: Wire): FieldChange[] {
   const o = canonicalOf(table, oldWire);
   const n = canonicalOf(table, newWire);
-  const oArgs = fromWireOf(table, o);
-  const nArgs = fromWireOf(table, n);
   const changes: FieldChange[] = [];
-  for (const [k, f] of Object.entries(table)) {
+  for (const [k, f] of fieldsOf(table)) {
     if (same(o[f.wire], n[f.wire])) continue;
     const reason = f.change === "update" ? undefined : f.change(o[f.wire], n[f.wire]);
-    changes.push({ field: k, old: oArgs[k], new: nArgs[k], kind: reason ? "replace" : "update", ...(reason ? { reason } : {}) });
+    changes.push({ field: k, old: argOf(f, o), new: argOf(f, n), kind: reason ? "replace" : "update", ...(reason ? { reason } : {}) });
   }
   return changes;
 }
