@@ -107,7 +107,7 @@ export function planChange<C extends object>(p: PlanArgs<C>): pulumi.dynamic.Dif
 export function withReplacementNote(olds: Record<string, unknown>, inputs: Record<string, unknown>, plan: (olds: Record<string, unknown>, news: Record<string, unknown>) => ConfigDiff | undefined, identity: readonly string[]): Record<string, unknown> {
   const { replacing: _stale, ...rest } = inputs;
   if (Object.keys(userInputs(olds ?? {})).length === 0 || rest.allowReplace !== true) return rest;
-  const d = plan(userInputs(olds), rest);
+  const d = plan(userInputs(olds), userInputs(rest));
   const recreated = d?.changes.filter((c) => c.kind === "replace" && !identity.includes(c.field)) ?? [];
   return recreated.length ? { ...rest, replacing: describeChanges(recreated) } : rest;
 }

@@ -106,7 +106,8 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     const plan = await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
     // The same stream name: not the engine's replacement (its re-check and delete would not carry the approval).
     expect(plan).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
-    const checked = await streams.check(inputs(), inputs({ storage: "memory", allowReplace: true }));
+    // As the engine calls it: the serialised provider is among the inputs.
+    const checked = await streams.check({ ...inputs(), __provider: "serialised" }, { ...inputs({ storage: "memory", allowReplace: true }), __provider: "serialised" });
     expect(checked.inputs).toMatchObject({ replacing: expect.stringMatching(/^storage: "file" -> "memory" \[replace: .*10052\)\]$/) });
     // The update holds the old state and the approval together; nothing else is needed (no diff in this process).
     const updated = await streams.updateStream("ORDERS", outs as streams.StreamOutputs, checked.inputs!);
