@@ -8,6 +8,7 @@ import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 import { ERR, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { consumerInputsSchema, type ConsumerConfigArgs } from "../jetstream/consumer-args";
+import { formatDuration } from "../jetstream/durations";
 import { coveredBy } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
@@ -67,6 +68,15 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
   }
   if (config.replicas !== undefined && config.replicas > (si.config.num_replicas || 1)) {
     throw new Error(`${what}: replicas ${config.replicas} exceeds the stream's ${si.config.num_replicas} (err_code 10126)`);
+  }
+  // The stream's consumerLimits are upper bounds the server enforces; a durable left at a default above them is refused.
+  const limits = si.config.consumer_limits ?? {};
+  const wire = consumerToWire(config);
+  if (limits.max_ack_pending && (wire.max_ack_pending ?? 0) > limits.max_ack_pending) {
+    throw new Error(`${what}: maxAckPending ${wire.max_ack_pending} exceeds stream ${config.stream}'s consumerLimits.maxAckPending ${limits.max_ack_pending}; set maxAckPending to at most ${limits.max_ack_pending}`);
+  }
+  if (limits.inactive_threshold && (wire.inactive_threshold ?? 0) > limits.inactive_threshold) {
+    throw new Error(`${what}: inactiveThreshold exceeds stream ${config.stream}'s consumerLimits.inactiveThreshold (${formatDuration(limits.inactive_threshold)}); set it to at most that`);
   }
 }
 

@@ -108,6 +108,15 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     });
   });
 
+  it("a durable above its stream's consumerLimits is refused naming both keys; within them it is made", async () => {
+    await addStream(bus.admin.jsm, { name: "LIMITED", subjects: ["limited.>"], consumer_limits: { max_ack_pending: 100 } });
+    const limited = { stream: "LIMITED", durableName: "capped", filterSubject: "limited.a", connection: { servers: bus.topo.urls } };
+    await expect(consumers.create(limited)).rejects.toThrow(/consumer capped on stream LIMITED: maxAckPending 1000 exceeds stream LIMITED's consumerLimits\.maxAckPending 100; set maxAckPending to at most 100/);
+    await expect(bus.admin.jsm.consumers.info("LIMITED", "capped")).rejects.toThrow(/consumer not found/);
+    const { outs } = await consumers.create({ ...limited, maxAckPending: 50 });
+    expect(outs).toMatchObject({ maxAckPending: 50 });
+  });
+
   it("read shows drift made by hand and reports a deleted consumer as gone", async () => {
     const { outs } = await consumers.create(inputs());
     await bus.admin.jsm.consumers.update("AA_CORE_HOT", "normalize-hrv-durable", { max_deliver: 9 });
