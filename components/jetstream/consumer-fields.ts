@@ -117,7 +117,8 @@ export const CONSUMER_FIELDS = {
   pauseUntil: {
     wire: "pause_until",
     schema: timestamp.optional(),
-    // The server stores the time in UTC.
+    // The server stores the time in UTC. A time already past resumes the consumer, and the
+    // configuration then differs until the time is removed (compared without the clock, on purpose).
     toWire: utc,
     canonical: utc,
     change: "update",
