@@ -31,3 +31,8 @@ export async function poll<T>(opts: PollOptions, attempt: (n: number) => Promise
     pause = Math.min(pause * 2, Math.max(opts.maxIntervalMs ?? pause, pause));
   }
 }
+
+/** The promise's value, or undefined when it takes longer than `ms` (or fails): for looks that must not hold a preview up. */
+export function within<T>(ms: number, p: Promise<T>): Promise<T | undefined> {
+  return Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+}

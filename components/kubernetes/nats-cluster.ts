@@ -41,10 +41,8 @@ export interface NatsClusterManifests {
 
 export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const ns = n.namespace;
-  const users = n.users;
-  const natsReplicas = n.replicas;
   const natsLabels = labels(NATS_NAME, { app: NATS_NAME });
-  const conf = renderNatsConf({ name: NATS_NAME, headlessService: NATS_HEADLESS, replicas: natsReplicas, storageSize: n.storageSize, users });
+  const conf = renderNatsConf({ name: NATS_NAME, headlessService: NATS_HEADLESS, replicas: n.replicas, storageSize: n.storageSize, users: n.users });
   const natsConfig: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -78,7 +76,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
     metadata: { name: NATS_NAME, namespace: ns, labels: natsLabels },
     spec: {
       serviceName: NATS_HEADLESS,
-      replicas: natsReplicas,
+      replicas: n.replicas,
       podManagementPolicy: "Parallel",
       selector: { matchLabels: { app: NATS_NAME } },
       template: {
@@ -100,7 +98,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
               ],
               env: [
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                ...users.map((u) => ({ name: u.passwordEnv, valueFrom: { secretKeyRef: { name: passwordSecretName(u), key: "password" } } })),
+                ...n.users.map((u) => ({ name: u.passwordEnv, valueFrom: { secretKeyRef: { name: passwordSecretName(u), key: "password" } } })),
               ],
               lifecycle: { preStop: { exec: { command: ["nats-server", `-sl=ldm=${PID_FILE}`] } } },
               startupProbe: { httpGet: { path: "/healthz", port: "monitor" }, initialDelaySeconds: 10, timeoutSeconds: 5, periodSeconds: 10, failureThreshold: 90 },

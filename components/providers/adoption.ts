@@ -13,6 +13,7 @@
 import { describeChanges, type ConfigDiff } from "../jetstream/update-rules";
 import type { CheckFailure } from "../jetstream/validation";
 import { withoutUnknowns } from "../jetstream/validation";
+import { within } from "../poll";
 import { userInputs } from "./inputs";
 
 /** What a look at the server found for a resource about to be created. */
@@ -47,10 +48,7 @@ export async function checkAdoption(
   const creating = Object.keys(userInputs(olds ?? {})).length === 0;
   const known = withoutUnknowns(userInputs(inputs));
   if (failures.length || !creating || known.gaps.length) return { inputs, failures };
-  const existing = await Promise.race([
-    look(known.value as Record<string, unknown>).catch(() => undefined),
-    new Promise<undefined>((r) => setTimeout(() => r(undefined), ADOPTION_LOOK_TIMEOUT_MS).unref()),
-  ]);
+  const existing = await within(ADOPTION_LOOK_TIMEOUT_MS, look(known.value as Record<string, unknown>));
   if (!existing || !existing.changes) return { inputs, failures };
   if (existing.replaces) {
     return { inputs, failures: [{ property: "adoptExisting", reason: `${what}: already exists and can not be taken over: ${existing.replaces}` }] };

@@ -46,7 +46,7 @@ function info(jsm: JetStreamManager, stream: string, durable: string, c: Connect
 export async function applyUpdate(jsm: JetStreamManager, stream: string, durable: string, wire: WireConsumerConfig, c: ConnectionArgs): Promise<ConsumerInfo> {
   const what = label(stream, durable);
   const updated = await withRetry(`${what}: update`, c, () => jsm.consumers.update(stream, durable, consumerUpdateConfig(wire)));
-  if ((updated.config.pause_until ?? undefined) === wire.pause_until || Date.parse(updated.config.pause_until ?? "") === Date.parse(wire.pause_until ?? "")) return updated;
+  if (!diffConsumerWire(updated.config as WireConsumerConfig, wire).changes.some((ch) => ch.field === "pauseUntil")) return updated;
   const paused = await withRetry(`${what}: ${wire.pause_until ? "pause" : "resume"}`, c, () =>
     wire.pause_until ? jsm.consumers.pause(stream, durable, new Date(wire.pause_until)) : jsm.consumers.resume(stream, durable),
   );
@@ -154,17 +154,20 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     if (d.changes.some((c) => c.kind === "replace")) throw new Error(`${what}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))}`);
     return { id, outs: outputs(stream, await applyUpdate(jsm, stream, durableName, wire, connection), safety, connection) };
   }
-  const created = await withRetry(`${what}: create`, connection, async () => {
+  return { id, outs: outputs(stream, await add(jsm, stream, durableName, wire, connection), safety, connection) };
+}
+
+/** Adds the durable; an earlier attempt that created it before timing out counts (an identical consumer is ours). */
+function add(jsm: JetStreamManager, stream: string, durable: string, wire: WireConsumerConfig, c: ConnectionArgs): Promise<ConsumerInfo> {
+  return withRetry(`${label(stream, durable)}: create`, c, async () => {
     try {
       return await jsm.consumers.add(stream, structuredClone(wire));
     } catch (e) {
-      // An earlier attempt may have created it before timing out: an identical consumer is ours.
-      const again = await info(jsm, stream, durableName, connection).catch(() => undefined);
+      const again = await info(jsm, stream, durable, c).catch(() => undefined);
       if (again && diffConsumerWire(again.config as WireConsumerConfig, wire).changes.length === 0) return again;
       throw e;
     }
   });
-  return { id, outs: outputs(stream, created, safety, connection) };
 }
 
 export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.dynamic.ReadResult<ConsumerOutputs>> {
@@ -183,7 +186,7 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
   const config = withCreatedStart(parsed.config, safety, oldConfig);
   const what = label(stream, durable);
-  const planned = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
+  const recreate = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   const wire = consumerToWire(config);
@@ -191,11 +194,10 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   if (!live) throw new Error(`${what}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
   const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire);
   if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
-  if (planned || mustRecreate(what, LOSES, liveDiff, safety.allowReplace)) {
+  if (recreate || mustRecreate(what, LOSES, liveDiff, safety.allowReplace)) {
     // Allowed by allowReplace: the durable and its delivery state go, a new one takes the name.
     await deleteOrGone(`${what}: delete (replaced)`, connection, GONE, () => jsm.consumers.delete(stream, durable));
-    const created = await withRetry(`${what}: create`, connection, () => jsm.consumers.add(stream, structuredClone(wire)));
-    return { outs: outputs(stream, created, safety, connection) };
+    return { outs: outputs(stream, await add(jsm, stream, durable, wire, connection), safety, connection) };
   }
   return { outs: outputs(stream, await applyUpdate(jsm, stream, durable, wire, connection), safety, connection) };
 }

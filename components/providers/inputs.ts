@@ -13,7 +13,7 @@ export const PROVIDER_KEY = "__provider";
 /** Inputs that steer the provider and are stored in state, but are not the server's configuration: named once, in the schemas. */
 const BEHAVIOUR_SHAPE = { ...safetyShape, ...streamBehaviourShape, ...consumerBehaviourShape };
 export const SAFETY_KEYS = Object.keys(BEHAVIOUR_SHAPE) as ReadonlyArray<keyof Safety>;
-/** Behaviour inputs read only when a resource is created: changing them later is no change. */
+/** Inputs whose value is never a change by itself: read only on create (startAfterSeq, adopting), or the preview's note of a recreating update (replacing). */
 export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing"] as const satisfies ReadonlyArray<keyof Safety>;
 
 export type Safety = Partial<z.infer<z.ZodObject<typeof BEHAVIOUR_SHAPE>>>;
@@ -25,7 +25,7 @@ export function comparableSafety(s: Safety): Safety {
   return out as Safety;
 }
 
-/** The flags kept in state: all but the check's stamps, which only describe the create that used them. */
+/** The flags kept in state: all but the check's notes (adopting, replacing), which describe only the operation that used them. */
 export function storedSafety(s: Safety): Safety {
   const { adopting: _used, replacing: _done, ...kept } = s;
   return kept;

@@ -7,8 +7,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/stack-config";
-import { closeConnections, ERR, errCodeOf, manager } from "../jetstream/client";
+import { closeConnections, ERR, manager } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
+import { within } from "../poll";
+import { readOrGone } from "../providers/jetstream-resource";
 import { retirementHold } from "../providers/retirement";
 
 /** How long the program waits for the server before it leaves the judgement to the provider. */
@@ -26,17 +28,12 @@ export async function legacyRetirementHold(c: StackConfig, connection: pulumi.Ou
   if (!conn) return undefined;
   const look = async () => {
     const jsm = await manager(conn);
-    const live = await jsm.streams.info(c.streams.legacy).catch((e) => {
-      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return undefined;
-      throw e;
-    });
+    const live = await readOrGone(`stream ${c.streams.legacy}: read`, conn, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(c.streams.legacy));
     if (!live) return undefined;
     return (await retirementHold(jsm, live, { quietPeriod: c.retention.legacyQuietPeriod, deleteWhenDrained: true }, conn))?.reason;
   };
   try {
-    return await Promise.race([look(), new Promise<undefined>((r) => setTimeout(() => r(undefined), LOOK_TIMEOUT_MS).unref())]);
-  } catch {
-    return undefined;
+    return await within(LOOK_TIMEOUT_MS, look());
   } finally {
     // The program's own connection: closed, so that nothing keeps the program running.
     await closeConnections();
