@@ -3,12 +3,14 @@
  * objects), from validated configuration. index.ts calls it with the stack's own configuration;
  * tests call it with any.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_KEYS, type SecretKey, type StackConfig, type StackSecrets } from "./config/stack-config";
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
 import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
+import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
 import { CATALOGUE } from "./topology/catalogue";
@@ -34,6 +36,7 @@ export interface StackNats {
   config: StackConfig;
   manifests?: KubernetesManifests;
   kubernetes?: EventBusKubernetes;
+  provider?: k8s.Provider;
   /** The providers' connection, secret. */
   connection: pulumi.Output<ConnectionArgs>;
 }
@@ -42,26 +45,28 @@ export interface StackNats {
 export function defineNats(config: StackConfig, secrets: StackSecrets = {}): StackNats {
   const k8sConfig = kubernetesConfigOf(config);
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
-  const kubernetes = manifests ? new EventBusKubernetes("event-bus", { manifests }) : undefined;
+  const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
+  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace }) : undefined;
   // On Kubernetes the providers sign in as the admin user with its generated password, unless
   // secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0;
   const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
   const effectiveConfig: StackConfig =
     kubernetes && !hasCredentials ? { ...config, nats: { ...config.nats, user: natsUsers(config).find((u) => u.name === "admin")!.user } } : config;
-  return { config, manifests, kubernetes, connection: natsConnection(effectiveConfig, effectiveSecrets) };
+  return { config, manifests, kubernetes, provider, connection: natsConnection(effectiveConfig, effectiveSecrets) };
 }
 
 /**
  * Registers the streams and durables, then the services. In order: the NATS cluster, then the
- * streams and durables, then the services, so that a roll of the Deployments finds every durable
- * where the services bind. `legacyHold` keeps the legacy stream in phase 3 and says why.
+ * streams and durables, then the services (ingest-service after the streams, the flags and
+ * normalize-service after the durables too), so that a roll of the Deployments finds every
+ * durable where the services bind. `legacyHold` keeps the legacy stream in phase 3 and says why.
  */
 export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}) {
-  const { config, manifests, kubernetes } = nats;
+  const { config, manifests, kubernetes, provider } = nats;
   const topology = computeTopology(config, CATALOGUE, options);
   const bus = new EventBusTopology("event-bus", { topology, connection: nats.connection }, { dependsOn: kubernetes ? [kubernetes] : [] });
-  const services = manifests && kubernetes ? new EventBusServices("event-bus", { manifests, nats: kubernetes }, { dependsOn: [bus] }) : undefined;
+  const services = manifests && kubernetes && provider ? new EventBusServices("event-bus", { manifests, nats: kubernetes, bus, provider }) : undefined;
   return {
     environment: config.environment,
     migrationPhase: topology.phase,

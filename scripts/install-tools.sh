@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools (versions.json) into .tools/bin, built by package name from
 # the Go module proxy. A quick no-op when the pinned versions are already there.
+#   install-tools.sh local   what the local stack runs: the engine and its plugins, nats-server, the nats CLI
+#   install-tools.sh         everything the tests run too: the Kubernetes provider plugin and control
+#                            plane, etcd, kwok, promtool, actionlint
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
@@ -52,6 +55,42 @@ pulumi_body() {
   CGO_ENABLED=0 go build -o "$bin/pulumi" -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
+# The Pulumi Kubernetes provider plugin: github.com/pulumi/pulumi-kubernetes/provider/v4 at the pin
+# (a pseudo-version: the module is served at one commit). Its own main.go embeds files that a
+# `go generate` step writes from the schema.json and terraform-mapping.json it ships; this module
+# embeds those two files as they are and serves the provider as that main does, stamped with the
+# pinned version.
+kubernetes_provider_body() {
+  local module="github.com/pulumi/pulumi-kubernetes/provider/v4" dir
+  quiet go get "$module@v$1"
+  dir="$(module_field "$module@v$1" Dir)"
+  cp "$dir/cmd/pulumi-resource-kubernetes/schema.json" schema.json
+  cp "$dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" terraform-mapping.json
+  chmod u+w schema.json terraform-mapping.json
+  cat > main.go <<'GO'
+package main
+
+import (
+	_ "embed"
+
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
+)
+
+//go:embed schema.json
+var pulumiSchema []byte
+
+//go:embed terraform-mapping.json
+var terraformMapping []byte
+
+func main() {
+	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
+}
+GO
+  quiet go mod tidy
+  CGO_ENABLED=0 go build -o "$bin/pulumi-resource-kubernetes" -ldflags "-s -w -X $module/pkg/version.Version=$1" .
+}
+
 # The Kubernetes control plane for the tests. k8s.io/kubernetes's go.mod points its 33 staging
 # modules at local paths; this module points each at its published v0.<minor>.<patch> instead.
 kubernetes_body() {
@@ -93,17 +132,24 @@ install_kwok_stages() {
 }
 
 # The plugins the official CLI ships beside its binary, where the engine looks first: the Node.js
-# language host (ours stands in, scripts/engine/) and the dynamic-provider host of @pulumi/pulumi.
+# language host (ours stands in, scripts/engine/) and the dynamic-provider host of @pulumi/pulumi;
+# and the random plugin's stand-in (scripts/engine/random-provider.ts), which the engine finds on
+# PATH (scripts/pulumi puts .tools/bin there).
 link_pulumi_plugins() {
   ln -sf "../../scripts/engine/plugins/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"
   ln -sf "../../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+  ln -sf "../../scripts/engine/plugins/pulumi-resource-random" "$bin/pulumi-resource-random"
 }
 
+set_="${1:-all}"
+case "$set_" in local | all) ;; *) log "unknown set '$set_': expected local or all" && exit 2 ;; esac
 if command -v go >/dev/null 2>&1; then
   tools_module pulumi "$(pin pulumi)" pulumi_body pulumi
   link_pulumi_plugins
   go_install nats-server github.com/nats-io/nats-server/v2 "$(pin natsServer)"
   go_install nats github.com/nats-io/natscli/nats "$(pin natsCli)"
+  [ "$set_" = local ] && exit 0
+  tools_module pulumi-kubernetes "$(pin pulumiKubernetes)" kubernetes_provider_body pulumi-resource-kubernetes
   go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$(pin actionlint)"
   go_install promtool github.com/prometheus/prometheus/cmd/promtool "$(pin promtool)"
   tools_module etcd "$(pin etcd)" etcd_body etcd

@@ -3,6 +3,6 @@
 # local nats-server (scripts/local.ts). Arguments go to scripts/local.ts (--phase N, --once).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh local
 npx --no-install tsc -p tsconfig.build.json
 exec node -r ts-node/register/transpile-only scripts/local.ts "$@"

@@ -35,9 +35,16 @@ export function diffStreamWire(oldWire: WireStreamConfig, newWire: WireStreamCon
   return { changes, blocked };
 }
 
+/**
+ * A durable's changes. A change of stream is a move, which the provider makes in one update (the
+ * old durable drained, the new one created on the new stream, the old one deleted), so every
+ * other change goes with it in place: nothing the server refuses on a live durable applies.
+ */
 export function diffConsumer(olds: ConsumerConfigArgs, news: ConsumerConfigArgs): ConfigDiff {
-  const moved = olds.stream === news.stream ? [] : [{ field: "stream", old: olds.stream, new: news.stream, kind: "replace" as const, reason: "a consumer can not move to another stream" }];
-  return { changes: [...moved, ...diffConsumerWire(consumerToWire(olds), consumerToWire(news)).changes], blocked: [] };
+  const changes = diffConsumerWire(consumerToWire(olds), consumerToWire(news)).changes;
+  if (olds.stream === news.stream) return { changes, blocked: [] };
+  const moved: FieldChange = { field: "stream", old: olds.stream, new: news.stream, kind: "update" };
+  return { changes: [moved, ...changes.map((c) => ({ field: c.field, old: c.old, new: c.new, kind: "update" as const }))], blocked: [] };
 }
 
 export function diffConsumerWire(oldWire: WireConsumerConfig, newWire: WireConsumerConfig): ConfigDiff {

@@ -1,13 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { labels } from "./labels";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
 
 export interface EventBusKubernetesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */
   manifests: KubernetesManifests;
-  provider?: k8s.Provider;
+  /** The stack's Kubernetes provider (components/kubernetes/kubernetes-provider.ts). */
+  provider: k8s.Provider;
+  /** Create the namespace (true), or require that it exists (false: the preview fails first if not). */
+  createNamespace: boolean;
 }
 
 /**
@@ -20,19 +24,25 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
   readonly passwords: Record<string, pulumi.Output<string>> = {};
   /** The users' password Secrets, which the service Deployments mount. */
   readonly secrets: k8s.core.v1.Secret[];
+  /** The namespace every object lives in: created with the stack, or read (so that a missing one fails the preview). */
+  readonly namespace: k8s.core.v1.Namespace;
 
   constructor(name: string, args: EventBusKubernetesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-bus:index:Kubernetes", name, {}, opts);
     const m = args.manifests;
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider: args.provider, dependsOn });
-    const namespace = m.flags.metadata!.namespace!;
+    const ns = m.flags.metadata!.namespace!;
+    const provider = args.provider;
+    this.namespace = args.createNamespace
+      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: labels("event-bus") } }, { parent: this, provider })
+      : k8s.core.v1.Namespace.get(`${name}-namespace`, ns, { parent: this, provider });
+    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
 
     const secrets = (this.secrets = m.users.map((u) => {
       const password = new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this });
       this.passwords[u.name] = password.result;
       return new k8s.core.v1.Secret(
         `${name}-${passwordSecretName(u)}`,
-        { metadata: { name: passwordSecretName(u), namespace }, type: "Opaque", stringData: { password: password.result } },
+        { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password: password.result } },
         child(),
       );
     }));

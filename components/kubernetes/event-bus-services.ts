@@ -1,35 +1,46 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { EventBusTopology } from "../topology/event-bus-topology";
 import type { EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 
 export interface EventBusServicesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */
   manifests: KubernetesManifests;
-  /** The NATS cluster: its password Secrets are mounted by the Deployments. */
+  /** The NATS cluster: its namespace, and the password Secrets the Deployments mount. */
   nats: EventBusKubernetes;
-  provider?: k8s.Provider;
+  /** The streams and durables: what each Deployment waits for. */
+  bus: EventBusTopology;
+  provider: k8s.Provider;
 }
 
 /**
  * What the services read and run: the flags ConfigMap, the service Deployments and Services, the
- * dashboard, alerts and scrape targets. The stack creates it after the streams and durables, so a
- * roll of the Deployments (a change of flags) comes after the durables are where the services
- * bind. Its objects once lived in EventBusKubernetes; the alias keeps them (no replace).
+ * dashboard, alerts and scrape targets. Their order in a `pulumi up` is what keeps services that
+ * bind once at startup whole:
+ * - ingest-service waits only for the streams: it rolls as soon as the subjects are where its
+ *   NEW_TOPOLOGY_PERCENTAGE sends them;
+ * - the flags ConfigMap and normalize-service wait for the durables too: a durable that moves has
+ *   been drained where it was and exists where it is going before a normalize pod starts again
+ *   (a change of flags or of where a durable is rolls the pods).
+ * Its objects once lived in EventBusKubernetes; the alias keeps them (no replace).
  */
 export class EventBusServices extends pulumi.ComponentResource {
   constructor(name: string, args: EventBusServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-bus:index:Services", name, {}, opts);
     const m = args.manifests;
+    const streams = Object.values(args.bus.streams);
+    const durables = [...streams, ...Object.values(args.bus.consumers)];
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
       parent: this,
       provider: args.provider,
-      dependsOn,
+      dependsOn: [args.nats.namespace, ...dependsOn],
       aliases: [{ parent: args.nats }],
     });
-    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, m.flags as k8s.types.input.core.v1.ConfigMap, child());
+    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, m.flags as k8s.types.input.core.v1.ConfigMap, child(durables));
     for (const d of m.deployments) {
-      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, d as k8s.types.input.apps.v1.Deployment, child([flags, ...args.nats.secrets]));
+      const after = d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables];
+      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, d as k8s.types.input.apps.v1.Deployment, child([...after, ...args.nats.secrets]));
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, s as k8s.types.input.core.v1.Service, child());
     new k8s.core.v1.ConfigMap(`${name}-dashboard`, m.dashboard as k8s.types.input.core.v1.ConfigMap, child());

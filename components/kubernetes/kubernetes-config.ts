@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { StackConfig } from "../config/stack-config";
 import { formatPath } from "../jetstream/validation";
+import { newTopologyFraction } from "../topology/catalogue";
 
 const quantity = (what: string) => z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|m)?$/, { error: `expected ${what} as a Kubernetes quantity such as "10Gi" or "500m"` });
 const image = z.string().regex(/^[a-z0-9./_:-]+$/, { error: "expected an image reference such as ghcr.io/athlete-ally/normalize-service" });
@@ -34,11 +35,19 @@ export const kubernetesSchema = z.strictObject({
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */
   canaryPercent: z.union([z.literal(0), z.literal(10), z.literal(50), z.literal(100)], { error: "expected canaryPercent 0, 10, 50 or 100" }).default(0),
   /**
-   * The seeds' gradual traffic shift for ingest-service (10 -> 50 -> 100 over hours or days), set
-   * on its Deployment only, so that changing it does not restart normalize-service. The service
-   * reads NEW_TOPOLOGY_PERCENTAGE as a fraction (0.1 for 10).
+   * The seeds' NEW_TOPOLOGY_PERCENTAGE for ingest-service, which publishes each core event
+   * expecting the stream it picks. The stack sets it from the phase (0 while the legacy stream
+   * captures the core subjects, 100 once the core stream does; newTopologyFraction()): any other
+   * share makes publishes fail. Given here, it must be that value.
    */
-  newTopologyPercent: z.number({ error: "expected newTopologyPercent as a number from 0 to 100" }).min(0, { error: "expected newTopologyPercent from 0 to 100" }).max(100, { error: "expected newTopologyPercent from 0 to 100" }).default(0),
+  newTopologyPercent: z.number({ error: "expected newTopologyPercent as a number from 0 to 100" }).min(0, { error: "expected newTopologyPercent from 0 to 100" }).max(100, { error: "expected newTopologyPercent from 0 to 100" }).optional(),
+  /**
+   * Create the namespace with the stack (and delete it with it). Off: the namespace must exist,
+   * and the preview fails first if it does not.
+   */
+  createNamespace: z.boolean({ error: "expected createNamespace to be true or false" }).default(false),
+  /** The kubeconfig context the Kubernetes provider uses (the kubeconfig comes from KUBECONFIG, as for kubectl); its current context if not set. */
+  context: z.string().min(1, { error: "expected a kubeconfig context name" }).optional(),
   /**
    * The seeds' alerts (a PrometheusRule) and what Prometheus scrapes (PodMonitors), on by default;
    * false for a cluster without the Prometheus operator's CRDs. The dashboard ConfigMap is always there.
@@ -55,6 +64,13 @@ export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined
   if (!r.success) {
     const detail = r.error.issues.map((i) => `  event-bus:kubernetes.${formatPath(i.path)}: ${i.message}`).join("\n");
     throw new Error(`invalid stack configuration:\n${detail}`);
+  }
+  const share = newTopologyFraction(c.migrationPhase) * 100;
+  if (r.data.newTopologyPercent !== undefined && r.data.newTopologyPercent !== share) {
+    const where = share ? c.streams.core : c.streams.legacy;
+    throw new Error(
+      `invalid stack configuration:\n  event-bus:kubernetes.newTopologyPercent: expected ${share} in migrationPhase ${c.migrationPhase} (or leave it out): ${where} captures the core subjects then, and ingest-service publishes each event expecting the stream it picks, so ${r.data.newTopologyPercent}% would fail ${share ? 100 - r.data.newTopologyPercent : r.data.newTopologyPercent}% of them`,
+    );
   }
   if (r.data.canaryPercent > 0 && c.mode !== "single") {
     throw new Error(`invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single" (it is "${c.mode}")`);

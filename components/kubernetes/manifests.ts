@@ -14,8 +14,9 @@ import { DEFAULT_REPLICAS, type StackConfig } from "../config/stack-config";
 import { alertRules, type PrometheusRuleManifest } from "../monitoring/alert-rules";
 import { dashboardConfigMap } from "../monitoring/dashboard";
 import { NATS_EXPORTER } from "../monitoring/metrics";
+import { newTopologyFraction } from "../topology/catalogue";
 import type { Topology } from "../topology/topology";
-import { flagsChecksum, flagsData, renderFlags } from "./flags";
+import { flagsData, renderFlags } from "./flags";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { NATS_NAME, renderNatsCluster, type NatsClusterManifests } from "./nats-cluster";
@@ -47,7 +48,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const users = natsUsers(c);
   const nats = renderNatsCluster({ ...k.nats, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
   const data = flagsData(c);
-  const apps = renderServices({ ...k, namespace, environment: c.environment, users, flagsChecksum: flagsChecksum(data) });
+  const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase) });
   const manifests = { ...nats, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
   if (!k.prometheusOperator) return manifests;
   const podMonitor = (name: string, app: string, port: string): PodMonitorManifest => ({

@@ -6,7 +6,7 @@
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { DEFAULT_REPLICAS, type Environment } from "../config/stack-config";
-import { FLAGS_CONFIGMAP } from "./flags";
+import { FLAGS_CONFIGMAP, flagsChecksum } from "./flags";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { passwordSecretName } from "./nats-cluster";
@@ -16,14 +16,30 @@ export const INGEST_PORT = 4101;
 export const NORMALIZE_PORT = 4102;
 export const METRICS_PORT = 9464;
 
-export interface ServicesInput extends Pick<KubernetesConfig, "normalize" | "ingest" | "canaryPercent" | "newTopologyPercent"> {
+export interface ServicesInput extends Pick<KubernetesConfig, "normalize" | "ingest" | "canaryPercent"> {
   namespace: string;
+  /** Per durable normalize-service reads, the stream it is on (Topology.bindings): a change rolls normalize-service. */
+  bindings: Record<string, string>;
+  /** NEW_TOPOLOGY_PERCENTAGE for ingest-service (newTopologyFraction()): a change rolls ingest-service. */
+  newTopology: 0 | 1;
   /** Sets the default pod count (DEFAULT_REPLICAS). */
   environment: Environment;
   users: NatsUser[];
-  /** The flags' digest: a change rolls the pods. */
-  flagsChecksum: string;
+  /** The flags (the `event-bus-config` ConfigMap's data). */
+  flags: Record<string, string>;
 }
+
+/**
+ * The pod-template annotation that says where normalize-service's durables are. normalize-service
+ * binds its durables once, at startup, so when one moves the pods must start again: the change of
+ * this annotation rolls them, after the move (the Deployment depends on the durables).
+ */
+export const DURABLES_ANNOTATION = "event-bus.athlete-ally/durables";
+export const durablesAnnotation = (bindings: Record<string, string>) =>
+  Object.keys(bindings)
+    .sort()
+    .map((k) => `${k}=${bindings[k]}`)
+    .join(",");
 
 /**
  * How many normalize pods run stable and how many run the canary (multi mode). The share is
@@ -46,7 +62,8 @@ function serviceDeployment(
   replicas: number,
   port: number,
   user: NatsUser,
-  checksum: string,
+  annotations: Record<string, string>,
+  flags: { fromConfigMap: true } | { inline: Record<string, string> },
   track?: "stable" | "canary",
   extraEnv: Array<{ name: string; value: string }> = [],
 ): IDeployment {
@@ -63,7 +80,7 @@ function serviceDeployment(
       selector: { matchLabels: { app, ...(track ? { track } : {}) } },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: podLabels, annotations: { "checksum/event-bus-config": checksum } },
+        metadata: { labels: podLabels, annotations },
         spec: {
           containers: [
             {
@@ -73,8 +90,9 @@ function serviceDeployment(
                 { name: "http", containerPort: port },
                 { name: "metrics", containerPort: METRICS_PORT },
               ],
-              envFrom: [{ configMapRef: { name: FLAGS_CONFIGMAP } }],
+              ...("inline" in flags ? {} : { envFrom: [{ configMapRef: { name: FLAGS_CONFIGMAP } }] }),
               env: [
+                ...("inline" in flags ? Object.entries(flags.inline).map(([name, value]) => ({ name, value })) : []),
                 { name: "NATS_USER", value: user.user },
                 { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: passwordSecretName(user), key: "password" } } },
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
@@ -97,16 +115,23 @@ export function renderServices(s: ServicesInput): { deployments: IDeployment[]; 
   const normalizeTotal = s.normalize.replicas ?? DEFAULT_REPLICAS[s.environment];
   const ingestTotal = s.ingest.replicas ?? DEFAULT_REPLICAS[s.environment];
   const split = canarySplit(normalizeTotal, s.canaryPercent);
+  // normalize-service reads the flags ConfigMap (a change rolls it, through the checksum) and
+  // binds where its durables are (a move rolls it, through the annotation).
+  const normalize = { "checksum/event-bus-config": flagsChecksum(s.flags), [DURABLES_ANNOTATION]: durablesAnnotation(s.bindings) };
+  const fromConfigMap = { fromConfigMap: true } as const;
   const deployments: IDeployment[] =
     s.canaryPercent === 0
-      ? [serviceDeployment(ns, "normalize-service", s.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, s.flagsChecksum, "stable")]
+      ? [serviceDeployment(ns, "normalize-service", s.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "stable")]
       : [
-          serviceDeployment(ns, "normalize-service", s.normalize, split.stable, NORMALIZE_PORT, byName.normalize, s.flagsChecksum, "stable"),
-          serviceDeployment(ns, "normalize-service", s.normalize, split.canary, NORMALIZE_PORT, byName.normalize, s.flagsChecksum, "canary"),
+          serviceDeployment(ns, "normalize-service", s.normalize, split.stable, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "stable"),
+          serviceDeployment(ns, "normalize-service", s.normalize, split.canary, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "canary"),
         ];
+  // ingest-service gets the same flags written into its pod template, not from the ConfigMap: it
+  // rolls as soon as the streams have their subjects (its expected stream follows them), without
+  // waiting for durables to move and for the ConfigMap that comes after them.
   // The seeds' ingest-service compares NEW_TOPOLOGY_PERCENTAGE with Math.random(): a fraction, despite its name.
-  const newTopology = [{ name: "NEW_TOPOLOGY_PERCENTAGE", value: String(s.newTopologyPercent / 100) }];
-  deployments.push(serviceDeployment(ns, "ingest-service", s.ingest, ingestTotal, INGEST_PORT, byName.ingest, s.flagsChecksum, undefined, newTopology));
+  const newTopology = [{ name: "NEW_TOPOLOGY_PERCENTAGE", value: String(s.newTopology) }];
+  deployments.push(serviceDeployment(ns, "ingest-service", s.ingest, ingestTotal, INGEST_PORT, byName.ingest, {}, { inline: s.flags }, undefined, newTopology));
   const services: IService[] = [
     ["normalize-service", NORMALIZE_PORT],
     ["ingest-service", INGEST_PORT],

@@ -2,6 +2,11 @@
  * The Consumer dynamic provider: check, diff, create, read, update and delete of one durable
  * JetStream consumer. Filters are checked against the stream's subjects here, because servers
  * since 2.10 accept a filter that can never match.
+ *
+ * The resource is the durable wherever it lives: a change of its stream is a move, made in one
+ * update in the order services that bind once at startup survive: the old durable is drained by
+ * the readers bound to it, the durable is created on the new stream, and only then is the old one
+ * deleted. Its id keeps the stream it was created on; its `stream` output says where it is.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
@@ -26,9 +31,10 @@ const LOSES = "loses its delivery and acknowledgement state";
 export const consumerId = (stream: string, durable: string) => `${stream}/${durable}`;
 const label = (stream: string, durable: string) => `consumer ${durable} on stream ${stream}`;
 
-function parseId(id: string): { stream: string; durable: string } {
+/** Where a durable is: its stored `stream` (it may have moved since its id was given), else its id's. */
+function locate(id: string, props?: Partial<ConsumerConfigArgs>): { stream: string; durable: string } {
   const [stream, durable] = id.split("/");
-  return { stream, durable };
+  return { stream: props?.stream ?? stream, durable: props?.durableName ?? durable };
 }
 
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
@@ -106,8 +112,8 @@ export function startingConfig(config: ConsumerConfigArgs, safety: Safety): Cons
   return { ...config, deliverPolicy: "byStartSequence", optStartSeq: safety.startAfterSeq + 1 };
 }
 
-/** A durable's id is its stream and name: a change of either is a new durable (created before the old one is deleted). */
-const IDENTITY = ["stream", "durableName"];
+/** A durable's name is what it is: a new name is a new durable (created before the old one is deleted); a new stream is a move. */
+const IDENTITY = ["durableName"];
 
 /** The configuration diff between two sets of inputs, when both are valid and known. */
 function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -120,7 +126,7 @@ function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
 }
 
 export async function diff(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const { stream, durable } = parseId(id);
+  const { stream, durable } = locate(id, olds);
   return planChange<ConsumerConfigArgs>({
     what: label(String(news.stream ?? stream), String(news.durableName ?? durable)),
     identity: IDENTITY,
@@ -171,7 +177,7 @@ function add(jsm: JetStreamManager, stream: string, durable: string, wire: WireC
 }
 
 export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.dynamic.ReadResult<ConsumerOutputs>> {
-  const { stream, durable } = parseId(id);
+  const { stream, durable } = locate(id, props);
   const { safety, connection } = splitInputs(props);
   const jsm = await connect(label(stream, durable), connection);
   const live = await info(jsm, stream, durable, connection);
@@ -180,10 +186,14 @@ export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.d
 }
 
 export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<ConsumerOutputs>> {
-  const { stream, durable } = parseId(id);
+  const { stream, durable } = locate(id, olds);
   const parsed = splitInputs(parseInputs(consumerInputsSchema, news, label(stream, durable)));
   const { safety, connection } = parsed;
   const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
+  if (parsed.config.stream !== stream) {
+    const jsm = await connect(label(parsed.config.stream, durable), connection);
+    return { outs: await moveConsumer(jsm, stream, startingConfig(parsed.config, safety), safety, connection) };
+  }
   const config = withCreatedStart(parsed.config, safety, oldConfig);
   const what = label(stream, durable);
   const recreate = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
@@ -203,7 +213,7 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
 }
 
 export async function deleteConsumer(id: string, props: ConsumerOutputs): Promise<void> {
-  const { stream, durable } = parseId(id);
+  const { stream, durable } = locate(id, props);
   const { safety, connection } = splitInputs(props);
   const what = label(stream, durable);
   const jsm = await connect(what, connection);
@@ -211,14 +221,45 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
   if (!live) return;
   if (!safety.forceDelete) {
     const left = await awaitDrained(jsm, stream, durable, connection, live, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
-    if (left) {
-      throw new Error(
-        `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, and its readers made no progress for ${left.stalledMs} ms; refusing to delete it. ` +
-          `Let it drain, or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`) and run \`pulumi up\` before deleting.`,
-      );
-    }
+    if (left) throw undrained(what, left, "delete it");
   }
   await deleteOrGone(`${what}: delete`, connection, GONE, () => jsm.consumers.delete(stream, durable));
+}
+
+function undrained(what: string, left: ConsumerInfo & { stalledMs: number }, action: string): Error {
+  return new Error(
+    `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, and its readers made no progress for ${left.stalledMs} ms; refusing to ${action}. ` +
+      `Let it drain (its readers must be running), or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`, which drops them) and run \`pulumi up\`.`,
+  );
+}
+
+/**
+ * Moves a durable from stream `from` to `config.stream`, in the order that loses nothing for
+ * readers bound once at startup: the old durable is drained by its readers (which needs its old
+ * stream to have released the durable's subjects, so that the backlog ends), the durable is created
+ * on the new stream (from the sequence that stream claimed the subjects at), and the old one is
+ * deleted. A pod that starts before the create binds the old durable and helps drain it; one that
+ * starts after it binds the new one. Run again after an interruption, it picks up where it stopped.
+ */
+export async function moveConsumer(jsm: JetStreamManager, from: string, config: ConsumerConfigArgs, safety: Safety, c: ConnectionArgs): Promise<ConsumerOutputs> {
+  const { stream: to, durableName: durable } = config;
+  const what = `consumer ${durable}: move from stream ${from} to ${to}`;
+  await checkAgainstStream(jsm, config, c, safety.drainOnly);
+  const old = await info(jsm, from, durable, c);
+  if (old && !safety.forceDelete) {
+    const source = await readOrGone(`${what}: read stream ${from}`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(from));
+    const captured = source?.config.subjects?.length ? source.config.subjects : [from];
+    const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : [">"]);
+    const still = filters.filter((f) => coveredBy(f, captured));
+    if (source && still.length) {
+      throw new Error(`${what}: stream ${from} still captures ${still.map((f) => `"${f}"`).join(", ")}, so the durable there would never drain; move the subjects to ${to} first (update the streams before the durable)`);
+    }
+    const left = await awaitDrained(jsm, from, durable, c, old, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
+    if (left) throw undrained(`${what}: the durable on ${from}`, left, "move it");
+  }
+  const created = await add(jsm, to, durable, consumerToWire(config), c);
+  if (old) await deleteOrGone(`${what}: delete on ${from}`, c, GONE, () => jsm.consumers.delete(from, durable));
+  return outputs(to, created, safety, c);
 }
 
 /** How long a delete waits for a durable's readers to make progress before refusing (beyond its ack wait, when messages are out for acknowledgement). */

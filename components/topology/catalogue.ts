@@ -114,3 +114,17 @@ export function subjectsByPhase(phase: number, catalogue: Catalogue = CATALOGUE)
 export function publishedSubjects(catalogue: Catalogue = CATALOGUE): string[] {
   return [...new Set(catalogue.moves.map((m) => m.as ?? m.legacy))].sort();
 }
+
+/**
+ * The seeds' ingest-service picks each core event's stream with
+ * `Math.random() < parseFloat(NEW_TOPOLOGY_PERCENTAGE)`: the core stream if so, else the legacy
+ * one, and publishes expecting that stream. A subject is captured by one stream at a time, so the
+ * one value that fails no publish is where the core subjects are in the phase: 0 while the legacy
+ * stream captures them, 1 once the core stream does.
+ */
+export function newTopologyFraction(phase: number, catalogue: Catalogue = CATALOGUE): 0 | 1 {
+  const core = catalogue.moves.filter((m) => m.to === "core");
+  if (core.every((m) => m.phase <= phase)) return 1;
+  if (core.every((m) => m.phase > phase)) return 0;
+  throw new Error(`phase ${phase} splits the core subjects between streams; no NEW_TOPOLOGY_PERCENTAGE serves both`);
+}

@@ -28,6 +28,9 @@ export class EventBusTopology extends pulumi.ComponentResource {
         { parent: this, protect: plan.protect },
       );
     }
+    // A durable moves only once every stream has its subjects for the phase (the old one has
+    // released them, the new one claimed them): its name is known in the preview, which so shows the move.
+    const streams = Object.values(this.streams);
     for (const plan of args.topology.consumers) {
       const stream = this.streams[plan.streamRole]!;
       this.consumers[plan.resourceName] = new Consumer(
@@ -35,11 +38,10 @@ export class EventBusTopology extends pulumi.ComponentResource {
         {
           ...consumerInputs(plan),
           ...args.topology.safety,
-          stream: stream.name,
           startAfterSeq: stream.claims.apply((claims) => startAfterSeq(claims, plan.claimSubject)),
           connection: args.connection,
         },
-        { parent: this, dependsOn: [stream] },
+        { parent: this, dependsOn: streams, aliases: plan.formerNames.map((n) => ({ name: `${name}-${n}` })) },
       );
     }
     this.registerOutputs({

@@ -6,16 +6,22 @@
  *
  * How the migration stays lossless for services that bind as the seeds' normalize-service does
  * (`multi`: the hot stream's durable if it exists, else the legacy one; `single`: legacy only;
- * bound at startup, bound again when the durable disappears):
+ * bound once, at startup, and never looked for again):
  * - every stream a phase hands subjects to exists from phase 0 on (created ahead, capturing only
  *   its own name), so a hand-over is two stream updates and never waits for a slow R3 create;
- * - a durable exists only on the stream that captures its filter now: where the services must
- *   bind, and nowhere else, so a `multi` service can never bind a durable that receives nothing;
- * - a hand-over in one `pulumi up`: the subjects move (stored messages stay), the durable is
- *   created on the new owner starting right after the sequence that owner had reached before it
- *   claimed the subjects (nothing skipped, and nothing an earlier incarnation processed is
- *   repeated), and the old durable is deleted only once its readers have drained it; they then
- *   bind again and find the new one. The Deployments roll after all of that (components/stack.ts);
+ * - a durable exists on one stream at a time, the one that captures its filter now: a `multi`
+ *   service can never bind a durable that receives nothing, and none is ever left without one;
+ * - a hand-over in one `pulumi up`: the subjects move (stored messages stay); then the durable
+ *   moves, as one update of its Consumer (the resource is the durable, wherever it lives): it
+ *   waits until the readers bound to it on the old stream have drained it, is created on the new
+ *   owner right after the sequence that owner had reached when it claimed the subjects (nothing
+ *   skipped, nothing an earlier incarnation processed repeated), and only then leaves the old
+ *   stream. A pod that starts meanwhile, in either direction, finds the old durable first (the
+ *   new one does not exist yet) and helps drain it;
+ * - the services roll after that (components/kubernetes/service-deployments.ts: a change of
+ *   where a durable is rolls normalize-service; a change of where ingest's subjects are rolls
+ *   ingest-service), so a new pod binds the durable's new place, and no pod is left on a durable
+ *   with a backlog;
  * - the legacy stream is retired in phase 3 only after a quiet period without a message and with
  *   nothing undelivered; until then the provider refuses to delete it and says why.
  */
@@ -40,7 +46,10 @@ export interface StreamPlan {
 }
 
 export interface ConsumerPlan {
+  /** Pulumi resource name, one per durable whatever stream it is on, so a move is an update. */
   resourceName: string;
+  /** The names it had when it was one resource per stream (`consumer-<resource>-<role>`): aliases, so old state carries over. */
+  formerNames: string[];
   streamRole: StreamRole;
   config: ConsumerConfigArgs;
   /** The stream subject that captures the filter; the durable starts after the sequence at which its stream claimed it. */
@@ -96,7 +105,8 @@ export function computeTopology(c: StackConfig, catalogue: Catalogue = CATALOGUE
     const owner = streams.find((s) => coveredBy(spec.filterSubject, subjects[s.role]));
     if (!owner) return undefined;
     return {
-      resourceName: `consumer-${key}-${owner.role}`,
+      resourceName: `consumer-${key}`,
+      formerNames: STREAM_ROLES.map((role) => `consumer-${key}-${role}`),
       streamRole: owner.role,
       config: {
         stream: names[owner.role],

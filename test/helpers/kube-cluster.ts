@@ -15,6 +15,7 @@ import { parseAllDocuments } from "yaml";
 import { freePort, REPO_ROOT, TOOLS_BIN } from "./nats-servers";
 import { stopChild, superviseChild } from "./pid-ledger";
 import { poll } from "../../components/poll";
+import { READY_ANNOTATION, STOPPED_ANNOTATION } from "./pod-agent";
 
 export const KWOK_STAGES = path.join(REPO_ROOT, ".tools", "share", "kwok-stages");
 /** The field manager the Pulumi Kubernetes provider applies with. */
@@ -88,8 +89,28 @@ export interface KubeCluster {
   stop(): Promise<void>;
 }
 
-/** Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with fake nodes in three zones. */
-export async function startKubeCluster(opts: { nodes?: number } = {}): Promise<KubeCluster> {
+/**
+ * kwok's stages for a cluster whose pods run as processes (test/helpers/pod-agent.ts): a pod is
+ * made Ready only once the agent has seen its readiness probe pass against its process, and a
+ * terminating pod is deleted only once its process has exited, as a kubelet does.
+ */
+function processStages(dir: string): string[] {
+  const gate = (file: string, annotation: string) => {
+    const text = fs.readFileSync(path.join(KWOK_STAGES, file), "utf8");
+    const gated = text.replace(/(\n    matchExpressions:\n)/, `$1    - key: '.metadata.annotations["${annotation}"]'\n      operator: 'In'\n      values:\n      - 'true'\n`);
+    if (gated === text) throw new Error(`kube-cluster: no matchExpressions in kwok stage ${file}`);
+    const out = path.join(dir, file);
+    fs.writeFileSync(out, gated);
+    return out;
+  };
+  return [gate("pod-ready.yaml", READY_ANNOTATION), gate("pod-delete.yaml", STOPPED_ANNOTATION)];
+}
+
+/**
+ * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with fake nodes in
+ * three zones. With `processes`, pods wait for a PodAgent (test/helpers/pod-agent.ts) to run them.
+ */
+export async function startKubeCluster(opts: { nodes?: number; processes?: boolean } = {}): Promise<KubeCluster & { kubeconfig: string }> {
   for (const b of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]) {
     if (!fs.existsSync(path.join(TOOLS_BIN, b))) throw new Error(`${b} is not built: run bash scripts/install-tools.sh`);
   }
@@ -197,10 +218,15 @@ export async function startKubeCluster(opts: { nodes?: number } = {}): Promise<K
       "--controllers=*",
     ]);
     start("kube-scheduler", [...auth, `--secure-port=${schedPort}`]);
-    const stages = fs.readdirSync(KWOK_STAGES).filter((f) => f.endsWith(".yaml")).map((f) => `--config=${path.join(KWOK_STAGES, f)}`);
+    const gated = opts.processes ? processStages(dir) : [];
+    const stages = fs
+      .readdirSync(KWOK_STAGES)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => gated.find((g) => path.basename(g) === f) ?? path.join(KWOK_STAGES, f))
+      .map((f) => `--config=${f}`);
     start("kwok", [`--kubeconfig=${kubeconfig}`, "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", `--server-address=127.0.0.1:${kwokPort}`, "--node-ip=127.0.0.1", ...stages]);
 
-    const cluster = makeCluster(request, stopAll, procs);
+    const cluster = Object.assign(makeCluster(request, stopAll, procs), { kubeconfig });
     // kwok's volume provisioner, as the default StorageClass.
     for (const doc of parseAllDocuments(fs.readFileSync(path.join(KWOK_STAGES, "objects", "storage-class.yaml"), "utf8"))) await cluster.apply(doc.toJSON() as Obj);
     const zones = ["zone-a", "zone-b", "zone-c"];

@@ -13,7 +13,7 @@ import { PodMonitor, PrometheusRule } from "@kubernetes-models/prometheus-operat
 import pins from "../../versions.json";
 import { flagsChecksum } from "../../components/kubernetes/flags";
 import { allManifests } from "../../components/kubernetes/manifests";
-import { canarySplit } from "../../components/kubernetes/service-deployments";
+import { canarySplit, DURABLES_ANNOTATION } from "../../components/kubernetes/service-deployments";
 import { NATS_SERVER_VERSION } from "../../components/versions";
 import { renderStack } from "../../scripts/render";
 import { render } from "../helpers/render";
@@ -64,18 +64,22 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     });
   });
 
-  it("the Deployments take their env from the flags, their password from a Secret, and roll when the flags change", () => {
+  it("normalize-service reads the flags ConfigMap and ingest-service gets the same flags in its pod template; passwords from Secrets; a flag change rolls both", () => {
     const { m } = render(stack);
     const names = m.deployments.map((d) => d.metadata!.name);
     expect(names).toEqual(["normalize-service", "ingest-service"]);
+    const [normalize, ingest] = m.deployments.map((d) => d.spec!.template.spec!.containers[0]);
+    expect(normalize.envFrom).toEqual([{ configMapRef: { name: "event-bus-config" } }]);
+    expect(ingest.envFrom).toBeUndefined();
+    const inline = Object.fromEntries(ingest.env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    for (const [k, v] of Object.entries(m.flags.data!)) expect({ k, v: inline[k] }).toEqual({ k, v });
     for (const d of m.deployments) {
       expect(d.spec!.replicas).toBe(replicas);
       const c = d.spec!.template.spec!.containers[0];
-      expect(c.envFrom).toEqual([{ configMapRef: { name: "event-bus-config" } }]);
       expect(c.env!.find((e) => e.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name).toMatch(/^event-bus-nats-(normalize|ingest)$/);
       expect(d.spec!.strategy!.type).toBe("RollingUpdate");
-      expect(d.spec!.template.metadata!.annotations!["checksum/event-bus-config"]).toBe(flagsChecksum(m.flags.data!));
     }
+    expect(m.deployments[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]).toBe(flagsChecksum(m.flags.data!));
     const ports = m.deployments.map((d) => d.spec!.template.spec!.containers[0].ports!.map((p) => p.containerPort));
     expect(ports).toEqual([
       [4102, 9464],
@@ -83,6 +87,29 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     ]);
     const changed = render(stack, { pullLoop: { batchSize: 20 } }).m;
     expect(changed.deployments[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]).not.toBe(m.deployments[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]);
+    expect(changed.deployments[1].spec!.template.spec!.containers[0].env!.find((e) => e.name === "HRV_BATCH_SIZE")!.value).toBe("20");
+  });
+
+  it("a durable that moves rolls normalize-service only; the core subjects moving roll ingest-service only, with NEW_TOPOLOGY_PERCENTAGE where they are", () => {
+    const at = (phase: number) => render(stack, { migrationPhase: phase, mode: "multi" }).m.deployments;
+    const durables = (d: ReturnType<typeof at>) => d[0].spec!.template.metadata!.annotations![DURABLES_ANNOTATION];
+    const share = (d: ReturnType<typeof at>) => d[1].spec!.template.spec!.containers[0].env!.find((e) => e.name === "NEW_TOPOLOGY_PERCENTAGE")!.value;
+    expect([0, 1, 2, 3].map((p) => durables(at(p)))).toEqual([
+      "hrv=ATHLETE_ALLY_EVENTS,vendor=ATHLETE_ALLY_EVENTS",
+      "hrv=ATHLETE_ALLY_EVENTS,vendor=AA_VENDOR_HOT",
+      "hrv=AA_CORE_HOT,vendor=AA_VENDOR_HOT",
+      "hrv=AA_CORE_HOT,vendor=AA_VENDOR_HOT",
+    ]);
+    expect([0, 1, 2, 3].map((p) => share(at(p)))).toEqual(["0", "0", "1", "1"]);
+    expect(at(1)[1].spec!.template).toEqual(at(0)[1].spec!.template);
+    expect(at(2)[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]).toBe(at(1)[0].spec!.template.metadata!.annotations!["checksum/event-bus-config"]);
+  });
+
+  it("refuses a NEW_TOPOLOGY_PERCENTAGE that would fail publishes, naming the key and the value the phase needs", () => {
+    const k = (newTopologyPercent: number) => ({ kubernetes: { newTopologyPercent } });
+    expect(() => render(stack, { migrationPhase: 1, mode: "multi", ...k(10) })).toThrow(/event-bus:kubernetes.newTopologyPercent: expected 0 in migrationPhase 1 .*ATHLETE_ALLY_EVENTS captures the core subjects .* 10% would fail 10% of them/);
+    expect(() => render(stack, { migrationPhase: 2, mode: "multi", ...k(50) })).toThrow(/expected 100 in migrationPhase 2 .*AA_CORE_HOT/);
+    expect(render(stack, { migrationPhase: 2, mode: "multi", ...k(100) }).m.deployments[1].spec!.template.spec!.containers[0].env!.find((e) => e.name === "NEW_TOPOLOGY_PERCENTAGE")!.value).toBe("1");
   });
 
   it("no ConfigMap holds a password; nats.conf only refers to environment variables", () => {

@@ -54,9 +54,9 @@ describe("catalogue - one edit", () => {
     expect(config.garminConsumer).toMatchObject({ durable: "normalize-garmin", maxDeliver: 3, ackWait: "60s" });
     const t = computeTopology(config, catalogue);
     expect(t.consumers.map((c) => [c.resourceName, c.config.stream, c.config.durableName, c.config.maxDeliver])).toEqual([
-      ["consumer-hrv-legacy", "ATHLETE_ALLY_EVENTS", "normalize-hrv-durable", 5],
-      ["consumer-oura-vendor", "AA_VENDOR_HOT", "normalize-oura", 5],
-      ["consumer-garmin-vendor", "AA_VENDOR_HOT", "normalize-garmin", 3],
+      ["consumer-hrv", "ATHLETE_ALLY_EVENTS", "normalize-hrv-durable", 5],
+      ["consumer-oura", "AA_VENDOR_HOT", "normalize-oura", 5],
+      ["consumer-garmin", "AA_VENDOR_HOT", "normalize-garmin", 3],
     ]);
     expect(t.bindings).toEqual({ hrv: "ATHLETE_ALLY_EVENTS", vendor: "AA_VENDOR_HOT", garmin: "AA_VENDOR_HOT" });
     // Before phase 1 no stream stores Garmin's webhooks: no durable yet, so no service binds one.

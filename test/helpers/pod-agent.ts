@@ -1,0 +1,383 @@
+/**
+ * The kubelet's part for tests: kwok runs fake nodes with no container runtime, so this agent
+ * turns the pods kwok's nodes are given into processes, and stops each process when its pod goes.
+ * - A NATS pod (image `nats:`) runs the pinned `nats-server` with the nats.conf the stack deploys
+ *   (its ConfigMap volume) and the users' passwords from its Secrets. Only addresses change: each
+ *   pod's client, cluster and monitor ports map to loopback ports, routes to the peers' mapped
+ *   cluster ports; its JetStream volume is a folder per PersistentVolumeClaim that outlives the pod.
+ * - A normalize-service or ingest-service pod runs the service double (test/doubles) with the
+ *   pod's environment resolved as the kubelet resolves it (`envFrom`, `env`, `secretKeyRef`,
+ *   `configMapKeyRef`, `fieldRef`); NATS_URL's Service address maps to the NATS pods' ports.
+ * Readiness waits for the process: the cluster is started with kwok stages (kube-cluster.ts,
+ * `processes: true`) that make a pod Ready only once this agent has seen the pod's own readiness
+ * probe pass against its process, and delete a terminating pod only once its process has exited,
+ * as a kubelet does. So a Deployment's roll, a StatefulSet's and Pulumi's await all wait for real
+ * processes. A process that exits while its pod lives is a crash: counted and restarted.
+ * Every process is started through the PID ledger and stopped by its PID.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { poll, sleep } from "../../components/poll";
+import { HEALTH_PORT_ENV, RECORDS_ENV } from "../doubles/records";
+import type { KubeCluster } from "./kube-cluster";
+import { freePort, NATS_SERVER_BIN, REPO_ROOT } from "./nats-servers";
+import { stopChild, superviseChild } from "./pid-ledger";
+
+/** The annotations the agent sets and the cluster's kwok stages wait for. */
+export const READY_ANNOTATION = "event-bus.test/ready";
+export const STOPPED_ANNOTATION = "event-bus.test/stopped";
+
+export interface NatsPorts {
+  client: number;
+  cluster: number;
+  monitor: number;
+}
+
+type Pod = any;
+
+interface Running {
+  pod: Pod;
+  key: string;
+  uid: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  output: () => string;
+  ready: boolean;
+  ports: Record<string, number>;
+  stopping: boolean;
+  restarts: number;
+}
+
+export interface PodEvent {
+  at: number;
+  pod: string;
+  event: "started" | "ready" | "stopped" | "crashed";
+  detail?: string;
+}
+
+const DOUBLES: Array<{ image: RegExp; script: string }> = [
+  { image: /normalize-service/, script: "test/doubles/normalize-service.ts" },
+  { image: /ingest-service/, script: "test/doubles/ingest-service.ts" },
+];
+
+export class PodAgent {
+  readonly events: PodEvent[] = [];
+  /** Folder of the doubles' records (one file per pod incarnation). */
+  readonly recordsDir: string;
+  private readonly running = new Map<string, Running>();
+  private readonly natsPorts = new Map<string, NatsPorts>();
+  private loop?: Promise<void>;
+  private active = false;
+  private failure?: Error;
+
+  constructor(
+    private readonly cluster: KubeCluster,
+    private readonly dir: string,
+    private readonly extraEnv: Record<string, string> = {},
+  ) {
+    this.recordsDir = path.join(dir, "records");
+    fs.mkdirSync(this.recordsDir, { recursive: true });
+  }
+
+  /**
+   * Loopback ports for a StatefulSet's pods `<name>-0..n-1` in a namespace, chosen before they
+   * exist, so that a stack's `event-bus:nats.servers` can name them.
+   */
+  async reserveNatsPorts(namespace: string, statefulSet: string, replicas: number): Promise<NatsPorts[]> {
+    const out: NatsPorts[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const key = `${namespace}/${statefulSet}-${i}`;
+      const ports = this.natsPorts.get(key) ?? { client: await freePort(), cluster: await freePort(), monitor: await freePort() };
+      this.natsPorts.set(key, ports);
+      out.push(ports);
+    }
+    return out;
+  }
+
+  start(): void {
+    this.active = true;
+    this.loop = (async () => {
+      while (this.active) {
+        try {
+          await this.reconcile();
+        } catch (e) {
+          this.failure = e as Error;
+        }
+        await sleep(100);
+      }
+    })();
+  }
+
+  /** Fails when the agent itself failed (a pod it could not run). */
+  assertHealthy(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Pods whose process is running, by `namespace/name`. */
+  runningPods(): string[] {
+    return [...this.running.values()].filter((r) => !r.stopping).map((r) => r.key);
+  }
+
+  /** Crashes (a process that exited while its pod lived), per pod. */
+  crashes(): PodEvent[] {
+    return this.events.filter((e) => e.event === "crashed");
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    await this.loop;
+    await Promise.all([...this.running.values()].map((r) => stopChild(r.child, r.exited, 5_000)));
+    this.running.clear();
+  }
+
+  private async reconcile(): Promise<void> {
+    const pods: Pod[] = (await this.cluster.request("GET", "/api/v1/pods")).body.items ?? [];
+    const live = new Map<string, Pod>(pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}#${p.metadata.uid}`, p]));
+    // Pods gone or going: stop their processes, then let kwok delete them.
+    for (const [id, r] of this.running) {
+      const pod = live.get(id);
+      if (!pod || pod.metadata.deletionTimestamp) {
+        if (!r.stopping) void this.stopPod(id, r, pod);
+      }
+    }
+    for (const pod of pods) {
+      const id = `${pod.metadata.namespace}/${pod.metadata.name}#${pod.metadata.uid}`;
+      if (pod.metadata.deletionTimestamp) {
+        if (!this.running.has(id) && pod.metadata.annotations?.[STOPPED_ANNOTATION] !== "true") await this.annotate(pod, STOPPED_ANNOTATION);
+        continue;
+      }
+      if (!pod.spec.nodeName) continue;
+      const r = this.running.get(id);
+      if (!r) {
+        await this.launch(id, pod);
+        continue;
+      }
+      if (!r.ready && (await this.probe(r))) {
+        r.ready = true;
+        await this.annotate(pod, READY_ANNOTATION);
+        this.event(r.key, "ready");
+      }
+    }
+  }
+
+  private event(pod: string, event: PodEvent["event"], detail?: string): void {
+    this.events.push({ at: Date.now(), pod, event, ...(detail ? { detail } : {}) });
+  }
+
+  private async annotate(pod: Pod, annotation: string): Promise<void> {
+    const r = await this.cluster.request(
+      "PATCH",
+      `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
+      { metadata: { annotations: { [annotation]: "true" } } },
+      "application/merge-patch+json",
+    );
+    if (r.status >= 300 && r.status !== 404) throw new Error(`pod-agent: annotate ${pod.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+
+  private async launch(id: string, pod: Pod): Promise<void> {
+    const container = pod.spec.containers[0];
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const spec = /^nats:/.test(container.image) ? await this.natsProcess(pod, container) : await this.doubleProcess(pod, container);
+    if (!spec) throw new Error(`pod-agent: no process for pod ${key} (image ${container.image})`);
+    const r: Running = { pod, key, uid: pod.metadata.uid, ports: spec.ports, ready: false, stopping: false, restarts: 0, ...this.spawn(spec) };
+    this.running.set(id, r);
+    this.event(key, "started");
+    this.watchExit(id, r, spec);
+  }
+
+  private spawn(spec: ProcessSpec): Pick<Running, "child" | "exited" | "output"> {
+    const child = spawn(spec.command, spec.args, { cwd: REPO_ROOT, env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    const { exited, output } = superviseChild(child, 100);
+    return { child, exited, output };
+  }
+
+  private watchExit(id: string, r: Running, spec: ProcessSpec): void {
+    void r.exited.then(async () => {
+      if (r.stopping || !this.active) return;
+      // Its pod lives: a crash, which the kubelet restarts.
+      this.event(r.key, "crashed", `exit ${r.child.exitCode ?? r.child.signalCode}: ${r.output().slice(-500)}`);
+      await sleep(1_000);
+      if (r.stopping || !this.active || !this.running.has(id)) return;
+      r.restarts++;
+      Object.assign(r, this.spawn(spec));
+      this.watchExit(id, r, spec);
+    });
+  }
+
+  private async stopPod(id: string, r: Running, pod: Pod | undefined): Promise<void> {
+    r.stopping = true;
+    const graceMs = Math.min(15, pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    await stopChild(r.child, r.exited, graceMs);
+    this.event(r.key, "stopped");
+    this.running.delete(id);
+    if (pod) await this.annotate(pod, STOPPED_ANNOTATION);
+  }
+
+  /** The container's readiness probe, run against its process (a pod without one is ready when running). */
+  private async probe(r: Running): Promise<boolean> {
+    if (r.child.exitCode !== null) return false;
+    const probe = r.pod.spec.containers[0].readinessProbe?.httpGet;
+    if (!probe) return true;
+    const port = typeof probe.port === "number" ? r.ports[String(probe.port)] : r.ports[probe.port];
+    if (!port) throw new Error(`pod-agent: ${r.key}'s readiness probe names port ${probe.port}, which maps to no process port`);
+    const res = await fetch(`http://127.0.0.1:${port}${probe.path ?? "/"}`).catch(() => undefined);
+    return res !== undefined && res.status >= 200 && res.status < 400;
+  }
+
+  /** The container's environment as the kubelet resolves it: envFrom first, then env over it. */
+  private async resolveEnv(pod: Pod, container: any): Promise<Record<string, string>> {
+    const ns = pod.metadata.namespace;
+    const out: Record<string, string> = {};
+    const data = async (kind: "ConfigMap" | "Secret", name: string): Promise<Record<string, string>> => {
+      const obj = await this.cluster.get(kind, name, ns);
+      if (!obj) throw new Error(`pod-agent: pod ${pod.metadata.name} reads ${kind} ${ns}/${name}, which does not exist`);
+      if (kind === "ConfigMap") return obj.data ?? {};
+      return Object.fromEntries(Object.entries(obj.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), "base64").toString("utf8")]));
+    };
+    for (const from of container.envFrom ?? []) {
+      const ref = from.configMapRef ? (["ConfigMap", from.configMapRef.name] as const) : (["Secret", from.secretRef.name] as const);
+      for (const [k, v] of Object.entries(await data(ref[0], ref[1]))) out[`${from.prefix ?? ""}${k}`] = v;
+    }
+    for (const e of container.env ?? []) {
+      if (e.value !== undefined) out[e.name] = e.value;
+      else if (e.valueFrom?.secretKeyRef) out[e.name] = (await data("Secret", e.valueFrom.secretKeyRef.name))[e.valueFrom.secretKeyRef.key];
+      else if (e.valueFrom?.configMapKeyRef) out[e.name] = (await data("ConfigMap", e.valueFrom.configMapKeyRef.name))[e.valueFrom.configMapKeyRef.key];
+      else if (e.valueFrom?.fieldRef) out[e.name] = fieldOf(pod, e.valueFrom.fieldRef.fieldPath);
+    }
+    return out;
+  }
+
+  /** The client URLs of the NATS pods a Service address stands for. */
+  private natsUrlsFor(namespace: string): string {
+    const urls = [...this.natsPorts.entries()].filter(([k]) => k.startsWith(`${namespace}/`)).map(([, p]) => `nats://127.0.0.1:${p.client}`);
+    if (!urls.length) throw new Error(`pod-agent: no NATS ports reserved in namespace ${namespace}`);
+    return urls.join(",");
+  }
+
+  private async doubleProcess(pod: Pod, container: any): Promise<ProcessSpec | undefined> {
+    const double = DOUBLES.find((d) => d.image.test(container.image));
+    if (!double) return undefined;
+    const env = await this.resolveEnv(pod, container);
+    if (env.NATS_URL !== undefined) env.NATS_URL = mapServiceUrl(env.NATS_URL, () => this.natsUrlsFor(pod.metadata.namespace));
+    const ports: Record<string, number> = {};
+    for (const p of container.ports ?? []) ports[p.name ?? String(p.containerPort)] = ports[String(p.containerPort)] = await freePort();
+    const records = path.join(this.recordsDir, `${pod.metadata.name}-${pod.metadata.uid}.jsonl`);
+    return {
+      command: process.execPath,
+      args: ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, double.script)],
+      env: { PATH: process.env.PATH ?? "", HOSTNAME: pod.metadata.name, POD_NAME: pod.metadata.name, ...env, ...this.extraEnv, [RECORDS_ENV]: records, [HEALTH_PORT_ENV]: String(ports.http ?? "") },
+      ports,
+    };
+  }
+
+  private async natsProcess(pod: Pod, container: any): Promise<ProcessSpec> {
+    const ns = pod.metadata.namespace;
+    const ports = this.natsPorts.get(`${ns}/${pod.metadata.name}`);
+    if (!ports) throw new Error(`pod-agent: no ports reserved for NATS pod ${ns}/${pod.metadata.name} (reserveNatsPorts)`);
+    const podDir = path.join(this.dir, "pods", ns, `${pod.metadata.name}-${pod.metadata.uid}`);
+    // Volumes: ConfigMaps written out, emptyDirs fresh, claims kept across the pod's incarnations.
+    const mounts: Array<[string, string]> = [];
+    for (const m of container.volumeMounts ?? []) {
+      const v = pod.spec.volumes.find((x: any) => x.name === m.name);
+      let host: string;
+      if (v?.configMap) {
+        host = path.join(podDir, "volumes", m.name);
+        fs.mkdirSync(host, { recursive: true });
+        const cm = await this.cluster.get("ConfigMap", v.configMap.name, ns);
+        if (!cm) throw new Error(`pod-agent: ConfigMap ${ns}/${v.configMap.name} of pod ${pod.metadata.name} does not exist`);
+        for (const [file, text] of Object.entries(cm.data ?? {})) fs.writeFileSync(path.join(host, file), String(text));
+      } else if (v?.persistentVolumeClaim) {
+        host = path.join(this.dir, "claims", ns, v.persistentVolumeClaim.claimName);
+      } else {
+        host = path.join(podDir, "volumes", m.name);
+      }
+      fs.mkdirSync(host, { recursive: true });
+      mounts.push([m.mountPath, host]);
+    }
+    const hostPath = (p: string) => {
+      const hit = mounts.filter(([mp]) => p === mp || p.startsWith(`${mp}/`)).sort((a, b) => b[0].length - a[0].length)[0];
+      return hit ? hit[1] + p.slice(hit[0].length) : p;
+    };
+    const args: string[] = (container.args ?? []).map(hostPath);
+    const configArg = args.indexOf("--config");
+    if (configArg < 0) throw new Error(`pod-agent: NATS pod ${pod.metadata.name} has no --config argument`);
+    const confFile = args[configArg + 1];
+    const peers = (name: string) => this.natsPorts.get(`${ns}/${name}`);
+    const mapped = mapNatsConf(fs.readFileSync(confFile, "utf8"), ports, peers, hostPath);
+    const mappedFile = path.join(podDir, "nats.conf");
+    fs.writeFileSync(mappedFile, mapped);
+    args[configArg + 1] = mappedFile;
+    const env = await this.resolveEnv(pod, container);
+    return {
+      command: NATS_SERVER_BIN,
+      args,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      ports: { nats: ports.client, cluster: ports.cluster, monitor: ports.monitor, "4222": ports.client, "6222": ports.cluster, "8222": ports.monitor },
+    };
+  }
+}
+
+interface ProcessSpec {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  ports: Record<string, number>;
+}
+
+function fieldOf(pod: Pod, fieldPath: string): string {
+  switch (fieldPath) {
+    case "metadata.name":
+      return pod.metadata.name;
+    case "metadata.namespace":
+      return pod.metadata.namespace;
+    case "status.podIP":
+    case "status.hostIP":
+      return "127.0.0.1";
+    case "spec.nodeName":
+      return pod.spec.nodeName;
+    default:
+      throw new Error(`pod-agent: fieldRef ${fieldPath} is not supported`);
+  }
+}
+
+/** `nats://<service>:<port>` (a Service in the pod's namespace) as the NATS pods' loopback URLs; other URLs unchanged. */
+export function mapServiceUrl(url: string, natsUrls: () => string): string {
+  return /^nats:\/\/[a-z0-9-]+(\.[a-z0-9-.]+)?:\d+$/.test(url) && !/^nats:\/\/127\./.test(url) ? natsUrls() : url;
+}
+
+/**
+ * A stack's nats.conf with only its addresses changed: the client, monitoring and cluster listen
+ * addresses become this pod's loopback ports, each route its peer's mapped cluster port, and
+ * paths inside mounted volumes their host folders.
+ */
+export function mapNatsConf(conf: string, ports: NatsPorts, peer: (podName: string) => NatsPorts | undefined, hostPath: (p: string) => string): string {
+  let inCluster = false;
+  return conf
+    .split("\n")
+    .map((line) => {
+      if (/^cluster\s*\{/.test(line)) inCluster = true;
+      else if (inCluster && /^\}/.test(line)) inCluster = false;
+      if (/^port:\s*\d+\s*$/.test(line)) return `listen: 127.0.0.1:${ports.client}`;
+      if (/^http_port:\s*\d+\s*$/.test(line)) return `http: 127.0.0.1:${ports.monitor}`;
+      if (inCluster && /^\s+port:\s*\d+\s*$/.test(line)) return `  listen: 127.0.0.1:${ports.cluster}`;
+      return line
+        .replace(/nats:\/\/([a-z0-9-]+)\.[a-z0-9.-]+:\d+/g, (whole, name: string) => {
+          const p = peer(name);
+          return p ? `nats://127.0.0.1:${p.cluster}` : whole;
+        })
+        .replace(/"(\/[^"]+)"/g, (_w, p: string) => JSON.stringify(hostPath(p)));
+    })
+    .join("\n");
+}
+
+/** Waits until the pods matching a label selector in a namespace all run a ready process. */
+export async function waitForPods(agent: PodAgent, cluster: KubeCluster, namespace: string, selector: string, count: number, timeoutMs = 60_000): Promise<void> {
+  const ok = await poll({ timeoutMs, intervalMs: 200 }, async () => {
+    agent.assertHealthy();
+    const pods = (await cluster.list("Pod", namespace, selector)).filter((p: Pod) => !p.metadata.deletionTimestamp);
+    const ready = pods.filter((p: Pod) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+    return ready.length === count && pods.length === count ? true : undefined;
+  });
+  if (!ok) throw new Error(`timed out waiting for ${count} ready pods ${selector} in ${namespace}`);
+}
