@@ -1,9 +1,16 @@
-/** The GitHub workflows lint clean with actionlint (pinned in versions.json, built by scripts/install-tools.sh). */
-import { execFile } from "node:child_process";
+/**
+ * The GitHub workflows lint clean with actionlint (pinned in versions.json, built by
+ * scripts/install-tools.sh), and, read as data, deploy the way docs/RUNBOOK.md says: on runners
+ * that reach the cluster, with OIDC instead of stored tokens, the official CLI at the engine
+ * version the tests run, every action pinned, each stack when its own file changes, production
+ * after a fresh preview and an approval.
+ */
+import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { parse } from "yaml";
 import { REPO_ROOT, TOOLS_BIN } from "../helpers/nats-servers";
 
 const run = promisify(execFile);
@@ -14,8 +21,48 @@ const lint = (files: string[]) =>
     (e: { stdout: string }) => ({ ok: false, output: e.stdout }),
   );
 
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  id?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  "runs-on": string | string[];
+  "timeout-minutes"?: number;
+  environment?: string | { name: string };
+  needs?: string | string[];
+  if?: string;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  permissions?: Record<string, string>;
+  outputs?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: unknown;
+  jobs: Record<string, Job>;
+}
+
+const WORKFLOW_DIR = path.join(REPO_ROOT, ".github", "workflows");
+const text = (file: string) => fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8");
+const workflow = (file: string) => parse(text(file)) as Workflow;
+const FILES = ["deploy.yml", "pull-request.yml"];
+const PULUMI_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "versions.json"), "utf8")) as { pulumi: string }).pulumi;
+
+/** Every job of both workflows, named `file:job`. */
+const allJobs = (): Array<[string, Job]> => FILES.flatMap((f) => Object.entries(workflow(f).jobs).map(([name, job]): [string, Job] => [`${f}:${name}`, job]));
+const usesPulumi = (s: Step) => s.uses?.startsWith("pulumi/actions@") ?? false;
+/** A job that reaches a stack: it has an environment or runs the Pulumi CLI. */
+const isDeployJob = (job: Job) => job.environment !== undefined || job.steps.some(usesPulumi);
+const envName = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
+
 describe("CI workflows", () => {
-  const workflows = fs.readdirSync(path.join(REPO_ROOT, ".github", "workflows")).map((f) => path.join(".github", "workflows", f));
+  const workflows = fs.readdirSync(WORKFLOW_DIR).map((f) => path.join(".github", "workflows", f));
 
   it("pull-request and deploy workflows exist", () => {
     expect(workflows.map((f) => path.basename(f)).sort()).toEqual(["deploy.yml", "pull-request.yml"]);
@@ -36,5 +83,185 @@ describe("CI workflows", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("CI workflows - what they run and with which credentials", () => {
+  it("every action is pinned by a full commit SHA with a comment naming its tag", () => {
+    for (const file of FILES) {
+      const lines = text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+      const parsed = Object.values(workflow(file).jobs).flatMap((j) => j.steps.filter((s) => s.uses).map((s) => s.uses!));
+      expect({ file, lines: lines.length }).toEqual({ file, lines: parsed.length });
+      for (const line of lines) expect({ file, line: line.trim(), pinned: /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/.test(line) }).toEqual({ file, line: line.trim(), pinned: true });
+    }
+  });
+
+  it("every job has a timeout", () => {
+    for (const [name, job] of allJobs()) expect({ name, timeout: typeof job["timeout-minutes"] }).toEqual({ name, timeout: "number" });
+  });
+
+  it("no deploy job builds the toolchain: npm ci, npm run build and the official CLI only", () => {
+    const deployJobs = allJobs().filter(([, job]) => isDeployJob(job));
+    expect(deployJobs.map(([name]) => name).sort()).toEqual(["deploy.yml:production", "deploy.yml:production-preview", "deploy.yml:staging", "pull-request.yml:preview"]);
+    for (const [name, job] of deployJobs) {
+      for (const step of job.steps) {
+        expect({ name, uses: step.uses?.startsWith("actions/setup-go@") ?? false }).toEqual({ name, uses: false });
+        expect({ name, run: /install-tools\.sh|scripts\/test\.sh|setup\.sh/.test(step.run ?? "") }).toEqual({ name, run: false });
+      }
+      expect(job.steps.some((s) => s.run === "npm ci && npm run build")).toBe(true);
+    }
+  });
+
+  it(`every pulumi/actions step runs the official CLI at the engine the tests run (${PULUMI_VERSION})`, () => {
+    const steps = allJobs().flatMap(([name, job]) => job.steps.filter(usesPulumi).map((s) => ({ name, version: s.with?.["pulumi-version"] })));
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    for (const s of steps) expect(s).toEqual({ name: s.name, version: PULUMI_VERSION });
+  });
+
+  it("no job uses a stored Pulumi token: each gets one through OIDC, scoped by its environment", () => {
+    for (const file of FILES) expect({ file, stored: /secrets\s*\.\s*PULUMI_ACCESS_TOKEN/.test(text(file)) }).toEqual({ file, stored: false });
+    const scopes: Record<string, string> = { staging: "team:event-bus-staging", production: "team:event-bus-production", preview: "team:event-bus-preview" };
+    for (const [name, job] of allJobs().filter(([, j]) => j.steps.some(usesPulumi))) {
+      const auth = job.steps.findIndex((s) => s.uses?.startsWith("pulumi/auth-actions@"));
+      expect({ name, auth: auth >= 0 && auth < job.steps.findIndex(usesPulumi) }).toEqual({ name, auth: true });
+      expect({ name, with: job.steps[auth].with }).toEqual({
+        name,
+        with: { organization: "athlete-ally", "requested-token-type": "urn:pulumi:token-type:access_token:team", scope: scopes[envName(job)!] },
+      });
+    }
+  });
+
+  it("id-token: write only on the jobs that trade the OIDC token", () => {
+    for (const file of FILES) expect({ file, permissions: workflow(file).permissions }).toEqual({ file, permissions: { contents: "read" } });
+    for (const [name, job] of allJobs()) {
+      const trades = job.steps.some((s) => s.uses?.startsWith("pulumi/auth-actions@"));
+      expect({ name, idToken: job.permissions?.["id-token"] === "write" }).toEqual({ name, idToken: trades });
+    }
+  });
+
+  it("deploy jobs run on the self-hosted runners of their environment, inside the network", () => {
+    for (const [name, job] of allJobs().filter(([, j]) => isDeployJob(j))) {
+      expect({ name, runsOn: job["runs-on"] }).toEqual({ name, runsOn: ["self-hosted", "linux", `event-bus-${envName(job)}`] });
+    }
+  });
+
+  it("jobs run a current Node LTS", () => {
+    const versions = allJobs().flatMap(([, job]) => job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@")).map((s) => Number(s.with?.["node-version"])));
+    expect(versions.length).toBeGreaterThan(0);
+    for (const v of versions) expect([22, 24]).toContain(v);
+  });
+
+  it("the live bus is verified after every up, even a failed one, and on-call hears of a failure", () => {
+    const { jobs } = workflow("deploy.yml");
+    for (const name of ["staging", "production"]) {
+      const steps = jobs[name].steps;
+      const up = steps.findIndex((s) => usesPulumi(s) && s.with?.command === "up");
+      const verify = steps.findIndex((s) => /npm run verify -- --stack/.test(s.run ?? ""));
+      expect({ name, upBeforeVerify: up >= 0 && verify > up, if: steps[verify]?.if }).toEqual({ name, upBeforeVerify: true, if: "always()" });
+    }
+    for (const name of ["staging", "production-preview", "production"]) {
+      const notify = jobs[name].steps.at(-1)!;
+      expect({ name, if: notify.if, webhook: notify.env?.SLACK_WEBHOOK_URL }).toEqual({ name, if: "failure()", webhook: "${{ secrets.SLACK_WEBHOOK_URL }}" });
+    }
+  });
+
+  it("production waits for a fresh preview written to the job summary, then its environment's approval", () => {
+    const { jobs } = workflow("deploy.yml");
+    expect(envName(jobs.production)).toBe("production");
+    expect(jobs.production.needs).toContain("production-preview");
+    const preview = jobs["production-preview"].steps.find(usesPulumi)!;
+    expect(preview.with).toMatchObject({ command: "preview", "stack-name": "athlete-ally/production", "comment-on-summary": true, policyPacks: "policies" });
+    // The preview runs with the read-only identity: no approval is needed to look.
+    expect(envName(jobs["production-preview"])).toBe("preview");
+  });
+
+  it("staging does not wait while production waits for approval: one concurrency group per stack", () => {
+    const wf = workflow("deploy.yml");
+    expect(wf.concurrency).toBeUndefined();
+    expect(wf.jobs.staging.concurrency).toEqual({ group: "deploy-staging", "cancel-in-progress": false });
+    expect(wf.jobs.production.concurrency).toEqual({ group: "deploy-production", "cancel-in-progress": false });
+    expect(wf.jobs.staging.needs).not.toContain("production");
+  });
+
+  it("break-glass: a workflow_dispatch per stack with a reason, through the same environments", () => {
+    const wf = workflow("deploy.yml");
+    const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[]; required: boolean }> }).inputs;
+    expect(inputs.stack).toMatchObject({ type: "choice", options: ["staging", "production"], required: true });
+    expect(inputs.reason).toMatchObject({ type: "string", required: true });
+    expect(envName(wf.jobs.staging)).toBe("staging");
+    for (const name of ["staging", "production"]) expect(String(wf.jobs[name].steps.find(usesPulumi)!.with?.message)).toContain("inputs.reason");
+  });
+
+  it("PR previews run for each stack with the read-only identity and comment on the PR", () => {
+    const job = workflow("pull-request.yml").jobs.preview;
+    expect(envName(job)).toBe("preview");
+    expect(job.steps.find(usesPulumi)!.with).toMatchObject({ command: "preview", "comment-on-pr": true, policyPacks: "policies" });
+  });
+});
+
+describe("CI workflows - each stack is deployed when its own stack file changes", () => {
+  const { jobs } = workflow("deploy.yml");
+  const script = jobs.changes.steps.find((s) => s.id === "stacks")!.run!;
+  let repo: string;
+
+  const git = (...args: string[]) => {
+    const r = spawnSync("git", ["-c", "user.email=ci@example.invalid", "-c", "user.name=ci", ...args], { cwd: repo, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** Commits a change to `files` and runs the job's script on that push. */
+  const stacksFor = (files: string[], env: Record<string, string> = {}) => {
+    const before = git("rev-parse", "HEAD");
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+      fs.appendFileSync(path.join(repo, f), "changed\n");
+    }
+    git("add", "-A");
+    git("commit", "-q", "-m", `change ${files.join(" ")}`);
+    const output = path.join(repo, "..", "output");
+    fs.writeFileSync(output, "");
+    // As the runner runs a `run:` step (stdin closed, so bash reads no rc file).
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+      cwd: repo,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH, EVENT: "push", BEFORE: before, GITHUB_SHA: git("rev-parse", "HEAD"), GITHUB_OUTPUT: output, STACK: "", ...env },
+    });
+    expect(r.stderr).toBe("");
+    return Object.fromEntries(fs.readFileSync(output, "utf8").trim().split("\n").map((l) => l.split("=")));
+  };
+
+  beforeAll(() => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-changes-"));
+    repo = path.join(dir, "repo");
+    fs.mkdirSync(repo);
+    git("init", "-q");
+    fs.writeFileSync(path.join(repo, "README.md"), "x\n");
+    git("add", "-A");
+    git("commit", "-q", "-m", "start");
+  });
+  afterAll(() => fs.rmSync(path.dirname(repo), { recursive: true, force: true }));
+
+  it.each([
+    [["Pulumi.staging.yaml"], { staging: "true", production: "false" }],
+    [["Pulumi.production.yaml"], { staging: "false", production: "true" }],
+    [["components/topology/catalogue.ts"], { staging: "true", production: "true" }],
+    [["package-lock.json"], { staging: "true", production: "true" }],
+    [["docs/RUNBOOK.md", "test/ci/workflows.test.ts", "Pulumi.local.yaml"], { staging: "false", production: "false" }],
+  ])("a push changing %j deploys %j", (files, expected) => {
+    expect(stacksFor(files)).toEqual(expected);
+  });
+
+  it("a break-glass run deploys the stack it names, and only that one", () => {
+    expect(stacksFor(["components/x.ts"], { EVENT: "workflow_dispatch", STACK: "production" })).toEqual({ staging: "false", production: "true" });
+  });
+
+  it("a push with no base to compare with deploys both", () => {
+    expect(stacksFor(["docs/x.md"], { BEFORE: "0000000000000000000000000000000000000000" })).toEqual({ staging: "true", production: "true" });
+  });
+
+  it("the jobs follow the detection: staging on staging's flag, production's preview on production's", () => {
+    expect(jobs.staging.if).toContain("needs.changes.outputs.staging == 'true'");
+    expect(jobs["production-preview"].if).toContain("needs.changes.outputs.production == 'true'");
   });
 });
