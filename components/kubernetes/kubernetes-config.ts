@@ -53,6 +53,14 @@ export const kubernetesSchema = z.strictObject({
    * false for a cluster without the Prometheus operator's CRDs. The dashboard ConfigMap is always there.
    */
   prometheusOperator: z.boolean().default(true),
+  /**
+   * Where docs/RUNBOOK.md is read: each alert's `runbook` annotation is this URL and the alert's
+   * heading (`<runbookUrl>#hrvdlqspike`), so the link works from Alertmanager, Slack or a pager.
+   */
+  runbookUrl: z
+    .url({ protocol: /^https?$/, error: "expected an http(s) URL of docs/RUNBOOK.md, such as https://github.com/athlete-ally/event-bus/blob/main/docs/RUNBOOK.md" })
+    .refine((u) => !u.includes("#"), { error: "expected a URL without a #fragment: each alert adds its own heading's anchor" })
+    .default("https://github.com/athlete-ally/event-bus/blob/main/docs/RUNBOOK.md"),
 });
 
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;

@@ -62,7 +62,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
     podMonitor("normalize-service", "normalize-service", "metrics"),
     podMonitor("ingest-service", "ingest-service", "metrics"),
   ];
-  return { ...manifests, alerts: alertRules(c, t, namespace, k.canaryPercent), podMonitors };
+  return { ...manifests, alerts: alertRules(c, t, { namespace, canaryPercent: k.canaryPercent, runbookUrl: k.runbookUrl }), podMonitors };
 }
 
 /** Every manifest in apply order, for rendering and validation. */

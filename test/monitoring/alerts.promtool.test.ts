@@ -1,7 +1,8 @@
 /**
  * The alert rules judged by Prometheus' own tool: `promtool check rules` on the rendered rules of
  * staging and production, and `promtool test rules` with synthetic series, in which every alert
- * fires at the seeds' threshold and duration and stays quiet just below it.
+ * fires at the seeds' threshold and duration, stays quiet just below it, and stays quiet when the
+ * same series come from another namespace (one Prometheus watches both environments).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import type { AlertRule } from "../../components/monitoring/alert-rules";
+import { METRICS } from "../../components/monitoring/metrics";
 import { TOOLS_BIN } from "../helpers/nats-servers";
 import { render } from "../helpers/render";
 
@@ -55,9 +57,20 @@ interface Scenario {
   firingLabels?: Record<string, string>;
 }
 
+/** The rules are staging's; every synthetic series carries the namespace label the operator adds to what a PodMonitor scrapes. */
 const NS = "staging";
-const hrv = (labels: string, values: string) => ({ series: `normalize_hrv_messages_total{${labels},subject="athlete-ally.hrv.raw-received",durable="normalize-hrv-durable"}`, values });
-const published = (status: string, values: string) => ({ series: `event_bus_events_published_total{topic="hrv_raw_received",status="${status}"}`, values });
+const OTHER_NS = "production";
+const hrv = (labels: string, values: string) => ({ series: `normalize_hrv_messages_total{namespace="${NS}",${labels},subject="athlete-ally.hrv.raw-received",durable="normalize-hrv-durable"}`, values });
+const published = (status: string, values: string) => ({ series: `event_bus_events_published_total{namespace="${NS}",topic="hrv_raw_received",status="${status}"}`, values });
+const lastSeq = (values: string) => ({ series: `jetstream_stream_last_seq{namespace="${NS}",stream_name="ATHLETE_ALLY_EVENTS",server_name="nats-0"}`, values });
+/** A scenario's series as another namespace's Prometheus targets would report them. */
+const inOtherNamespace = (s: Scenario): Scenario => ({
+  ...s,
+  name: `${s.name}, in namespace ${OTHER_NS}`,
+  series: s.series.map((x) => ({ ...x, series: x.series.replace(`namespace="${NS}"`, `namespace="${OTHER_NS}"`) })),
+  quietAt: [...s.quietAt, s.firingAt!],
+  firingAt: undefined,
+});
 
 /** For each alert: a scenario at its threshold (fires, once its `for` has passed, quiet before) and one just below it. */
 const SCENARIOS: Record<string, Scenario[]> = {
@@ -98,13 +111,13 @@ const SCENARIOS: Record<string, Scenario[]> = {
     { name: "processing on the hot stream only", series: [hrv('result="success",stream="AA_CORE_HOT"', "0+10x30"), hrv('result="success",stream="ATHLETE_ALLY_EVENTS"', "50x30")], quietAt: ["16m", "30m"] },
   ],
   LegacyStreamReceiving: [
-    { name: "a new message on the legacy stream", series: [{ series: 'jetstream_stream_last_seq{stream_name="ATHLETE_ALLY_EVENTS",server_name="nats-0"}', values: "500x10 501x10" }], quietAt: ["9m"], firingAt: "11m" },
+    { name: "a new message on the legacy stream", series: [lastSeq("500x10 501x10")], quietAt: ["9m"], firingAt: "11m" },
     // Old messages ageing out lower the stored count; the last sequence stays: no alert.
     {
       name: "old messages ageing out",
       series: [
-        { series: 'jetstream_stream_last_seq{stream_name="ATHLETE_ALLY_EVENTS",server_name="nats-0"}', values: "500x20" },
-        { series: 'jetstream_stream_total_messages{stream_name="ATHLETE_ALLY_EVENTS",server_name="nats-0"}', values: "100-5x20" },
+        lastSeq("500x20"),
+        { series: `jetstream_stream_total_messages{namespace="${NS}",stream_name="ATHLETE_ALLY_EVENTS",server_name="nats-0"}`, values: "100-5x20" },
       ],
       quietAt: ["11m", "20m"],
     },
@@ -114,6 +127,17 @@ const SCENARIOS: Record<string, Scenario[]> = {
     { name: "one stream", series: [hrv('result="success",stream="AA_CORE_HOT"', "0+10x30"), hrv('result="success",stream="ATHLETE_ALLY_EVENTS"', "7x30")], quietAt: ["12m", "30m"] },
   ],
 };
+
+describe("alerts - one Prometheus, two environments", () => {
+  it.each(["staging", "production"])("every selector of %s's rules names its namespace", (stack) => {
+    const names = Object.values(METRICS).map((m) => m.name).join("|");
+    for (const rule of rulesOf(stack)[0].rules) {
+      const selectors = [...rule.expr.matchAll(new RegExp(`\\b(${names})\\b(\\{[^}]*\\})?`, "g"))].map((m) => m[2] ?? "");
+      expect(selectors.length).toBeGreaterThan(0);
+      for (const sel of selectors) expect({ alert: rule.alert, sel, ns: sel.includes(`namespace="${stack}"`) }).toEqual({ alert: rule.alert, sel, ns: true });
+    }
+  });
+});
 
 describe("alerts - promtool test rules", () => {
   const groups = rulesOf("staging");
@@ -127,9 +151,10 @@ describe("alerts - promtool test rules", () => {
     }
   });
 
-  it.each(Object.keys(SCENARIOS))("%s fires at the seeds' threshold and duration, and stays quiet below", (alert) => {
+  /** Runs scenarios of one alert through `promtool test rules`. */
+  const judge = (alert: string, scenarios: Scenario[]) => {
     const rule = rules.get(alert)!;
-    const tests = SCENARIOS[alert].map((s) => ({
+    const tests = scenarios.map((s) => ({
       name: `${alert}: ${s.name}`,
       interval: s.interval ?? "1m",
       input_series: s.series,
@@ -140,10 +165,22 @@ describe("alerts - promtool test rules", () => {
           : []),
       ],
     }));
-    const r = promtool(["test", "rules", "tests.yml"], {
+    return promtool(["test", "rules", "tests.yml"], {
       "rules.yml": { groups: [{ name: "event-bus", rules: [rule] }] },
       "tests.yml": { rule_files: ["rules.yml"], evaluation_interval: "1m", tests },
     });
+  };
+
+  it.each(Object.keys(SCENARIOS))("%s fires at the seeds' threshold and duration, and stays quiet below", (alert) => {
+    const r = judge(alert, SCENARIOS[alert]);
+    expect(r.out).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+  });
+
+  it.each(Object.keys(SCENARIOS))("%s stays quiet when the series that fire it come from another namespace", (alert) => {
+    const firing = SCENARIOS[alert].filter((s) => s.firingAt);
+    for (const s of firing) for (const x of s.series) expect(x.series).toContain(`namespace="${NS}"`);
+    const r = judge(alert, firing.map(inOtherNamespace));
     expect(r.out).toContain("SUCCESS");
     expect(r.status).toBe(0);
   });

@@ -1,6 +1,7 @@
 /**
- * The alerts' runbook links resolve to headings of docs/RUNBOOK.md, and its table of metrics is
- * the catalogue the alerts and the dashboard read.
+ * The alerts' runbook links are absolute URLs (`event-bus:kubernetes.runbookUrl`, by default the
+ * runbook on GitHub) that resolve to headings of docs/RUNBOOK.md, and its table of metrics is the
+ * catalogue the alerts and the dashboard read.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,13 +13,25 @@ import { render } from "../helpers/render";
 const text = fs.readFileSync(path.join(REPO_ROOT, RUNBOOK), "utf8");
 const anchors = new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1])));
 
+const GITHUB_RUNBOOK = `https://github.com/athlete-ally/event-bus/blob/main/${RUNBOOK}`;
+
 describe("runbook - links and metrics", () => {
-  it.each(["staging", "production"])("every runbook annotation of %s points at a heading that exists", (stack) => {
+  it.each(["staging", "production"])("every runbook annotation of %s is the runbook's URL on GitHub and a heading that exists", (stack) => {
     for (const rule of render(stack).m.alerts!.spec.groups[0].rules) {
-      const [file, anchor] = rule.annotations.runbook.split("#");
-      expect({ alert: rule.alert, file }).toEqual({ alert: rule.alert, file: RUNBOOK });
+      const [base, anchor] = rule.annotations.runbook.split("#");
+      expect({ alert: rule.alert, base }).toEqual({ alert: rule.alert, base: GITHUB_RUNBOOK });
       expect({ alert: rule.alert, anchor, exists: anchors.has(anchor) }).toEqual({ alert: rule.alert, anchor, exists: true });
     }
+  });
+
+  it("event-bus:kubernetes.runbookUrl moves every link, anchors kept", () => {
+    const runbookUrl = "https://runbooks.athlete-ally.internal/event-bus/RUNBOOK.html";
+    const rules = render("production", { kubernetes: { runbookUrl } }).m.alerts!.spec.groups[0].rules;
+    expect(rules.map((r) => r.annotations.runbook)).toEqual(rules.map((r) => `${runbookUrl}#${anchorOf(r.alert)}`));
+  });
+
+  it.each(["docs/RUNBOOK.md", "ftp://example.com/RUNBOOK.md", "javascript:alert(1)", "https://example.com/RUNBOOK.md#top"])("a runbookUrl of %j is refused, naming the key", (runbookUrl) => {
+    expect(() => render("staging", { kubernetes: { runbookUrl } })).toThrow(/event-bus:kubernetes\.runbookUrl: expected (an http\(s\) URL|a URL without a #fragment)/);
   });
 
   it("a link to a heading that does not exist is caught", () => {
