@@ -39,6 +39,17 @@ describe("runbook - links and metrics", () => {
     expect(anchors.has("dead-letters")).toBe(false);
   });
 
+  it("every kubectl command names its namespace, every pulumi command in a code block its stack (one Prometheus and one cluster hold both)", () => {
+    const blocks = [...text.matchAll(/^```bash\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1].split("\n"));
+    const spans = [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+    const kubectl = [...blocks, ...spans].filter((l) => /\bkubectl\s+\S/.test(l));
+    expect(kubectl.length).toBeGreaterThan(10);
+    for (const line of kubectl) expect({ line, namespace: /\bkubectl -n \S+ /.test(line) }).toEqual({ line, namespace: true });
+    const pulumi = blocks.filter((l) => /\bpulumi (up|preview|refresh|cancel|stack (export|import|history|output)|config (set|rm))\b/.test(l));
+    expect(pulumi.length).toBeGreaterThan(10);
+    for (const line of pulumi) expect({ line, stack: /--stack \S+/.test(line) }).toEqual({ line, stack: true });
+  });
+
   it("the runbook's metrics table lists exactly the catalogue, with its sources", () => {
     const rows = [...text.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].map((m) => ({ name: m[1], labels: m[2].trim(), source: m[3].trim() }));
     expect(rows).toEqual(Object.values(METRICS).map((m) => ({ name: m.name, labels: m.labels.join(", "), source: m.source })));
