@@ -28,9 +28,8 @@ export class EventBusTopology extends pulumi.ComponentResource {
         { parent: this, protect: plan.protect },
       );
     }
-    // A durable moves only once every stream has its subjects for the phase (the old one has
-    // released them, the new one claimed them): its name is known in the preview, which so shows the move.
-    const streams = Object.values(this.streams);
+    // A durable moves only once its new stream has claimed its subjects (which waits until the old
+    // one has released them). Its stream's name is given as it is, so the preview shows the move.
     for (const plan of args.topology.consumers) {
       const stream = this.streams[plan.streamRole]!;
       this.consumers[plan.resourceName] = new Consumer(
@@ -41,7 +40,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
           startAfterSeq: stream.claims.apply((claims) => startAfterSeq(claims, plan.claimSubject)),
           connection: args.connection,
         },
-        { parent: this, dependsOn: streams, aliases: plan.formerNames.map((n) => ({ name: `${name}-${n}` })) },
+        { parent: this, dependsOn: [stream], aliases: plan.formerNames.map((n) => ({ name: `${name}-${n}` })) },
       );
     }
     this.registerOutputs({

@@ -82,7 +82,7 @@ describe("engine - the local stack through pulumi preview, up, refresh and destr
       // A durable's name is its identity: a replacement; the other four store the new flag.
       expect(plannedOps(preview.stdout)).toEqual({ replace: 1, update: 4 });
       const up = await stack.ok(["up", "--yes"]);
-      expect(up.stdout).toMatch(/event-bus-consumer-hrv-core creating replacement[\s\S]*event-bus-consumer-hrv-core deleting original/);
+      expect(up.stdout).toMatch(/event-bus-consumer-hrv creating replacement[\s\S]*event-bus-consumer-hrv deleting original/);
       const names: string[] = [];
       for await (const ci of jsm.consumers.list("AA_CORE_HOT")) names.push(ci.name);
       expect(names).toEqual(["normalize-hrv-v2"]);

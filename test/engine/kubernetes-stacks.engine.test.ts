@@ -1,0 +1,143 @@
+/**
+ * Staging and production, whole, from their own stack files, under the real engine with the real
+ * Kubernetes provider plugin (and the random plugin's stand-in), against a control plane whose
+ * pods run as processes: the NATS StatefulSet's pods run nats-server with the nats.conf and users
+ * the stack deploys, and the stack's streams and durables are made on that cluster; the service
+ * Deployments' pods run the service doubles. Each stack: up, a preview with no changes, refresh,
+ * a flag flip (previewed, then applied), and destroy (production's protection holds).
+ */
+import { closeConnections } from "../../components/jetstream/client";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { readRecords } from "../doubles/records";
+import { plannedOps } from "../helpers/engine";
+import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { waitForPods } from "../helpers/pod-agent";
+import { poll } from "../../components/poll";
+
+/** The streams on the stack's own NATS cluster, read as its admin user (the stack's generated password). */
+async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: string[]; replicas: number; consumers: string[] }>> {
+  const outputs = JSON.parse((await k.stack.ok(["stack", "output", "--json", "--show-secrets"])).stdout) as { natsAdminPassword: string };
+  const nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: outputs.natsAdminPassword });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const out: Record<string, { subjects: string[]; replicas: number; consumers: string[] }> = {};
+    for await (const si of jsm.streams.list()) {
+      const consumers: string[] = [];
+      for await (const ci of jsm.consumers.list(si.config.name)) consumers.push(ci.name);
+      out[si.config.name] = { subjects: si.config.subjects ?? [], replicas: si.config.num_replicas, consumers };
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The steps of a `--json` preview: operation and resource name, without the stack itself. */
+function steps(previewJson: string): Array<[string, string]> {
+  return ((JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>).filter((s) => !s.urn.includes("pulumi:pulumi:Stack")).map((s) => [s.op, s.urn.split("::").pop()!]);
+}
+
+const REPLACES = new Set(["replace", "create-replacement", "delete-replaced"]);
+
+describe.each([
+  { name: "staging" as const, natsPods: 1, podsEach: 1, flip: { key: "event-bus:pullLoop", value: '{"batchSize":20}', env: "HRV_BATCH_SIZE", to: "20" } },
+  { name: "production" as const, natsPods: 3, podsEach: 3, flip: { key: "event-bus:mode", value: "multi", env: "EVENT_STREAM_MODE", to: "multi" } },
+])("engine and Kubernetes provider - $name, whole, from its stack file", ({ name, natsPods, podsEach, flip }) => {
+  let k: KubeStack;
+  beforeAll(async () => {
+    // Staging's stack creates its namespace; production's exists already, as a live cluster's does.
+    k = await kubeStack(name, name === "staging" ? { kubernetes: { createNamespace: true } } : { namespaceExists: true });
+  }, 180_000);
+  afterAll(async () => {
+    await closeConnections();
+    await k?.stop();
+  });
+
+  it(`up runs ${natsPods} NATS pod(s) as the stack deploys them, the streams on them, and the services bound`, async () => {
+    const up = await k.stack.ok(["up", "--yes"]);
+    console.log(`${name}: first up\n${up.stdout.split("\n").filter((l) => /Resources:|created|Duration/.test(l)).join("\n")}`);
+    expect(k.agent.runningPods().filter((p) => p.includes("/nats-")).length).toBe(natsPods);
+    const streams = await streamsOf(k);
+    const replicas = natsPods;
+    if (name === "staging") {
+      expect(streams).toEqual({
+        AA_CORE_HOT: { subjects: ["athlete-ally.>", "sleep.*"], replicas, consumers: ["normalize-hrv-durable"] },
+        AA_VENDOR_HOT: { subjects: ["vendor.>"], replicas, consumers: ["normalize-oura"] },
+        AA_DLQ: { subjects: ["dlq.>"], replicas, consumers: [] },
+      });
+    } else {
+      expect(streams).toEqual({
+        ATHLETE_ALLY_EVENTS: { subjects: ["athlete-ally.>", "vendor.oura.>", "sleep.*"], replicas, consumers: ["normalize-hrv-durable", "normalize-oura"].sort() },
+        AA_CORE_HOT: { subjects: ["AA_CORE_HOT"], replicas, consumers: [] },
+        AA_VENDOR_HOT: { subjects: ["AA_VENDOR_HOT"], replicas, consumers: [] },
+        AA_DLQ: { subjects: ["dlq.>"], replicas, consumers: [] },
+      });
+    }
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", podsEach);
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=ingest-service", podsEach);
+    // The services signed in with the passwords the stack generated, bound, and process what ingest publishes.
+    const expected = name === "staging" ? "AA_CORE_HOT" : "ATHLETE_ALLY_EVENTS";
+    const processed = await poll({ timeoutMs: 30_000, intervalMs: 250 }, () => {
+      const r = readRecords(k.agent.recordsDir);
+      const hrv = r.filter((x) => x.t === "processed" && x.key === "hrv");
+      return hrv.length > 20 ? r : undefined;
+    });
+    expect(processed).toBeDefined();
+    const bound = processed!.filter((r) => r.t === "bound" && r.key === "hrv").map((r) => (r as { stream: string }).stream);
+    expect(new Set(bound)).toEqual(new Set([expected]));
+    expect(k.agent.crashes()).toEqual([]);
+  }, 300_000);
+
+  it("a second preview plans nothing, and neither does one after refresh", async () => {
+    await k.stack.ok(["preview", "--expect-no-changes"]);
+    await k.stack.ok(["refresh", "--yes"]);
+    await k.stack.ok(["preview", "--expect-no-changes"]);
+  }, 180_000);
+
+  it(`a flag flip (${flip.env} -> ${flip.to}) previews as an update of the flags ConfigMap and the Deployments, no replace; up rolls the pods onto it`, async () => {
+    await k.stack.ok(["config", "set", flip.key, flip.value]);
+    const text = await k.stack.ok(["preview", "--diff"]);
+    console.log(`${name}: the flag flip's preview (pulumi preview --diff)\n${text.stdout}`);
+    const planned = steps((await k.stack.ok(["preview", "--json"])).stdout);
+    // The namespace is read on every run (it must exist); everything else is the same or updated.
+    const changed = planned.filter(([op]) => op !== "same" && op !== "read");
+    expect(changed.filter(([op]) => REPLACES.has(op))).toEqual([]);
+    expect(changed).toEqual(expect.arrayContaining([["update", "event-bus-flags"], ["update", "event-bus-normalize-service"], ["update", "event-bus-ingest-service"]]));
+    expect(changed.every(([op, n]) => op === "update" && /^event-bus-(flags|normalize-service|ingest-service)$/.test(n))).toBe(true);
+    const before = new Set((await k.cluster.list("Pod", k.namespace, "app=normalize-service")).map((p: any) => p.metadata.name));
+    await k.stack.ok(["up", "--yes"]);
+    const cm = await k.cluster.get("ConfigMap", "event-bus-config", k.namespace);
+    expect(cm.data[flip.env]).toBe(flip.to);
+    // Every pod that ran before the flip is gone once its process has exited; as many run on the new flags.
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", podsEach);
+    const gone = await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => {
+      const names = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).map((p: any) => p.metadata.name as string);
+      return names.some((p) => before.has(p)) ? undefined : names;
+    });
+    expect(gone).toHaveLength(podsEach);
+    expect(k.agent.crashes()).toEqual([]);
+    await k.stack.ok(["preview", "--expect-no-changes"]);
+  }, 240_000);
+
+  if (name === "staging") {
+    it("destroy removes every object, the durables and streams (after forceDelete is stored: they hold messages) and the namespace", async () => {
+      // The services go first; what ingest published after normalize stopped is still pending.
+      const refused = await k.stack.run(["destroy", "--yes"]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toMatch(/normalize-hrv-durable on stream AA_CORE_HOT: has \d+ messages not yet delivered.*forceDelete/s);
+      await k.stack.ok(["config", "set", "event-bus:forceDelete", "true"]);
+      await k.stack.ok(["up", "--yes"]);
+      await k.stack.ok(["destroy", "--yes"]);
+      expect(plannedOps((await k.stack.ok(["preview", "--json"])).stdout).create).toBeGreaterThan(10);
+      expect(await k.cluster.get("Namespace", k.namespace)).toBeUndefined();
+    }, 300_000);
+  } else {
+    it("destroy is refused by the protection of the streams, and the streams stay", async () => {
+      const destroy = await k.stack.run(["destroy", "--yes"]);
+      expect(destroy.code).not.toBe(0);
+      expect(destroy.stdout + destroy.stderr).toMatch(/protect/);
+      expect(Object.keys(await streamsOf(k)).sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT", "ATHLETE_ALLY_EVENTS"]);
+    }, 240_000);
+  }
+});

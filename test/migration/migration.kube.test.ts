@@ -1,0 +1,158 @@
+/**
+ * The seeds' migration of production, through the real engine and the real Kubernetes provider,
+ * with every pod a process (test/helpers/kube-stack.ts): 3 NATS pods with replicas 3, 3
+ * normalize-service pods (10 for the canary steps) that bind once at startup as the seeds' code
+ * does, and 3 ingest-service pods publishing throughout, choosing their expected stream with
+ * NEW_TOPOLOGY_PERCENTAGE as the seeds' code does. Every step is one `pulumi up` from the
+ * production stack file; Kubernetes does the rolling. Time is compressed: the legacy stream's
+ * quiet period before retirement is 20 s, a pull waits at most 1 s (HRV_EXPIRES_MS).
+ *
+ * The walk runs twice: as it is, then with one normalize pod deleted in the middle of each step
+ * (Kubernetes starts a new one mid-step). Per step: published, lost, processed twice (and why),
+ * publishes refused, the longest a message waited, pods restarted, crashes, `pulumi up` seconds.
+ */
+import { closeConnections } from "../../components/jetstream/client";
+import { poll, sleep } from "../../components/poll";
+import { readRecords, type DoubleRecord } from "../doubles/records";
+import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { CONSUMED, formatRows, stepRows, type StepWindow } from "./walk";
+
+const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2" };
+
+interface Step {
+  label: string;
+  config: Record<string, unknown>;
+  /** Where the durables are once the step is done (hrv, oura). */
+  bound: { hrv: string; oura: string };
+}
+
+const L = "ATHLETE_ALLY_EVENTS";
+const k8s = (normalizeReplicas: number, canaryPercent = 0) => ({ normalize: { ...NORMALIZE, replicas: normalizeReplicas }, canaryPercent });
+const at = (phase: number, mode: "single" | "multi", kubernetes = k8s(3)) => ({ migrationPhase: phase, mode, kubernetes });
+const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
+
+const WALK: Step[] = [
+  { label: "canary 10%", config: at(0, "single", k8s(10, 10)), bound: where(0) },
+  { label: "canary 50%", config: at(0, "single", k8s(10, 50)), bound: where(0) },
+  { label: "canary 100%", config: at(0, "single", k8s(10, 100)), bound: where(0) },
+  { label: "0 multi (canary done)", config: at(0, "multi"), bound: where(0) },
+  { label: "0 -> 1", config: at(1, "multi"), bound: where(1) },
+  { label: "1 -> 2", config: at(2, "multi"), bound: where(2) },
+  { label: "2 -> 3 (after the quiet period)", config: at(3, "multi"), bound: where(3) },
+  { label: "3 -> 2 (rollback)", config: at(2, "multi"), bound: where(2) },
+  { label: "2 -> 1 (rollback)", config: at(1, "multi"), bound: where(1) },
+  { label: "1 -> 0 (rollback)", config: at(0, "multi"), bound: where(0) },
+  { label: "0 -> 1 (again)", config: at(1, "multi"), bound: where(1) },
+  { label: "1 -> 2 (again)", config: at(2, "multi"), bound: where(2) },
+  { label: "2 -> 0 single (emergency switch)", config: at(0, "single"), bound: where(0) },
+];
+
+describe("migration - production on Kubernetes, every pod a process, services as strict as the seeds' code", () => {
+  let k: KubeStack;
+  beforeAll(async () => {
+    k = await kubeStack("production", {
+      namespaceExists: true,
+      overrides: {
+        ...at(0, "single"),
+        retention: { legacyQuietPeriod: "20s" },
+        pullLoop: { expiresMs: 1000 },
+        hrvConsumer: { ackWait: "10s" },
+        vendorConsumer: { ackWait: "10s" },
+      },
+      agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await closeConnections();
+    await k?.stop();
+  });
+
+  /** `pulumi up` of one step: the stack file changed as a pull request would change it. */
+  const up = async (config: Record<string, unknown>) => {
+    k.configure(config);
+    return k.stack.run(["up", "--yes", "--skip-preview"]);
+  };
+
+  /** The normalize pods that run and are ready now, and where each bound its durables. */
+  const boundNow = async () => {
+    const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter(
+      (p: any) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+    );
+    const records = readRecords(k.agent.recordsDir).filter((r): r is Extract<DoubleRecord, { t: "bound" }> => r.t === "bound");
+    return pods.map((p: any) => {
+      const mine = records.filter((r) => r.pod === p.metadata.name);
+      const last = (key: string) => mine.filter((r) => r.key === key).pop()?.stream;
+      return { pod: p.metadata.name as string, hrv: last("hrv"), oura: last("oura") };
+    });
+  };
+
+  it("every step and rollback, the canary and the emergency switch: 0 lost, 0 crashes, every duplicate explained; again with a pod deleted mid-step", async () => {
+    const first = await up(at(0, "single"));
+    if (first.code !== 0) throw new Error(`first up failed\n${first.stdout}\n${first.stderr}`);
+    const windows: Array<StepWindow & { walk: number }> = [];
+    const upMsOf = new Map<string, number>();
+    for (const walk of [1, 2]) {
+      for (const step of WALK) {
+        await sleep(2_000); // traffic flows in each phase
+        if (step.config.migrationPhase === 3) {
+          // The preview keeps the legacy stream and says until when; the up after that time retires it.
+          k.configure(step.config);
+          const preview = await k.stack.ok(["preview"]);
+          const said = preview.stdout + preview.stderr;
+          expect(said).toMatch(/stream ATHLETE_ALLY_EVENTS: received its last message at \S+; it is retired only after 20s without one \(not before \S+\)/);
+          const until = Date.parse(/not before (\S+)\)/.exec(said)![1]);
+          await sleep(Math.max(0, until - Date.now() + 500));
+        }
+        const startedAt = Date.now();
+        // The second walk deletes one normalize pod halfway through the step (as the first walk timed it).
+        const deletion =
+          walk === 2
+            ? sleep((upMsOf.get(step.label) ?? 4_000) / 2).then(async () => {
+                const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter((p: any) => !p.metadata.deletionTimestamp);
+                if (pods.length) await k.cluster.remove("Pod", pods[0].metadata.name, k.namespace);
+                return pods[0]?.metadata.name as string | undefined;
+              })
+            : Promise.resolve(undefined);
+        const r = await up(step.config);
+        const upMs = Date.now() - startedAt;
+        const deleted = await deletion;
+        if (r.code !== 0) throw new Error(`walk ${walk}, ${step.label}: pulumi up failed\n${r.stdout}\n${r.stderr}`);
+        upMsOf.set(step.label, upMs);
+        k.agent.assertHealthy();
+        // Every ready normalize pod is bound where the durables are now (a deleted pod's replacement included).
+        const expected = step.bound;
+        const settled = await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => {
+          const b = await boundNow();
+          return b.length > 0 && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
+        });
+        expect({ walk, step: step.label, deleted: deleted !== undefined || walk === 1, bound: settled ? "everywhere expected" : await boundNow() }).toEqual({ walk, step: step.label, deleted: true, bound: "everywhere expected" });
+        windows.push({ walk, label: `${walk === 2 ? "[pod deleted] " : ""}${step.label}`, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
+        if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
+      }
+    }
+    await sleep(2_000);
+    // Publishing stops; everything published is processed within a bounded wait, or counts as lost.
+    const stoppedAt = Date.now();
+    windows[windows.length - 1].endsAt = stoppedAt;
+    await k.cluster.request("PATCH", `/apis/apps/v1/namespaces/${k.namespace}/deployments/ingest-service`, { spec: { replicas: 0 } }, "application/merge-patch+json");
+    await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => ((await k.cluster.list("Pod", k.namespace, "app=ingest-service")).length === 0 ? true : undefined));
+    await poll({ timeoutMs: 60_000, intervalMs: 500 }, () => {
+      const r = readRecords(k.agent.recordsDir);
+      const done = new Set(r.filter((x) => x.t === "processed").map((x) => (x as { id: string }).id));
+      return r.every((x) => x.t !== "published" || !CONSUMED.includes(x.subject) || done.has(x.id)) ? true : undefined;
+    });
+
+    const records = readRecords(k.agent.recordsDir);
+    const rows = stepRows(records, k.agent.events, windows);
+    console.log(`migration walk, production on Kubernetes (3 NATS pods R3, 3 normalize pods, 10 for the canary, 3 ingest pods):\n${formatRows(rows)}`);
+    const published = records.filter((r) => r.t === "published").length;
+    const processed = new Set(records.filter((r) => r.t === "processed").map((r) => (r as { id: string }).id)).size;
+    console.log(`published ${published} events, processed ${processed} distinct; crashes ${k.agent.crashes().length}`);
+
+    expect(published).toBeGreaterThan(5_000);
+    for (const r of rows) {
+      expect({ step: r.step, lost: r.lost, crashes: r.crashes, unexplained: r.twiceWhy.includes("unexplained") }).toEqual({ step: r.step, lost: 0, crashes: 0, unexplained: false });
+    }
+    expect(k.agent.crashes()).toEqual([]);
+  }, 1_800_000);
+});
