@@ -120,15 +120,17 @@ etcd_body() {
   CGO_ENABLED=0 go build -o "$bin/etcd" .
 }
 
-# kwok's fake nodes, pods and volumes follow its stage definitions, which ship in its module.
+# kwok's fake nodes, pods and volumes follow its stage definitions, which ship in its module. The
+# nodes beat through Leases (kwok --node-lease-duration-seconds), as kubelets do, so that the node
+# controller never takes them, and every pod on them, for lost.
 install_kwok_stages() {
-  local dir="$root/.tools/share/kwok-stages" stage
-  [ "$(cat "$dir/.version" 2>/dev/null)" = "$1" ] && return
+  local dir="$root/.tools/share/kwok-stages" stage stamp="$1 with node leases"
+  [ "$(cat "$dir/.version" 2>/dev/null)" = "$stamp" ] && return
   stage="$(module_field "sigs.k8s.io/kwok@v$1" Dir)/kustomize/stage"
   rm -rf "$dir" && mkdir -p "$dir/objects"
-  cp "$stage"/node/fast/node-initialize.yaml "$stage"/pod/fast/pod-{ready,complete,delete}.yaml "$stage"/volume/fast/{pv-bind,pv-delete,pvc-delete,pvc-provision}.yaml "$dir/"
+  cp "$stage"/node/fast/node-initialize.yaml "$stage"/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml "$stage"/pod/fast/pod-{ready,complete,delete}.yaml "$stage"/volume/fast/{pv-bind,pv-delete,pvc-delete,pvc-provision}.yaml "$dir/"
   cp "$stage"/volume/fast/storage-class.yaml "$dir/objects/"
-  echo "$1" > "$dir/.version"
+  echo "$stamp" > "$dir/.version"
 }
 
 # The plugins the official CLI ships beside its binary, where the engine looks first: the Node.js

@@ -97,7 +97,8 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
     environment: z.enum(ENVIRONMENTS, { error: `expected environment to be one of ${ENVIRONMENTS.join(", ")}` }),
     /** EVENT_STREAM_MODE: which topology the services read. */
     mode: z.enum(["single", "multi"], { error: 'expected mode "single" or "multi"' }).default("multi"),
-    migrationPhase: intFromString(z.number().int().min(0, { error: "expected migrationPhase 0, 1, 2 or 3" }).max(3, { error: "expected migrationPhase 0, 1, 2 or 3" })).default(3),
+    /** Required in staging and production (a missing phase is never taken as the last one); 3 in local when left out. */
+    migrationPhase: intFromString(z.number().int().min(0, { error: "expected migrationPhase 0, 1, 2 or 3" }).max(3, { error: "expected migrationPhase 0, 1, 2 or 3" })).optional(),
     /** Stream and consumer replicas; 1 in local and staging, 3 in production unless set. */
     replicas: intFromString(replicas).optional(),
     streams: streamNamesSchema,
@@ -123,17 +124,20 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.migrationPhase === undefined && c.environment !== "local") {
+      ctx.addIssue({ code: "custom", path: ["migrationPhase"], message: `expected migrationPhase (0, 1, 2 or 3) in the ${c.environment} stack file: its phase is never assumed` });
+    }
     const names = Object.entries(c.streams);
     const seen = new Map<string, string>();
     for (const [role, n] of names) {
       if (seen.has(n)) ctx.addIssue({ code: "custom", path: ["streams", role], message: `expected a name different from streams.${seen.get(n)} ("${n}")` });
       seen.set(n, role);
     }
-    if (c.mode === "single" && c.migrationPhase > 0) {
+    if (c.mode === "single" && (c.migrationPhase ?? LOCAL_PHASE) > 0) {
       ctx.addIssue({
         code: "custom",
         path: ["mode"],
-        message: `expected mode "multi" from migrationPhase 1 on: phase ${c.migrationPhase} has moved subjects off ${c.streams.legacy}, which services in single mode would no longer see`,
+        message: `expected mode "multi" from migrationPhase 1 on: phase ${c.migrationPhase ?? LOCAL_PHASE} has moved subjects off ${c.streams.legacy}, which services in single mode would no longer see`,
       });
     }
     const done = subjectsByPhase(catalogue.retirePhase, catalogue);
@@ -145,7 +149,7 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
     }
     for (const [key, field] of Object.entries(SECRET_KEYS)) {
       const value = (c.nats as Record<string, unknown>)[field];
-      if (value !== undefined && value !== SECRET_PLACEHOLDER) {
+      if (value !== undefined && !isPlaceholder(value)) {
         ctx.addIssue({ code: "custom", path: ["nats", field], message: `expected no ${field} in plain config: \`pulumi config set --secret event-bus:${key}\`` });
       }
     }
@@ -157,8 +161,11 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
 
 export const stackConfigSchema = stackConfigSchemaFor(CATALOGUE);
 
+/** The local stack's phase when its stack file names none: the migration done. */
+const LOCAL_PHASE = 3;
+
 /** A stack's validated configuration; `<key>Consumer` holds each catalogue durable's settings. */
-export type StackConfig = z.output<typeof stackConfigSchema> & Record<ConsumerConfigKey, ConsumerSettings>;
+export type StackConfig = Omit<z.output<typeof stackConfigSchema>, "migrationPhase"> & { migrationPhase: number } & Record<ConsumerConfigKey, ConsumerSettings>;
 
 /** A configuration problem, named by its key. */
 export class StackConfigError extends Error {
@@ -168,7 +175,17 @@ export class StackConfigError extends Error {
   }
 }
 
-const SECRET_PLACEHOLDER = "(set in secret config)";
+/**
+ * What stands for a secret key's value while the configuration is judged as a whole (a user needs
+ * a password): each one passes its field's own format, which the provider checks on the real value.
+ */
+const SECRET_PLACEHOLDERS: Record<SecretKey, string> = {
+  natsPassword: "(set in secret config)",
+  natsToken: "(set in secret config)",
+  natsCreds: "(set in secret config)",
+  natsNkeySeed: "SUSETINSECRETCONFIG",
+};
+const isPlaceholder = (v: unknown) => (Object.values(SECRET_PLACEHOLDERS) as unknown[]).includes(v);
 
 /**
  * Validates raw configuration values (as `pulumi config` holds them) into a StackConfig.
@@ -179,13 +196,13 @@ export function parseStackConfig(raw: Record<string, unknown>, secretKeys: reado
   const nats = raw.nats;
   if (secretKeys.length && nats !== null && typeof nats === "object" && !Array.isArray(nats)) {
     const withPlaceholders: Record<string, unknown> = { ...nats };
-    for (const k of secretKeys) withPlaceholders[SECRET_KEYS[k]] ??= SECRET_PLACEHOLDER;
+    for (const k of secretKeys) withPlaceholders[SECRET_KEYS[k]] ??= SECRET_PLACEHOLDERS[k];
     const checked = parseStackConfig({ ...raw, nats: withPlaceholders }, [], catalogue);
-    const plain = Object.fromEntries(Object.entries(checked.nats).filter(([, v]) => v !== SECRET_PLACEHOLDER));
+    const plain = Object.fromEntries(Object.entries(checked.nats).filter(([, v]) => !isPlaceholder(v)));
     return { ...checked, nats: plain as StackConfig["nats"] };
   }
   const r = (catalogue === CATALOGUE ? stackConfigSchema : stackConfigSchemaFor(catalogue)).safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) return { ...r.data, migrationPhase: r.data.migrationPhase ?? LOCAL_PHASE } as StackConfig;
   throw new StackConfigError(
     r.error.issues.flatMap((i) =>
       i.code === "unrecognized_keys"
@@ -206,7 +223,13 @@ export const CONFIG_KEYS = Object.keys(stackConfigSchema.shape) as string[];
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
 
 /** Reads and validates this stack's configuration: the only place that reads `pulumi config`. */
-export function readStackConfig(config = new pulumi.Config("event-bus")): { config: StackConfig; secrets: StackSecrets } {
+export function readStackConfig(config = new pulumi.Config("event-bus"), all: Record<string, string> = pulumi.runtime.allConfig()): { config: StackConfig; secrets: StackSecrets } {
+  const known = new Set<string>([...CONFIG_KEYS, ...Object.keys(SECRET_KEYS)]);
+  const unknown = Object.keys(all)
+    .filter((k) => k.startsWith("event-bus:"))
+    .map((k) => k.slice("event-bus:".length))
+    .filter((k) => !known.has(k));
+  const misspelt = unknown.map((k) => ({ key: k, reason: `unknown key "${k}" (check its spelling: the keys are ${[...known].sort().join(", ")})` }));
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const text = config.get(key);
@@ -222,5 +245,12 @@ export function readStackConfig(config = new pulumi.Config("event-bus")): { conf
     const value = config.getSecret(key);
     if (value !== undefined) secrets[key] = value;
   }
-  return { config: parseStackConfig(raw, Object.keys(secrets) as SecretKey[]), secrets };
+  let parsed: StackConfig;
+  try {
+    parsed = parseStackConfig(raw, Object.keys(secrets) as SecretKey[]);
+  } catch (e) {
+    throw e instanceof StackConfigError ? new StackConfigError([...misspelt, ...e.problems]) : e;
+  }
+  if (misspelt.length) throw new StackConfigError(misspelt);
+  return { config: parsed, secrets };
 }

@@ -84,6 +84,11 @@ export const consumerBehaviourShape = {
    * make progress; give up (and refuse) after this many milliseconds without progress.
    */
   drainStallMs: z.number({ error: "expected drainStallMs in milliseconds" }).int().min(0).max(3_600_000).optional(),
+  /**
+   * The longest a drain waits at all, progress or not: under traffic that still arrives on the
+   * durable's filter its backlog never ends, and the wait refuses, saying what arrived meanwhile.
+   */
+  drainTimeoutMs: z.number({ error: "expected drainTimeoutMs in milliseconds" }).int().min(0).max(86_400_000).optional(),
 };
 
 export const consumerInputsSchema = z

@@ -220,15 +220,19 @@ export async function deleteConsumer(id: string, props: ConsumerOutputs): Promis
   const live = await info(jsm, stream, durable, connection);
   if (!live) return;
   if (!safety.forceDelete) {
-    const left = await awaitDrained(jsm, stream, durable, connection, live, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
+    const left = await awaitDrained(jsm, stream, durable, connection, live, drainLimits(safety));
     if (left) throw undrained(what, left, "delete it");
   }
   await deleteOrGone(`${what}: delete`, connection, GONE, () => jsm.consumers.delete(stream, durable));
 }
 
-function undrained(what: string, left: ConsumerInfo & { stalledMs: number }, action: string): Error {
+function undrained(what: string, left: Undrained, action: string): Error {
+  const why =
+    left.arrived !== undefined
+      ? `and after ${left.waitedMs} ms of draining (drainTimeoutMs) messages still arrive on its filter: ${left.arrived} new since the wait began; move what publishes there first`
+      : `and its readers made no progress for ${left.stalledMs} ms`;
   return new Error(
-    `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, and its readers made no progress for ${left.stalledMs} ms; refusing to ${action}. ` +
+    `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, ${why}; refusing to ${action}. ` +
       `Let it drain (its readers must be running), or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`, which drops them) and run \`pulumi up\`.`,
   );
 }
@@ -254,7 +258,7 @@ export async function moveConsumer(jsm: JetStreamManager, from: string, config: 
     if (source && still.length) {
       throw new Error(`${what}: stream ${from} still captures ${still.map((f) => `"${f}"`).join(", ")}, so the durable there would never drain; move the subjects to ${to} first (update the streams before the durable)`);
     }
-    const left = await awaitDrained(jsm, from, durable, c, old, safety.drainStallMs ?? DEFAULT_DRAIN_STALL_MS);
+    const left = await awaitDrained(jsm, from, durable, c, old, drainLimits(safety));
     if (left) throw undrained(`${what}: the durable on ${from}`, left, "move it");
   }
   const created = await add(jsm, to, durable, consumerToWire(config), c);
@@ -264,6 +268,13 @@ export async function moveConsumer(jsm: JetStreamManager, from: string, config: 
 
 /** How long a delete waits for a durable's readers to make progress before refusing (beyond its ack wait, when messages are out for acknowledgement). */
 export const DEFAULT_DRAIN_STALL_MS = 10_000;
+/** The longest a drain waits, progress or not. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 300_000;
+
+const drainLimits = (s: Safety) => ({ stallMs: s.drainStallMs ?? DEFAULT_DRAIN_STALL_MS, timeoutMs: s.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+
+/** Why a drain gave up: its readers stalled, or (arrived) messages kept arriving past the timeout. */
+type Undrained = ConsumerInfo & { stalledMs: number; waitedMs: number; arrived?: number };
 
 /** Progress of a durable's readers: what has been delivered and acknowledged so far. */
 const progressOf = (ci: ConsumerInfo) => `${ci.delivered.stream_seq}/${ci.ack_floor.stream_seq}`;
@@ -279,11 +290,15 @@ async function awaitDrained(
   durable: string,
   c: ConnectionArgs,
   first: ConsumerInfo,
-  stallMs: number,
-): Promise<(ConsumerInfo & { stalledMs: number }) | undefined> {
+  limits: { stallMs: number; timeoutMs: number },
+): Promise<Undrained | undefined> {
+  const { stallMs, timeoutMs } = limits;
   let ci: ConsumerInfo | undefined = first;
   let progress = progressOf(first);
-  let since = Date.now();
+  const began = Date.now();
+  let since = began;
+  // Everything on its filter it has seen or still has to: what grows here arrived during the wait.
+  const seen = (x: ConsumerInfo) => x.delivered.consumer_seq + x.num_pending;
   // No fixed deadline: the wait lasts while the readers make progress.
   const outcome = await poll({ timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 100 }, async (n) => {
     if (n > 1) ci = await info(jsm, stream, durable, c);
@@ -294,7 +309,10 @@ async function awaitDrained(
     }
     const ackWaitMs = ci.config.ack_wait ? ci.config.ack_wait / 1e6 : 30_000;
     const limit = stallMs + (ci.num_ack_pending > 0 ? ackWaitMs : 0);
-    return Date.now() - since >= limit ? { left: { ...ci, stalledMs: Date.now() - since } } : undefined;
+    const now = Date.now();
+    if (now - since >= limit) return { left: { ...ci, stalledMs: now - since, waitedMs: now - began } };
+    if (now - began >= timeoutMs) return { left: { ...ci, stalledMs: now - since, waitedMs: now - began, arrived: Math.max(0, seen(ci) - seen(first)) } };
+    return undefined;
   });
   return outcome?.left;
 }

@@ -4,7 +4,7 @@
  * compiled file (see components/providers/stream.ts), or called directly in tests.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { DeliverPolicy, type ConsumerConfig, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry } from "../jetstream/client";
 import { poll } from "../poll";
 import type { ConnectionArgs } from "../jetstream/connection-args";
@@ -68,6 +68,15 @@ async function explainOverlap(jsm: JetStreamManager, wire: WireStreamConfig, c: 
     /* the original error is still the best we have */
   }
   return base;
+}
+
+/**
+ * A consumer's configuration to make it again on a recreated stream: as it was, except a start
+ * sequence past the new stream's end (it starts empty), which would skip what arrives first.
+ */
+export function recreatable(c: ConsumerConfig): Partial<ConsumerConfig> {
+  const { opt_start_seq: _seq, ...rest } = c;
+  return c.deliver_policy === DeliverPolicy.StartSequence ? { ...rest, deliver_policy: DeliverPolicy.All } : c;
 }
 
 /** Default wait for another stream to release subjects this one claims. */
@@ -185,9 +194,16 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
   const recreate = mustRecreate(label(id), LOSES, diffStream(splitInputs(oldInputs).config as StreamConfigArgs, config), safety.allowReplace);
   const jsm = await connect(label(id), connection);
   if (recreate) {
-    // Allowed by allowReplace: the stream and its messages go, a new one takes the name.
+    // Allowed by allowReplace: the stream and its messages go, a new one takes the name. The
+    // server deletes its consumers with it; they are made again, as they were, on the new stream
+    // (their Consumer resources, and the services bound by name, find them where they were).
+    const durables: ConsumerConfig[] = [];
+    for await (const ci of jsm.consumers.list(id)) durables.push(ci.config);
     await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
     const created = await add(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    for (const d of durables) {
+      await withRetry(`${label(id)}: recreate consumer ${d.durable_name ?? d.name}`, connection, () => jsm.consumers.add(id, recreatable(d)));
+    }
     return { outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
   }
   const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);

@@ -10,7 +10,8 @@
  * `@pulumi/pulumi/cmd/run-policy-pack`. Everything else the engine asks is answered as "nothing
  * required": the program's plugins (the dynamic-provider host) are found on PATH.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as net from "node:net";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 
@@ -25,6 +26,14 @@ const EXITED_AFTER_LOGGING = 32;
 const HOST_VERSION = require("@pulumi/pulumi/package.json").version as string;
 
 type Callback = (err: grpc.ServiceError | null, value?: unknown) => void;
+
+/** The programs and plugins this host started: ended with it. */
+const children = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
 type Unary = { request: any };
 
 /** A script of the program's own @pulumi/pulumi, as the official host resolves it. */
@@ -68,11 +77,11 @@ function runProgram(engineAddress: string) {
     const req = call.request;
     const { programDir, args } = runArguments(req, engineAddress);
     // The program's output goes to this host's stdout/stderr, which the engine shows the user.
-    const child = spawn(process.execPath, [sdkScript(programDir, "run"), ...args], {
+    const child = track(spawn(process.execPath, [sdkScript(programDir, "run"), ...args], {
       cwd: req.getPwd() || programDir,
       env: runEnvironment(req),
       stdio: ["ignore", "inherit", "inherit"],
-    });
+    }));
     child.once("error", (e) => callback({ ...e, code: grpc.status.INTERNAL, details: e.message, metadata: new grpc.Metadata() } as grpc.ServiceError));
     child.once("exit", (code, signal) => {
       const resp = new langproto.RunResponse();
@@ -98,7 +107,7 @@ function runPlugin(call: grpc.ServerWritableStream<any, any>): void {
   const script = policyPack ? "run-policy-pack" : "run-plugin";
   const args = policyPack ? [...req.getArgsList(), programDir] : [programDir, ...req.getArgsList()];
   const cwd = policyPack ? programDir : req.getPwd() || programDir;
-  const child = spawn(process.execPath, [sdkScript(programDir, script), ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = track(spawn(process.execPath, [sdkScript(programDir, script), ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] }));
   const send = (set: (r: any) => void) => {
     const r = new langproto.RunPluginResponse();
     set(r);
@@ -137,6 +146,34 @@ export function languageRuntime(engineAddress: string): grpc.UntypedServiceImple
   };
 }
 
+/** How often the host checks that the engine is still there (the official plugins: rpcutil.Healthcheck). */
+export const HEALTHCHECK_MS = Number(process.env.EVENT_BUS_HEALTHCHECK_MS ?? 5_000);
+
+/** Whether something still listens at the engine's address. */
+export function engineAlive(address: string): Promise<boolean> {
+  const i = address.lastIndexOf(":");
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.slice(0, i) || "127.0.0.1", port: Number(address.slice(i + 1)) });
+    socket.setTimeout(5_000);
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Ends the host and what it started once the engine is gone (a killed `pulumi up`), as the
+ * engine's own plugins do: otherwise it and its program would run on with no parent.
+ */
+function watchEngine(engineAddress: string, shutdown: () => void): void {
+  const timer = setInterval(async () => {
+    if (await engineAlive(engineAddress)) return;
+    clearInterval(timer);
+    shutdown();
+  }, HEALTHCHECK_MS);
+  timer.unref();
+}
+
 function main(argv: string[]): void {
   // Flags (-root=..., -tracing=...) come first; the engine's address is the last argument.
   const engineAddress = argv.filter((a) => !a.startsWith("-")).pop() ?? "";
@@ -149,8 +186,14 @@ function main(argv: string[]): void {
     }
     process.stdout.write(`${port}\n`);
   });
-  // The engine ends its plugins with SIGINT/SIGTERM or by closing stdin.
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => server.tryShutdown(() => process.exit(0)));
+  const shutdown = () => {
+    for (const child of children) child.kill("SIGTERM");
+    server.forceShutdown();
+    process.exit(0);
+  };
+  // The engine ends its plugins with SIGINT/SIGTERM or by closing stdin; a killed engine does neither.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, shutdown);
+  if (engineAddress) watchEngine(engineAddress, shutdown);
 }
 
 if (require.main === module) main(process.argv.slice(2));

@@ -13,6 +13,7 @@ import { METRICS } from "../../components/monitoring/metrics";
 import type { StackConfig } from "../../components/config/stack-config";
 import { clientOptions } from "../../components/jetstream/client";
 import type { ConnectionArgs } from "../../components/jetstream/connection-args";
+import type { ConsumerConfigArgs } from "../../components/jetstream/consumer-args";
 import { diffConsumerWire, diffStreamWire, type FieldChange } from "../../components/jetstream/update-rules";
 import { consumerToWire, streamToWire, type WireConsumerConfig, type WireStreamConfig } from "../../components/jetstream/wire";
 import { computeTopology } from "../../components/topology/topology";
@@ -58,6 +59,17 @@ async function lastSeq(jsm: JetStreamManager, stream: string): Promise<number | 
   }
 }
 
+/**
+ * The configuration a durable is judged against: where it starts is fixed when it is created, and
+ * a durable the stack created after a hand-over starts right after its stream's claim (by start
+ * sequence), not from the beginning as the declared "deliver all" would. That is no drift.
+ */
+export function startedAs(wanted: ConsumerConfigArgs, live: WireConsumerConfig): ConsumerConfigArgs {
+  const declaredAll = (wanted.deliverPolicy ?? "all") === "all" && wanted.optStartSeq === undefined;
+  if (!declaredAll || live.deliver_policy !== "by_start_sequence" || live.opt_start_seq === undefined) return wanted;
+  return { ...wanted, deliverPolicy: "byStartSequence", optStartSeq: live.opt_start_seq };
+}
+
 export async function verifyBus(config: StackConfig, connection: ConnectionArgs, options: VerifyOptions = {}): Promise<CheckRow[]> {
   const t = computeTopology(config);
   const rows: CheckRow[] = [];
@@ -78,7 +90,7 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
       const check = `consumer ${c.config.durableName} on ${c.config.stream}`;
       try {
         const live = await jsm.consumers.info(c.config.stream, c.config.durableName);
-        const d = diffConsumerWire(live.config as WireConsumerConfig, consumerToWire(c.config));
+        const d = diffConsumerWire(live.config as WireConsumerConfig, consumerToWire(startedAs(c.config, live.config as WireConsumerConfig)));
         rows.push({ check, expected: "exists as configured", seen: d.changes.length ? drift(d.changes) : "as configured", pass: d.changes.length === 0 });
       } catch (e) {
         rows.push({ check, expected: "exists as configured", seen: (e as Error).message, pass: false });

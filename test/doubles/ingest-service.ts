@@ -9,7 +9,8 @@
  * - every event carries its id as Nats-Msg-Id (JetStream's duplicate window);
  * - a refused publish is an error answer to its caller, who sends the same event again (the
  *   double retries it, choosing again, and records every refusal);
- * - SIGTERM: it stops taking events, finishes the one in hand and exits.
+ * - SIGTERM: it stops taking events, finishes the one in hand (or, refused, gives it back to its
+ *   caller) and exits.
  * /health answers 200 once it is connected. Test-only: EVENT_BUS_TEST_RECORDS,
  * EVENT_BUS_TEST_HTTP_PORT, EVENT_BUS_TEST_EVENT_INTERVAL_MS (the time between events).
  */
@@ -57,6 +58,12 @@ async function main(): Promise<void> {
         break;
       } catch (e) {
         record({ t: "refused", id, subject: event.subject, expected, reason: (e as Error).message });
+        // Shutting down, it answers its caller with an error instead of trying again: the caller
+        // sends the event anew, to a pod that is not going away (a new request, a new id).
+        if (!running) {
+          record({ t: "abandoned", id, subject: event.subject });
+          break;
+        }
         await sleep(50);
       }
     }

@@ -15,6 +15,7 @@ export type DoubleRecord =
   | { t: "fetch-failed"; pod: string; at: number; key: string; reason: string }
   | { t: "published"; pod: string; at: number; id: string; subject: string; stream: string; seq: number; duplicate: boolean; attempts: number; firstAt: number; expected?: string }
   | { t: "refused"; pod: string; at: number; id: string; subject: string; expected?: string; reason: string }
+  | { t: "abandoned"; pod: string; at: number; id: string; subject: string }
   | { t: "stop"; pod: string; at: number };
 
 export const RECORDS_ENV = "EVENT_BUS_TEST_RECORDS";

@@ -131,6 +131,18 @@ export class PodAgent {
     this.running.clear();
   }
 
+  /** What the agent saw of each pod, for a failure's message. */
+  async describe(namespace: string): Promise<string> {
+    const pods: Pod[] = await this.cluster.list("Pod", namespace);
+    const lines = pods.map((p) => {
+      const ready = p.status?.conditions?.find((c: any) => c.type === "Ready")?.status;
+      const r = [...this.running.values()].find((x) => x.uid === p.metadata.uid);
+      return `${p.metadata.name} node=${p.spec.nodeName ?? "-"} phase=${p.status?.phase} ready=${ready} deleting=${Boolean(p.metadata.deletionTimestamp)} annotations=${JSON.stringify(p.metadata.annotations ?? {})} process=${r ? `${r.child.pid} exit=${r.child.exitCode} ready=${r.ready}` : "none"}`;
+    });
+    const tail = (r: Running) => `--- ${r.key}\n${r.output().slice(-800)}`;
+    return [`agent failure: ${this.failure?.message ?? "none"}`, ...lines, ...[...this.running.values()].filter((r) => !r.ready).map(tail)].join("\n");
+  }
+
   private async reconcile(): Promise<void> {
     const pods: Pod[] = (await this.cluster.request("GET", "/api/v1/pods")).body.items ?? [];
     const live = new Map<string, Pod>(pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}#${p.metadata.uid}`, p]));
@@ -148,15 +160,20 @@ export class PodAgent {
         continue;
       }
       if (!pod.spec.nodeName) continue;
-      const r = this.running.get(id);
-      if (!r) {
-        await this.launch(id, pod);
-        continue;
-      }
-      if (!r.ready && (await this.probe(r))) {
-        r.ready = true;
-        await this.annotate(pod, READY_ANNOTATION);
-        this.event(r.key, "ready");
+      // One pod's trouble never holds the others up: it is kept as the agent's failure.
+      try {
+        const r = this.running.get(id);
+        if (!r) {
+          await this.launch(id, pod);
+          continue;
+        }
+        if (!r.ready && (await this.probe(r))) {
+          r.ready = true;
+          await this.annotate(pod, READY_ANNOTATION);
+          this.event(r.key, "ready");
+        }
+      } catch (e) {
+        this.failure = new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
       }
     }
   }

@@ -116,7 +116,7 @@ describe("migration - production on Kubernetes, every pod a process, services as
         const r = await up(step.config);
         const upMs = Date.now() - startedAt;
         const deleted = await deletion;
-        if (r.code !== 0) throw new Error(`walk ${walk}, ${step.label}: pulumi up failed\n${r.stdout}\n${r.stderr}`);
+        if (r.code !== 0) throw new Error(`walk ${walk}, ${step.label}: pulumi up failed\n${r.stdout.slice(-4000)}\n${r.stderr}\n${await k.agent.describe(k.namespace)}`);
         upMsOf.set(step.label, upMs);
         k.agent.assertHealthy();
         // Every ready normalize pod is bound where the durables are now (a deleted pod's replacement included).

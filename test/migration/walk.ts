@@ -58,9 +58,11 @@ export function stepRows(records: DoubleRecord[], events: PodEvent[], steps: Ste
       const w = whyTwice(processed.get(p.id)!);
       why.set(w, (why.get(w) ?? 0) + 1);
     }
+    // From when the stream stored it to when a service first processed it (refused attempts
+    // before that are counted apart, as publishes refused).
     const waits = consumed.map((p) => {
       const first = processed.get(p.id)?.[0];
-      return first ? first.at - p.firstAt : Number.POSITIVE_INFINITY;
+      return first ? first.at - p.at : Number.POSITIVE_INFINITY;
     });
     return {
       step: s.label,

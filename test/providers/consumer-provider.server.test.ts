@@ -182,4 +182,85 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs));
     await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
   });
+
+  it("a change of stream is a move, in one update: drained where it was (by the reader bound there), created after the claim, then deleted where it was", async () => {
+    await addStream(bus.admin.jsm, { name: "AA_LEGACY", subjects: ["legacy.>"], num_replicas: bus.topo.replicas });
+    const onLegacy = { ...inputs({ stream: "AA_LEGACY", filterSubject: "legacy.hrv" }) };
+    const { outs } = await consumers.create(onLegacy);
+    for (let i = 0; i < 20; i++) await publishStored(bus.admin.nc, "legacy.hrv", String(i));
+    // The diff plans an update, not a replacement.
+    expect(await consumers.diff("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), { ...onLegacy, stream: "AA_CORE_HOT", filterSubject: "athlete-ally.hrv.raw-received" })).toMatchObject({ changes: true, replaces: [] });
+    // Before the subjects move, the new stream does not capture the filter: refused before anything changes.
+    await expect(consumers.updateConsumer("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), { ...onLegacy, stream: "AA_CORE_HOT" })).rejects.toThrow(/filter subject "legacy.hrv" is outside the stream's subjects/);
+    await bus.admin.jsm.streams.update("AA_LEGACY", { subjects: ["legacy.other"] });
+    await bus.admin.jsm.streams.update("AA_CORE_HOT", { subjects: ["athlete-ally.>", "sleep.*", "legacy.hrv"] });
+    for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "legacy.hrv", `new-${i}`);
+    // A reader bound to the old durable at its start drains it while the move waits.
+    const bound = await jetstream(bus.admin.nc).consumers.get("AA_LEGACY", "normalize-hrv-durable");
+    const read: string[] = [];
+    const reading = (async () => {
+      while (read.length < 20) {
+        for await (const m of await bound.fetch({ max_messages: 5, expires: 500 })) {
+          read.push(m.string());
+          m.ack();
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const moved = await consumers.updateConsumer("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), { ...onLegacy, stream: "AA_CORE_HOT", startAfterSeq: 0 });
+    await reading;
+    expect(read).toHaveLength(20);
+    expect(moved.outs).toMatchObject({ stream: "AA_CORE_HOT" });
+    await expect(bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending).toBe(3);
+    // Its id still names where it was created; read, diff and delete follow its stream.
+    expect((await consumers.read("AA_LEGACY/normalize-hrv-durable", asOutputs(moved.outs))).props).toMatchObject({ stream: "AA_CORE_HOT" });
+  });
+
+  it("a move whose old durable has no reader refuses with the counts; forceDelete in the same update moves it, dropping them", async () => {
+    await addStream(bus.admin.jsm, { name: "AA_LEGACY", subjects: ["legacy.>"], num_replicas: bus.topo.replicas });
+    const onLegacy = inputs({ stream: "AA_LEGACY", filterSubject: "legacy.hrv" });
+    const { outs } = await consumers.create(onLegacy);
+    for (let i = 0; i < 4; i++) await publishStored(bus.admin.nc, "legacy.hrv", String(i));
+    await bus.admin.jsm.streams.update("AA_LEGACY", { subjects: ["legacy.other"] });
+    await bus.admin.jsm.streams.update("AA_CORE_HOT", { subjects: ["athlete-ally.>", "sleep.*", "legacy.hrv"] });
+    const to = { ...onLegacy, stream: "AA_CORE_HOT", drainStallMs: 300 };
+    await expect(consumers.updateConsumer("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), to)).rejects.toThrow(
+      /move from stream AA_LEGACY to AA_CORE_HOT: the durable on AA_LEGACY: has 4 messages not yet delivered and 0 not acknowledged, and its readers made no progress for \d+ ms; refusing to move it.*forceDelete/,
+    );
+    expect((await bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable")).num_pending).toBe(4);
+    await consumers.updateConsumer("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), { ...to, forceDelete: true });
+    await expect(bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).config.filter_subject).toBe("legacy.hrv");
+  });
+
+  it("a drain under traffic that keeps arriving ends at drainTimeoutMs, saying how much arrived meanwhile", async () => {
+    const { outs } = await consumers.create(inputs());
+    const js = jetstream(bus.admin.nc);
+    let publishing = true;
+    const publisher = (async () => {
+      for (let i = 0; publishing && i < 5_000; i++) {
+        await js.publish("athlete-ally.hrv.raw-received", String(i)).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const reader = await js.consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
+    const reading = (async () => {
+      while (publishing) {
+        for await (const m of await reader.fetch({ max_messages: 2, expires: 300 })) m.ack();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await waitFor("a backlog", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending > 0);
+      await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainTimeoutMs: 1_500 })).rejects.toThrow(
+        /after \d+ ms of draining \(drainTimeoutMs\) messages still arrive on its filter: \d+ new since the wait began; move what publishes there first; refusing to delete it/,
+      );
+    } finally {
+      publishing = false;
+      await publisher;
+      await reading.catch(() => undefined);
+    }
+  });
 });
+

@@ -1,4 +1,4 @@
-import { AckPolicy, jetstream } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import * as streams from "../../components/providers/stream-provider";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
@@ -116,6 +116,20 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     const live = await bus.admin.jsm.streams.info("ORDERS");
     expect(live.config.storage).toBe("memory");
     expect(live.state.messages).toBe(0);
+  });
+
+  it("a recreated stream gets its durables again, as they were, reading what arrives from the start", async () => {
+    const { outs } = await streams.create(inputs());
+    for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "orders.1", String(i));
+    await bus.admin.jsm.consumers.add("ORDERS", { durable_name: "billing", ack_policy: AckPolicy.Explicit, filter_subject: "orders.1", max_deliver: 7 });
+    await bus.admin.jsm.consumers.add("ORDERS", { durable_name: "late", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 3 });
+    await streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
+    const billing = await bus.admin.jsm.consumers.info("ORDERS", "billing");
+    expect({ filter: billing.config.filter_subject, maxDeliver: billing.config.max_deliver, pending: billing.num_pending }).toEqual({ filter: "orders.1", maxDeliver: 7, pending: 0 });
+    // A start past the new, empty stream's end would skip what arrives first: it reads from the start.
+    await publishStored(bus.admin.nc, "orders.2", "after");
+    await waitFor("both durables to count the new message", async () => (await bus.admin.jsm.consumers.info("ORDERS", "late")).num_pending === 1);
+    expect((await bus.admin.jsm.consumers.info("ORDERS", "late")).config.deliver_policy).toBe("all");
   });
 
   it("without allowReplace the update refuses it and the messages stay", async () => {

@@ -9,7 +9,7 @@ import { natsUsers } from "../../components/kubernetes/nats-users";
 import { CATALOGUE, publishedSubjects, subjectsByPhase, type Catalogue } from "../../components/topology/catalogue";
 import { computeTopology } from "../../components/topology/topology";
 
-const raw = (extra: Record<string, unknown> = {}) => ({ environment: "staging", nats: { servers: ["nats://127.0.0.1:4222"] }, ...extra });
+const raw = (extra: Record<string, unknown> = {}) => ({ environment: "staging", migrationPhase: 3, nats: { servers: ["nats://127.0.0.1:4222"] }, ...extra });
 const user = (catalogue: Catalogue, name: string, extra: Record<string, unknown> = {}) => natsUsers(parseStackConfig(raw(extra), [], catalogue), catalogue).find((u) => u.name === name)!;
 
 describe("catalogue - the seeds' bus", () => {

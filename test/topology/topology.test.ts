@@ -1,8 +1,9 @@
-import { ENVIRONMENTS, parseStackConfig, PHASES, StackConfigError } from "../../components/config/stack-config";
+import * as pulumi from "@pulumi/pulumi";
+import { ENVIRONMENTS, parseStackConfig, PHASES, readStackConfig, StackConfigError } from "../../components/config/stack-config";
 import { coveredBy, findCollisions } from "../../components/jetstream/subjects";
 import { computeTopology, subjectsByPhase } from "../../components/topology/topology";
 
-const config = (extra: Record<string, unknown> = {}) => parseStackConfig({ environment: "staging", nats: { servers: ["nats://127.0.0.1:4222"] }, ...extra });
+const config = (extra: Record<string, unknown> = {}) => parseStackConfig({ environment: "staging", migrationPhase: 3, nats: { servers: ["nats://127.0.0.1:4222"] }, ...extra });
 const LEGACY_SUBJECTS = ["athlete-ally.>", "vendor.oura.>", "sleep.*"];
 
 describe("topology - the seeds' values", () => {
@@ -102,6 +103,8 @@ describe("stack config - clear errors naming the key", () => {
     [{ environment: "staging", streams: { core: "SAME", vendor: "SAME" } }, /event-bus:streams.vendor: expected a name different from streams.core/],
     [{ environment: "staging", hrvConsumer: { maxDeliver: 0 } }, /event-bus:hrvConsumer.maxDeliver: expected maxDeliver of at least 1/],
     [{ environment: "staging", strams: {} }, /event-bus:strams: unknown key "strams"/],
+    [{ environment: "staging", migrationPhase: undefined }, /event-bus:migrationPhase: expected migrationPhase \(0, 1, 2 or 3\) in the staging stack file: its phase is never assumed/],
+    [{ environment: "production", migrationPhase: undefined }, /event-bus:migrationPhase: expected migrationPhase \(0, 1, 2 or 3\) in the production stack file/],
     [{ environment: "staging", nats: { servers: [] } }, /event-bus:nats.servers: expected at least one server URL/],
   ])("%j", (extra, message) => {
     expect(() => parseStackConfig({ nats: { servers: ["nats://127.0.0.1:4222"] }, ...extra })).toThrow(StackConfigError);
@@ -110,5 +113,34 @@ describe("stack config - clear errors naming the key", () => {
 
   it("reads numbers given as strings, as `pulumi config set` stores them", () => {
     expect(parseStackConfig({ environment: "staging", migrationPhase: "2", replicas: "1", nats: { servers: ["nats://x:4222"] } })).toMatchObject({ migrationPhase: 2, replicas: 1 });
+  });
+});
+
+describe("stack config - read from `pulumi config` as the program reads it", () => {
+  const read = (all: Record<string, string>, secret: string[] = []) => {
+    pulumi.runtime.setAllConfig(all, secret);
+    return readStackConfig(new pulumi.Config("event-bus"), pulumi.runtime.allConfig());
+  };
+  const base = { "event-bus:environment": "staging", "event-bus:migrationPhase": "1", "event-bus:mode": "multi", "event-bus:nats": '{"servers":["nats://nats:4222"]}' };
+
+  it("fails on a key it does not know, naming it: a misspelt phase is never read as phase 3", () => {
+    expect(() => read({ ...base, "event-bus:migrationphase": "1" })).toThrow(/event-bus:migrationphase: unknown key "migrationphase" \(check its spelling/);
+    expect(() => read({ ...base, "event-bus:adoptExisiting": "true" })).toThrow(/event-bus:adoptExisiting: unknown key/);
+    const { "event-bus:migrationPhase": _phase, ...noPhase } = base;
+    expect(() => read({ ...noPhase, "event-bus:migrationphase": "1" })).toThrow(/event-bus:migrationPhase: expected migrationPhase .* in the staging stack file/);
+    // Other packages' keys are theirs.
+    expect(read({ ...base, "kubernetes:context": "x" }).config.migrationPhase).toBe(1);
+  });
+
+  it.each([
+    ["natsPassword", "s3cret-pass", { "event-bus:nats": '{"servers":["nats://nats:4222"],"user":"admin"}' }],
+    ["natsToken", "tok-123456", {}],
+    ["natsCreds", "-----BEGIN NATS USER JWT-----\nx\n------END NATS USER JWT------", {}],
+    ["natsNkeySeed", "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY", {}],
+  ])("secret key %s is read as a Pulumi secret and never as plain config", async (key, value, extra) => {
+    const { config, secrets } = read({ ...base, ...extra, [`event-bus:${key}`]: value }, [`event-bus:${key}`]);
+    expect(Object.keys(secrets)).toEqual([key]);
+    expect(await new Promise((r) => secrets[key as keyof typeof secrets]!.apply((v) => r(v)))).toBe(value);
+    expect(JSON.stringify(config)).not.toContain(value);
   });
 });

@@ -147,4 +147,18 @@ describe("verify - the live bus checks", () => {
       await publisher;
     }
   }, 60_000);
+
+  it("after a rollback, a durable the hand-over created by start sequence is as configured", async () => {
+    // 2 -> 1: the legacy stream claims the core subjects back, after messages it already holds
+    // (the strays above), so normalize-hrv-durable is created there by start sequence. Nothing
+    // reads the probes left on the hot durable, so the move is told not to wait (forceDelete).
+    await stack.ok(["up", "--yes", "--skip-preview", "--config", "event-bus:migrationPhase=1", "--config", "event-bus:forceDelete=true"]);
+    const live = await admin.jsm.consumers.info("ATHLETE_ALLY_EVENTS", "normalize-hrv-durable");
+    expect(live.config.deliver_policy).toBe("by_start_sequence");
+    const rows = await verify(1, { probe: false });
+    expect(rows.filter((r) => r.check.startsWith("consumer ")).map((r) => [r.check, r.pass])).toEqual([
+      ["consumer normalize-hrv-durable on ATHLETE_ALLY_EVENTS", true],
+      ["consumer normalize-oura on AA_VENDOR_HOT", true],
+    ]);
+  }, 90_000);
 });

@@ -1,0 +1,45 @@
+/**
+ * How a walk's step is judged from the doubles' records: an event on a consumed subject never
+ * processed is lost; one processed twice is explained (stored twice after a retried publish, or
+ * redelivered after a lost acknowledgement) or flagged unexplained.
+ */
+import type { DoubleRecord } from "../doubles/records";
+import { stepRows, whyTwice } from "./walk";
+
+const pub = (id: string, at: number, subject = "athlete-ally.hrv.raw-received"): DoubleRecord => ({ t: "published", pod: "i", at, firstAt: at - 5, id, subject, stream: "S", seq: 1, duplicate: false, attempts: 1 });
+const proc = (id: string, at: number, stream = "S", seq = 1, redelivered = false): DoubleRecord => ({ t: "processed", pod: "n", at, id, key: "hrv", stream, seq, redelivered });
+
+describe("walk - a step's row", () => {
+  it("counts lost, processed twice with its reason, refusals, the longest wait, stopped pods and crashes in the step's window", () => {
+    const records: DoubleRecord[] = [
+      pub("a", 100),
+      proc("a", 150),
+      pub("b", 200),
+      pub("c", 300),
+      proc("c", 320, "S", 3),
+      proc("c", 900, "T", 1),
+      pub("d", 400),
+      proc("d", 410, "S", 4),
+      proc("d", 470, "S", 4, true),
+      pub("e", 500, "sleep.summary"),
+      { t: "refused", pod: "i", at: 250, id: "x", subject: "athlete-ally.hrv.raw-received", reason: "expected stream does not match" },
+      pub("later", 2_000),
+      proc("later", 2_010),
+    ];
+    const events = [
+      { at: 260, pod: "production/normalize-service-abc", event: "stopped" as const },
+      { at: 270, pod: "production/nats-0", event: "stopped" as const },
+      { at: 2_100, pod: "production/normalize-service-def", event: "crashed" as const },
+    ];
+    const [row, next] = stepRows(records, events, [
+      { label: "one", startedAt: 0, upMs: 1_234, endsAt: 1_000 },
+      { label: "two", startedAt: 1_000, upMs: 500, endsAt: 3_000 },
+    ]);
+    expect(row).toEqual({ step: "one", published: 5, lost: 1, twice: 2, twiceWhy: "1 stored twice, 1 redelivered", refused: 1, longestWaitMs: Number.POSITIVE_INFINITY, podsRestarted: 1, crashes: 0, upS: 1.2 });
+    expect(next).toMatchObject({ step: "two", published: 1, lost: 0, twice: 0, longestWaitMs: 10, crashes: 1 });
+  });
+
+  it("a second processing of the same stored message that was not a redelivery is unexplained", () => {
+    expect(whyTwice([proc("a", 1), proc("a", 2)] as Array<Extract<DoubleRecord, { t: "processed" }>>)).toBe("unexplained");
+  });
+});
