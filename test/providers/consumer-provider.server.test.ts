@@ -200,7 +200,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     const read: string[] = [];
     const reading = (async () => {
       while (read.length < 20) {
-        for await (const m of await bound.fetch({ max_messages: 5, expires: 500 })) {
+        for await (const m of await bound.fetch({ max_messages: 5, expires: 1_000 })) {
           read.push(m.string());
           m.ack();
         }
@@ -247,7 +247,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     const reader = await js.consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
     const reading = (async () => {
       while (publishing) {
-        for await (const m of await reader.fetch({ max_messages: 2, expires: 300 })) m.ack();
+        for await (const m of await reader.fetch({ max_messages: 2, expires: 1_000 })) m.ack();
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
