@@ -5,7 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_KEYS, type SecretKey, type StackConfig, type StackSecrets } from "./config/stack-config";
+import { SECRET_KEYS, StackConfigError, type SecretKey, type StackConfig, type StackSecrets } from "./config/stack-config";
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
@@ -14,7 +14,7 @@ import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
 import { CATALOGUE } from "./topology/catalogue";
-import { legacyRetirementHold } from "./topology/legacy-retirement";
+import { lookAtBus, unseenWarning } from "./topology/bus-look";
 import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
@@ -46,7 +46,7 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}): Sta
   const k8sConfig = kubernetesConfigOf(config);
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
   const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
-  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace }) : undefined;
+  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production" }) : undefined;
   // On Kubernetes the providers sign in as the admin user with its generated password, unless
   // secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0;
@@ -94,7 +94,13 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
  */
 export async function defineStackLooking(config: StackConfig, secrets: StackSecrets = {}) {
   const nats = defineNats(config, secrets);
-  const legacyHold = config.migrationPhase >= CATALOGUE.retirePhase ? await legacyRetirementHold(config, nats.connection) : undefined;
+  const look = await lookAtBus(config, nats.connection);
+  const unseen = unseenWarning(look, config.nats.servers);
+  if (unseen && look.seen === "unreachable" && config.requireBusLook) {
+    throw new StackConfigError([{ key: "requireBusLook", reason: `${unseen}. This stack requires the look (a CI preview from where the bus can be reached)` }]);
+  }
+  if (unseen) pulumi.log.warn(unseen);
+  const legacyHold = look.legacyHold;
   if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
   return defineBus(nats, { legacyHold });
 }

@@ -120,6 +120,11 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
      * bus), making the differences in place; without it the preview lists them and stops.
      */
     adoptExisting: boolFromString("adoptExisting").default(false),
+    /**
+     * Fail the preview (or up) when the program can not reach the bus, instead of warning that
+     * adoption and the legacy stream's retirement were not judged: for CI previews that must look.
+     */
+    requireBusLook: boolFromString("requireBusLook").default(false),
     /** Kubernetes settings, read by components/kubernetes (the local stack may leave them out). */
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })

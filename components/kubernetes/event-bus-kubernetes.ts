@@ -12,6 +12,12 @@ export interface EventBusKubernetesArgs {
   provider: k8s.Provider;
   /** Create the namespace (true), or require that it exists (false: the preview fails first if not). */
   createNamespace: boolean;
+  /**
+   * Protect what can not come back as it was: the NATS StatefulSet (its volumes hold the streams),
+   * the users' passwords and their Secrets (a new password locks out every client signed in with
+   * the old one). Production sets it; `pulumi destroy` then refuses until it is lifted.
+   */
+  protect: boolean;
 }
 
 /**
@@ -38,18 +44,18 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
 
     const secrets = (this.secrets = m.users.map((u) => {
-      const password = new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this });
+      const password = new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
       this.passwords[u.name] = password.result;
       return new k8s.core.v1.Secret(
         `${name}-${passwordSecretName(u)}`,
         { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password: password.result } },
-        child(),
+        { ...child(), protect: args.protect },
       );
     }));
     const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, m.natsConfig as k8s.types.input.core.v1.ConfigMap, child());
     new k8s.core.v1.Service(`${name}-nats-headless`, m.natsHeadless as k8s.types.input.core.v1.Service, child());
     new k8s.core.v1.Service(`${name}-nats`, m.natsClient as k8s.types.input.core.v1.Service, child());
-    new k8s.apps.v1.StatefulSet(`${name}-nats`, m.natsStatefulSet as k8s.types.input.apps.v1.StatefulSet, child([natsConfig, ...secrets]));
+    new k8s.apps.v1.StatefulSet(`${name}-nats`, m.natsStatefulSet as k8s.types.input.apps.v1.StatefulSet, { ...child([natsConfig, ...secrets]), protect: args.protect });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, m.natsDisruptionBudget as k8s.types.input.policy.v1.PodDisruptionBudget, child());
     this.registerOutputs({});
   }

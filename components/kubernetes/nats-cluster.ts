@@ -78,6 +78,8 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
       serviceName: NATS_HEADLESS,
       replicas: n.replicas,
       podManagementPolicy: "Parallel",
+      // The volumes hold the streams: they outlive the StatefulSet and any scale-down.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       selector: { matchLabels: { app: NATS_NAME } },
       template: {
         metadata: { labels: natsLabels, annotations: { "checksum/nats-config": createHash("sha256").update(conf).digest("hex") } },

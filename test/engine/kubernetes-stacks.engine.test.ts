@@ -133,11 +133,23 @@ describe.each([
       expect(await k.cluster.get("Namespace", k.namespace)).toBeUndefined();
     }, 300_000);
   } else {
-    it("destroy is refused by the protection of the streams, and the streams stay", async () => {
+    it("destroy is refused by protection: the streams, the NATS StatefulSet, the passwords and their Secrets stay", async () => {
       const destroy = await k.stack.run(["destroy", "--yes"]);
       expect(destroy.code).not.toBe(0);
       expect(destroy.stdout + destroy.stderr).toMatch(/protect/);
+      const state = JSON.parse((await k.stack.ok(["stack", "export"])).stdout) as { deployment: { resources: Array<{ urn: string; protect?: boolean }> } };
+      const protectedOnes = state.deployment.resources.filter((r) => r.protect).map((r) => r.urn.split("$").pop());
+      expect(protectedOnes).toEqual(
+        expect.arrayContaining([
+          "pulumi-nodejs:dynamic/event-bus:Stream::event-bus-stream-legacy",
+          "kubernetes:apps/v1:StatefulSet::event-bus-nats",
+          "random:index/randomPassword:RandomPassword::event-bus-nats-admin-password",
+          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-admin",
+        ]),
+      );
       expect(Object.keys(await streamsOf(k)).sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT", "ATHLETE_ALLY_EVENTS"]);
+      expect(await k.cluster.get("StatefulSet", "nats", k.namespace)).toBeDefined();
+      expect(await k.cluster.get("Secret", "event-bus-nats-admin", k.namespace)).toBeDefined();
     }, 240_000);
   }
 });

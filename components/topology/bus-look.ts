@@ -1,0 +1,63 @@
+/**
+ * The program's look at the bus, and at the legacy stream before a phase that retires it: the engine does not
+ * ask a provider about a delete in a preview, so without it a preview would show a delete that
+ * the provider then refuses. With it, the preview keeps the stream and warns why. Reading only;
+ * when the server can not be reached (or the connection is not known yet) it says nothing and
+ * the provider's delete still refuses what it must.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/stack-config";
+import { closeConnections, ERR, manager } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { within } from "../poll";
+import { readOrGone } from "../providers/jetstream-resource";
+import { retirementHold } from "../providers/retirement";
+import { CATALOGUE } from "./catalogue";
+
+/** How long the program waits for the server before it leaves the judgement to the provider. */
+export const LOOK_TIMEOUT_MS = 10_000;
+
+/** An output's value when it is known now (config, or state of unchanged resources), else undefined. */
+async function knownValue<T>(o: pulumi.Output<T>): Promise<T | undefined> {
+  if (!(await (o as unknown as { isKnown: Promise<boolean> }).isKnown)) return undefined;
+  return new Promise<T>((resolve) => o.apply((v) => (resolve(v), v)));
+}
+
+/** What the program saw of the bus before planning. */
+export interface BusLook {
+  /** "seen": it answered; "unknown": its credentials are not known yet (made by this very update); "unreachable": no answer in time. */
+  seen: "seen" | "unknown" | "unreachable";
+  /** Why the legacy stream may not be retired yet (only looked at in a phase that retires it). */
+  legacyHold?: string;
+}
+
+/**
+ * The program's look at the bus: whether it answers at all (the providers' adoption looks and this
+ * retirement look judge nothing without it), and, in a phase that retires the legacy stream,
+ * whether that stream may go yet. Reading only.
+ */
+export async function lookAtBus(c: StackConfig, connection: pulumi.Output<ConnectionArgs>): Promise<BusLook> {
+  const conn = await knownValue(connection);
+  if (!conn) return { seen: "unknown" };
+  const look = async (): Promise<BusLook> => {
+    const jsm = await manager(conn);
+    if (c.migrationPhase < CATALOGUE.retirePhase) return { seen: "seen" };
+    const live = await readOrGone(`stream ${c.streams.legacy}: read`, conn, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(c.streams.legacy));
+    if (!live) return { seen: "seen" };
+    const hold = await retirementHold(jsm, live, { quietPeriod: c.retention.legacyQuietPeriod, deleteWhenDrained: true }, conn);
+    return { seen: "seen", ...(hold ? { legacyHold: hold.reason } : {}) };
+  };
+  try {
+    return (await within(LOOK_TIMEOUT_MS, look())) ?? { seen: "unreachable" };
+  } finally {
+    // The program's own connection: closed, so that nothing keeps the program running.
+    await closeConnections();
+  }
+}
+
+/** What a look that did not see the bus means for this plan, for the stack's warning (or error). */
+export function unseenWarning(look: BusLook, servers: readonly string[]): string | undefined {
+  if (look.seen === "seen") return undefined;
+  const why = look.seen === "unknown" ? "its credentials are made by this update" : `no answer from ${servers.join(", ")} within ${LOOK_TIMEOUT_MS / 1000} s`;
+  return `the bus was not looked at (${why}): streams and durables that already exist were not compared with the stack (adoption), and the legacy stream's retirement was not judged; the providers judge both again when they apply`;
+}

@@ -1,0 +1,29 @@
+/**
+ * A preview that could not reach the bus says so on the stack, rather than looking clean: what it
+ * did not judge (adoption of what exists, the legacy stream's retirement). `requireBusLook` makes
+ * that an error, for CI previews that must look.
+ */
+import { engineStack, type EngineStack } from "../helpers/engine";
+import { freePort } from "../helpers/nats-servers";
+
+describe("engine - a preview that could not look at the bus", () => {
+  let stack: EngineStack;
+  beforeAll(async () => {
+    // Nothing listens there.
+    stack = await engineStack("local", { overrides: { nats: { servers: [`nats://127.0.0.1:${await freePort()}`] } } });
+  });
+  afterAll(() => stack?.remove());
+
+  it("warns that adoption and retirement were not judged", async () => {
+    const r = await stack.run(["preview"]);
+    const said = r.stdout + r.stderr;
+    expect(said).toMatch(/warning: the bus was not looked at \(no answer from nats:\/\/127\.0\.0\.1:\d+ within 10 s\): streams and durables that already exist were not compared with the stack \(adoption\), and the legacy stream's retirement was not judged/);
+  }, 120_000);
+
+  it("with event-bus:requireBusLook, fails naming the key", async () => {
+    await stack.ok(["config", "set", "event-bus:requireBusLook", "true"]);
+    const r = await stack.run(["preview"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/event-bus:requireBusLook: the bus was not looked at .* This stack requires the look/s);
+  }, 120_000);
+});
