@@ -245,14 +245,15 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
       }
     })();
     const reader = await js.consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
+    // A reader that makes progress, but slower than the publisher: the backlog only grows.
     const reading = (async () => {
       while (publishing) {
-        for await (const m of await reader.fetch({ max_messages: 2, expires: 1_000 })) m.ack();
-        await new Promise((r) => setTimeout(r, 20));
+        for await (const m of await reader.fetch({ max_messages: 1, expires: 1_000 })) m.ack();
+        await new Promise((r) => setTimeout(r, 100));
       }
     })();
     try {
-      await waitFor("a backlog", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending > 0);
+      await waitFor("a backlog", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending > 20);
       await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainTimeoutMs: 1_500 })).rejects.toThrow(
         /after \d+ ms of draining \(drainTimeoutMs\) messages still arrive on its filter: \d+ new since the wait began; move what publishes there first; refusing to delete it/,
       );
