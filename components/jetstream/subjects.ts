@@ -188,3 +188,13 @@ export class SubjectTrie<V> {
     for (const child of node.children.values()) this.collectAll(child, out);
   }
 }
+
+/** The subjects a stream captures: its subjects, or, when it names none, its own name. */
+export function capturedBy(config: { name: string; subjects?: string[] }): string[] {
+  return config.subjects?.length ? config.subjects : [config.name];
+}
+
+/** The subjects a consumer reads: its filters, or everything its stream captures (">") when it has none. */
+export function filtersOf(config: { filterSubject?: string; filterSubjects?: string[] }): string[] {
+  return config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : [FULL_WILDCARD]);
+}

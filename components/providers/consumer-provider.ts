@@ -14,7 +14,7 @@ import { ERR, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { consumerInputsSchema, type ConsumerConfigArgs } from "../jetstream/consumer-args";
 import { formatDuration } from "../jetstream/durations";
-import { coveredBy } from "../jetstream/subjects";
+import { capturedBy, coveredBy, filtersOf } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { poll } from "../poll";
@@ -66,7 +66,8 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
   const si = await readOrGone(`${what}: read stream`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(config.stream));
   if (!si) throw new Error(`${what}: stream ${config.stream} does not exist; create the stream first (depend on its Stream resource)`);
   const subjects = si.config.subjects ?? [];
-  const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : []);
+  // No filter reads all the stream captures: nothing to check.
+  const filters = config.filterSubjects || config.filterSubject ? filtersOf(config) : [];
   for (const f of drainOnly ? [] : filters) {
     if (subjects.length > 0 && !coveredBy(f, subjects)) {
       throw new Error(`${what}: filter subject "${f}" is outside the stream's subjects [${subjects.join(", ")}]; it would never receive a message (set drainOnly: true for a durable that only drains what the stream stored before)`);
@@ -252,10 +253,8 @@ export async function moveConsumer(jsm: JetStreamManager, from: string, config: 
   const old = await info(jsm, from, durable, c);
   if (old && !safety.forceDelete) {
     const source = await readOrGone(`${what}: read stream ${from}`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(from));
-    const captured = source?.config.subjects?.length ? source.config.subjects : [from];
-    const filters = config.filterSubjects ?? (config.filterSubject ? [config.filterSubject] : [">"]);
-    const still = filters.filter((f) => coveredBy(f, captured));
-    if (source && still.length) {
+    const still = source ? filtersOf(config).filter((f) => coveredBy(f, capturedBy(source.config))) : [];
+    if (still.length) {
       throw new Error(`${what}: stream ${from} still captures ${still.map((f) => `"${f}"`).join(", ")}, so the durable there would never drain; move the subjects to ${to} first (update the streams before the durable)`);
     }
     const left = await awaitDrained(jsm, from, durable, c, old, drainLimits(safety));

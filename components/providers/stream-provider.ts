@@ -9,7 +9,7 @@ import { describe, ERR, errCodeOf, JetStreamOperationError, manager, withRetry }
 import { poll } from "../poll";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { streamInputsSchema, type StreamConfigArgs } from "../jetstream/stream-args";
-import { subjectsCollide } from "../jetstream/subjects";
+import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
@@ -35,8 +35,6 @@ function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, c
   return { ...streamFromWire(info.config), ...storedSafety(safety), claims, connection };
 }
 
-/** The subjects a stream captures (none given: its own name). */
-const capturedBy = (config: { name: string; subjects?: string[] }) => (config.subjects?.length ? config.subjects : [config.name]);
 
 /**
  * Claims after a change of subjects: subjects kept keep their claim; subjects new to the stream

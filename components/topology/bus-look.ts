@@ -58,6 +58,6 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
 /** What a look that did not see the bus means for this plan, for the stack's warning (or error). */
 export function unseenWarning(look: BusLook, servers: readonly string[]): string | undefined {
   if (look.seen === "seen") return undefined;
-  const why = look.seen === "unknown" ? "its credentials are made by this update" : `no answer from ${servers.join(", ")} within ${LOOK_TIMEOUT_MS / 1000} s`;
+  const why = look.seen === "unknown" ? "its credentials are made by this update" : `no answer from ${servers.join(", ")}, waited up to ${LOOK_TIMEOUT_MS / 1000} s`;
   return `the bus was not looked at (${why}): streams and durables that already exist were not compared with the stack (adoption), and the legacy stream's retirement was not judged; the providers judge both again when they apply`;
 }

@@ -10,7 +10,7 @@ import { closeConnections } from "../../components/jetstream/client";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { readRecords } from "../doubles/records";
-import { plannedOps } from "../helpers/engine";
+import { plannedOps, plannedSteps } from "../helpers/engine";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
 import { waitForPods } from "../helpers/pod-agent";
 import { poll } from "../../components/poll";
@@ -31,11 +31,6 @@ async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: strin
   } finally {
     await nc.close();
   }
-}
-
-/** The steps of a `--json` preview: operation and resource name, without the stack itself. */
-function steps(previewJson: string): Array<[string, string]> {
-  return ((JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>).filter((s) => !s.urn.includes("pulumi:pulumi:Stack")).map((s) => [s.op, s.urn.split("::").pop()!]);
 }
 
 const REPLACES = new Set(["replace", "create-replacement", "delete-replaced"]);
@@ -99,7 +94,7 @@ describe.each([
     await k.stack.ok(["config", "set", flip.key, flip.value]);
     const text = await k.stack.ok(["preview", "--diff"]);
     console.log(`${name}: the flag flip's preview (pulumi preview --diff)\n${text.stdout}`);
-    const planned = steps((await k.stack.ok(["preview", "--json"])).stdout);
+    const planned = plannedSteps((await k.stack.ok(["preview", "--json"])).stdout);
     // The namespace is read on every run (it must exist); everything else is the same or updated.
     const changed = planned.filter(([op]) => op !== "same" && op !== "read");
     expect(changed.filter(([op]) => REPLACES.has(op))).toEqual([]);

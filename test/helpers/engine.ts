@@ -54,10 +54,15 @@ export async function engineStack(stack: string, opts: { from?: string; override
   return s;
 }
 
+/** The steps a `--json` preview plans, as [operation, resource name], without the stack itself. */
+export function plannedSteps(previewJson: string): Array<[string, string]> {
+  const steps = (JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>;
+  return steps.filter((s) => !s.urn.includes("pulumi:pulumi:Stack")).map((s) => [s.op, s.urn.split("::").pop()!]);
+}
+
 /** The resource operations a `--json` preview plans, e.g. { create: 7 } or { same: 7 }. */
 export function plannedOps(previewJson: string): Record<string, number> {
-  const steps = (JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>;
   const ops: Record<string, number> = {};
-  for (const s of steps) if (!s.urn.includes("pulumi:pulumi:Stack")) ops[s.op] = (ops[s.op] ?? 0) + 1;
+  for (const [op] of plannedSteps(previewJson)) ops[op] = (ops[op] ?? 0) + 1;
   return ops;
 }

@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamManager, type Consumer, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import { isTransient } from "../../components/jetstream/client";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { poll } from "../../components/poll";
@@ -43,4 +43,24 @@ export async function addStream(jsm: JetStreamManager, config: Partial<StreamCon
   );
   if (added) return added;
   throw failure;
+}
+
+/**
+ * A reader bound to a durable, as a service's pull loop is: `batch` messages per fetch, each
+ * acknowledged (fire-and-forget unless `ackAck`), then `pauseMs`, until `done()` says so. Its
+ * promise ends with the loop; `read` holds the bodies it processed.
+ */
+export function startReader(consumer: Consumer, opts: { batch: number; pauseMs: number; done: (read: string[]) => boolean; ackAck?: boolean }): { read: string[]; finished: Promise<void> } {
+  const read: string[] = [];
+  const finished = (async () => {
+    while (!opts.done(read)) {
+      for await (const m of await consumer.fetch({ max_messages: opts.batch, expires: 1_000 })) {
+        read.push(m.string());
+        if (opts.ackAck) await m.ackAck();
+        else m.ack();
+      }
+      await new Promise((r) => setTimeout(r, opts.pauseMs));
+    }
+  })();
+  return { read, finished };
 }

@@ -1,6 +1,6 @@
 import { AckPolicy, jetstream } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
-import { addStream, publishStored, waitFor } from "../helpers/jetstream";
+import { addStream, publishStored, startReader, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
 describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
@@ -143,20 +143,11 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     for (let i = 0; i < 40; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
     // A slow reader: 4 messages at a time, 100 ms apart (about 1 s for all), each acknowledged.
     const consumer = await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
-    const acked: string[] = [];
-    const reading = (async () => {
-      while (acked.length < 40) {
-        for await (const m of await consumer.fetch({ max_messages: 4, expires: 1_000 })) {
-          acked.push(m.string());
-          await m.ackAck();
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const reader = startReader(consumer, { batch: 4, pauseMs: 100, ackAck: true, done: (read) => read.length >= 40 });
     await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainStallMs: 2_000 });
-    expect(acked.length).toBe(40);
+    expect(reader.read.length).toBe(40);
     await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
-    await reading.catch(() => undefined);
+    await reader.finished.catch(() => undefined);
   });
 
   it("startAfterSeq: a new durable starts right after that sequence; later values are no change", async () => {
@@ -197,19 +188,10 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "legacy.hrv", `new-${i}`);
     // A reader bound to the old durable at its start drains it while the move waits.
     const bound = await jetstream(bus.admin.nc).consumers.get("AA_LEGACY", "normalize-hrv-durable");
-    const read: string[] = [];
-    const reading = (async () => {
-      while (read.length < 20) {
-        for await (const m of await bound.fetch({ max_messages: 5, expires: 1_000 })) {
-          read.push(m.string());
-          m.ack();
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const reader = startReader(bound, { batch: 5, pauseMs: 50, done: (read) => read.length >= 20 });
     const moved = await consumers.updateConsumer("AA_LEGACY/normalize-hrv-durable", asOutputs(outs), { ...onLegacy, stream: "AA_CORE_HOT", startAfterSeq: 0 });
-    await reading;
-    expect(read).toHaveLength(20);
+    await reader.finished;
+    expect(reader.read).toHaveLength(20);
     expect(moved.outs).toMatchObject({ stream: "AA_CORE_HOT" });
     await expect(bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
     expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending).toBe(3);
@@ -244,14 +226,8 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const reader = await js.consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
     // A reader that makes progress, but slower than the publisher: the backlog only grows.
-    const reading = (async () => {
-      while (publishing) {
-        for await (const m of await reader.fetch({ max_messages: 1, expires: 1_000 })) m.ack();
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const reading = startReader(await js.consumers.get("AA_CORE_HOT", "normalize-hrv-durable"), { batch: 1, pauseMs: 100, done: () => !publishing }).finished;
     try {
       await waitFor("a backlog", async () => (await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending > 20);
       await expect(consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainTimeoutMs: 1_500 })).rejects.toThrow(
