@@ -1,4 +1,4 @@
-import { AckPolicy, jetstream } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
 import { addStream, publishStored, startReader, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
@@ -45,12 +45,31 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     expect(outs).toMatchObject({ ackWait: "1m", maxDeliver: 5, filterSubject: "athlete-ally.hrv.raw-received" });
   });
 
-  it("create adopts an identical durable, refuses a different one unless adoptExisting", async () => {
-    await consumers.create(inputs());
-    await expect(consumers.create(inputs())).resolves.toMatchObject({ id: "AA_CORE_HOT/normalize-hrv-durable" });
+  it("create adopts an identical durable, keeping its delivery state; refuses a different one unless adoptExisting", async () => {
+    await bus.admin.jsm.consumers.add("AA_CORE_HOT", {
+      durable_name: "normalize-hrv-durable",
+      filter_subject: "athlete-ally.hrv.raw-received",
+      ack_policy: AckPolicy.Explicit,
+      max_deliver: 5,
+      ack_wait: 60e9,
+      max_ack_pending: 1000,
+      num_replicas: bus.topo.replicas,
+    });
+    for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
+    const first = await (await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable")).next();
+    await first!.ackAck();
+    const before = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    const taken = await consumers.create(inputs());
+    expect(taken).toMatchObject({ id: "AA_CORE_HOT/normalize-hrv-durable", outs: { filterSubject: "athlete-ally.hrv.raw-received", maxDeliver: 5, ackWait: "1m" } });
+    // The same durable, not made again: created at the same time, one message acknowledged, two still to deliver.
+    const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect({ created: live.created, acked: live.ack_floor.stream_seq, pending: live.num_pending }).toEqual({ created: before.created, acked: 1, pending: 2 });
     await expect(consumers.create(inputs({ maxDeliver: 7 }))).rejects.toThrow(/already exists with a different configuration \(maxDeliver: 5 -> 7\)/);
     const adopted = await consumers.create(inputs({ maxDeliver: 7, adoptExisting: true }));
     expect(adopted.outs!.maxDeliver).toBe(7);
+    // Updated in place: the same durable, its acknowledgements kept.
+    const updated = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+    expect({ created: updated.created, maxDeliver: updated.config.max_deliver, acked: updated.ack_floor.stream_seq }).toEqual({ created: before.created, maxDeliver: 7, acked: 1 });
   });
 
   it("create refuses a filter outside the stream's subjects, which the server would accept", async () => {
@@ -106,6 +125,19 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
       replaces: ["durableName"],
       deleteBeforeReplace: false,
     });
+    for (let i = 0; i < 12; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
+    // As the engine replaces it: the new durable is created first (the old one still holds its backlog)...
+    const created = await consumers.create(inputs({ durableName: "normalize-hrv-v2", allowReplace: true }));
+    expect(created.id).toBe("AA_CORE_HOT/normalize-hrv-v2");
+    expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).num_pending).toBe(12);
+    // ...then the old one is deleted, which waits while a reader still bound to it drains it.
+    const reader = startReader(await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable"), { batch: 3, pauseMs: 100, ackAck: true, done: (read) => read.length >= 12 });
+    await consumers.deleteConsumer("AA_CORE_HOT/normalize-hrv-durable", { ...asOutputs(outs), drainStallMs: 2_000 });
+    expect(reader.read).toHaveLength(12);
+    await reader.finished.catch(() => undefined);
+    await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    // The new one is untouched: it has everything still to read.
+    expect((await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-v2")).num_pending).toBe(12);
   });
 
   it("a durable above its stream's consumerLimits is refused naming both keys; within them it is made", async () => {
@@ -241,3 +273,120 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
   });
 });
 
+
+describe("consumer provider - guards", () => {
+  const bus = useLiveTopology(TOPOLOGIES[0].start);
+  const inputs = (extra: Record<string, unknown> = {}) => ({
+    stream: "AA_CORE_HOT",
+    durableName: "normalize-hrv-durable",
+    filterSubject: "athlete-ally.hrv.raw-received",
+    ackWait: "60s",
+    connection: { servers: bus.topo.urls },
+    ...extra,
+  });
+  const id = "AA_CORE_HOT/normalize-hrv-durable";
+  const asOutputs = (o: unknown) => o as consumers.ConsumerOutputs;
+  const live = () => bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+
+  beforeEach(async () => {
+    await addStream(bus.admin.jsm, { name: "AA_CORE_HOT", subjects: ["athlete-ally.>", "sleep.*"] });
+  });
+  afterEach(async () => {
+    for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
+  });
+
+  it("update of a durable deleted outside Pulumi says so, and makes nothing", async () => {
+    const { outs } = await consumers.create(inputs());
+    await bus.admin.jsm.consumers.delete("AA_CORE_HOT", "normalize-hrv-durable");
+    await expect(consumers.updateConsumer(id, asOutputs(outs), inputs({ maxDeliver: 7 }))).rejects.toThrow(
+      /consumer normalize-hrv-durable on stream AA_CORE_HOT: was deleted outside Pulumi; run `pulumi refresh`/,
+    );
+    await expect(live()).rejects.toThrow(/consumer not found/);
+  });
+
+  it("replicas above the stream's are refused on create and update, naming err_code 10126; nothing changes", async () => {
+    await expect(consumers.create(inputs({ replicas: 3 }))).rejects.toThrow(/consumer normalize-hrv-durable on stream AA_CORE_HOT: replicas 3 exceeds the stream's 1 \(err_code 10126\)/);
+    await expect(live()).rejects.toThrow(/consumer not found/);
+    const { outs } = await consumers.create(inputs({ replicas: 1 }));
+    await expect(consumers.updateConsumer(id, asOutputs(outs), inputs({ replicas: 3 }))).rejects.toThrow(/replicas 3 exceeds the stream's 1 \(err_code 10126\)/);
+    expect((await live()).config.num_replicas).toBe(1);
+  });
+
+  it("a durable above its stream's consumerLimits.inactiveThreshold is refused naming both; within it is made", async () => {
+    await addStream(bus.admin.jsm, { name: "LIMITED", subjects: ["limited.>"], consumer_limits: { inactive_threshold: 3600e9 } });
+    const limited = { stream: "LIMITED", durableName: "idle", filterSubject: "limited.a", connection: { servers: bus.topo.urls } };
+    await expect(consumers.create({ ...limited, inactiveThreshold: "2h" })).rejects.toThrow(
+      /consumer idle on stream LIMITED: inactiveThreshold exceeds stream LIMITED's consumerLimits\.inactiveThreshold \(1h\); set it to at most that/,
+    );
+    await expect(bus.admin.jsm.consumers.info("LIMITED", "idle")).rejects.toThrow(/consumer not found/);
+    await consumers.create({ ...limited, inactiveThreshold: "30m" });
+    expect((await bus.admin.jsm.consumers.info("LIMITED", "idle")).config.inactive_threshold).toBe(1800e9);
+  });
+
+  it("drainOnly: a durable whose filter the stream no longer captures is refused, and with drainOnly: true made to drain what the stream stored", async () => {
+    await addStream(bus.admin.jsm, { name: "AA_LEGACY", subjects: ["legacy.>"] });
+    for (let i = 0; i < 2; i++) await publishStored(bus.admin.nc, "legacy.hrv", String(i));
+    // Its subjects moved away: what it stored stays.
+    await bus.admin.jsm.streams.update("AA_LEGACY", { subjects: ["legacy.other"] });
+    const draining = inputs({ stream: "AA_LEGACY", filterSubject: "legacy.hrv" });
+    await expect(consumers.create(draining)).rejects.toThrow(/filter subject "legacy\.hrv" is outside the stream's subjects \[legacy\.other\].*set drainOnly: true/);
+    await expect(bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
+    const { outs } = await consumers.create({ ...draining, drainOnly: true });
+    expect(outs).toMatchObject({ stream: "AA_LEGACY", filterSubject: "legacy.hrv" });
+    const made = await bus.admin.jsm.consumers.info("AA_LEGACY", "normalize-hrv-durable");
+    expect({ filter: made.config.filter_subject, pending: made.num_pending }).toEqual({ filter: "legacy.hrv", pending: 2 });
+  });
+
+  it("a message out for acknowledgement extends the drain's stall limit by the ack wait", async () => {
+    const { outs } = await consumers.create(inputs({ ackWait: "2s" }));
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "1");
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "2");
+    await waitFor("the durable to count both", async () => (await live()).num_pending === 2);
+    const deleting = { ...asOutputs(outs), drainStallMs: 300 };
+    // Nothing out for acknowledgement: refused after the stall limit alone.
+    let started = Date.now();
+    await expect(consumers.deleteConsumer(id, deleting)).rejects.toThrow(/has 2 messages not yet delivered and 0 not acknowledged, and its readers made no progress for \d+ ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // A reader holds one message for 1.5 s, longer than drainStallMs but within it plus the ack wait, then
+    // acknowledges it and reads the other: the delete waits for it and succeeds.
+    const consumer = await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
+    const held = await consumer.next();
+    await waitFor("the message to be out for acknowledgement", async () => (await live()).num_ack_pending === 1);
+    const slowReader = (async () => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      await held!.ackAck();
+      const next = await consumer.next();
+      await next!.ackAck();
+    })();
+    started = Date.now();
+    await consumers.deleteConsumer(id, deleting);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    await slowReader;
+    await expect(live()).rejects.toThrow(/consumer not found/);
+    // A reader that never acknowledges: refused only once drainStallMs plus the ack wait (2.3 s) have passed.
+    const again = await consumers.create(inputs({ ackWait: "2s" }));
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "3");
+    const never = await (await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable")).next();
+    expect(never).not.toBeNull();
+    await waitFor("the message to be out for acknowledgement", async () => (await live()).num_ack_pending >= 1);
+    started = Date.now();
+    const refusal = await consumers.deleteConsumer(id, { ...asOutputs(again.outs), drainStallMs: 300 }).then(() => "deleted", (e: Error) => e.message);
+    const waited = Date.now() - started;
+    expect(refusal).toMatch(/not acknowledged, and its readers made no progress for \d+ ms; refusing to delete it/);
+    expect(Number(/no progress for (\d+) ms/.exec(refusal)![1])).toBeGreaterThanOrEqual(2_300);
+    expect(waited).toBeGreaterThanOrEqual(2_300);
+    expect(waited).toBeLessThan(6_000);
+  });
+
+  it("a durable that differs in what the server can not change in place can not be taken over: the preview's check and the create refuse it even with adoptExisting, and it stays as it was", async () => {
+    await bus.admin.jsm.consumers.add("AA_CORE_HOT", { durable_name: "normalize-hrv-durable", filter_subject: "athlete-ally.hrv.raw-received", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, ack_wait: 60e9 });
+    for (const adoptExisting of [false, true]) {
+      const checked = await consumers.check({}, inputs({ adoptExisting }));
+      expect(checked.failures).toEqual([
+        { property: "adoptExisting", reason: expect.stringMatching(/^consumer normalize-hrv-durable on stream AA_CORE_HOT: already exists and can not be taken over: deliverPolicy: "new" -> "all" \[replace: /) },
+      ]);
+    }
+    await expect(consumers.create(inputs({ adoptExisting: true }))).rejects.toThrow(/^consumer normalize-hrv-durable on stream AA_CORE_HOT: can not adopt: deliverPolicy: "new" -> "all" \[replace: /);
+    expect((await live()).config.deliver_policy).toBe("new");
+  });
+});

@@ -29,10 +29,19 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     expect(outs).not.toHaveProperty("__provider");
   });
 
-  it("create adopts an existing stream with the same configuration", async () => {
-    await streams.create(inputs());
-    const again = await streams.create(inputs({ maxAge: "2d" }));
-    expect(again.id).toBe("ORDERS");
+  it("create adopts an existing stream with the same configuration: the same stream, its messages kept, its configuration in the outputs", async () => {
+    await addStream(bus.admin.jsm, { name: "ORDERS", subjects: ["orders.>"], max_age: 48 * 3600e9, num_replicas: bus.topo.replicas });
+    await publishStored(bus.admin.nc, "orders.1", "before");
+    const before = await bus.admin.jsm.streams.info("ORDERS");
+    const adopted = await streams.create(inputs({ maxAge: "2d" }));
+    expect(adopted.id).toBe("ORDERS");
+    expect(adopted.outs).toMatchObject({ name: "ORDERS", subjects: ["orders.>"], maxAge: "2d", replicas: bus.topo.replicas });
+    const live = await bus.admin.jsm.streams.info("ORDERS");
+    // Not deleted and made again: created at the same time, still holding what it held.
+    expect({ created: live.created, messages: live.state.messages, first: live.state.first_seq }).toEqual({ created: before.created, messages: 1, first: 1 });
+    // Adopted, it is this resource's: a later update goes to it in place.
+    await streams.updateStream("ORDERS", adopted.outs as streams.StreamOutputs, inputs({ maxAge: "72h" }));
+    expect(await bus.admin.jsm.streams.info("ORDERS")).toMatchObject({ created: before.created, state: { messages: 1 }, config: { max_age: 72 * 3600e9 } });
   });
 
   it("create refuses an existing stream with a different configuration unless adoptExisting, which updates it", async () => {
@@ -144,6 +153,42 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     await publishStored(bus.admin.nc, "orders.1", "x");
     expect(await streams.diff("ORDERS", outs as streams.StreamOutputs, inputs({ name: "ORDERS2", allowReplace: true }))).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: true });
     await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/holds 1 messages/);
+  });
+});
+
+describe("stream provider - guards", () => {
+  const bus = useLiveTopology(TOPOLOGIES[0].start);
+  const inputs = (extra: Record<string, unknown> = {}) => ({ name: "ORDERS", subjects: ["orders.>"], maxAge: "48h", connection: { servers: bus.topo.urls }, ...extra });
+
+  afterEach(async () => {
+    for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
+  });
+
+  it("create refuses a sealed stream, saying to seal it after creating it; nothing is made", async () => {
+    await expect(streams.create(inputs({ sealed: true }))).rejects.toThrow(/stream ORDERS: a stream can not be created sealed; create it, then set sealed: true/);
+    await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+  });
+
+  it("update of a stream deleted outside Pulumi says so, and makes nothing", async () => {
+    const { outs } = await streams.create(inputs());
+    await bus.admin.jsm.streams.delete("ORDERS");
+    await expect(streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ maxAge: "72h" }))).rejects.toThrow(/stream ORDERS: was deleted outside Pulumi; run `pulumi refresh`/);
+    await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
+  });
+
+  it("a stream that differs in what the server can not change in place can not be taken over: the preview's check and the create refuse it even with adoptExisting, and it stays as it was", async () => {
+    await addStream(bus.admin.jsm, { name: "ORDERS", subjects: ["orders.>"], max_age: 48 * 3600e9 });
+    await publishStored(bus.admin.nc, "orders.1", "kept");
+    for (const adoptExisting of [false, true]) {
+      const checked = await streams.check({}, inputs({ storage: "memory", adoptExisting }));
+      expect(checked.failures).toEqual([{ property: "adoptExisting", reason: expect.stringMatching(/^stream ORDERS: already exists and can not be taken over: storage: "file" -> "memory" \[replace: /) }]);
+    }
+    await expect(streams.create(inputs({ storage: "memory", adoptExisting: true }))).rejects.toThrow(/^stream ORDERS: can not adopt: storage: "file" -> "memory" \[replace: /);
+    const live = await bus.admin.jsm.streams.info("ORDERS");
+    expect({ storage: live.config.storage, messages: live.state.messages }).toEqual({ storage: "file", messages: 1 });
+    // The same stream with a difference the server makes in place: the check lets it through with adoptExisting.
+    const inPlace = await streams.check({}, inputs({ maxAge: "72h", adoptExisting: true }));
+    expect({ failures: inPlace.failures, adopting: inPlace.inputs?.adopting }).toEqual({ failures: [], adopting: 'maxAge: "2d" -> "3d"' });
   });
 });
 
