@@ -102,11 +102,6 @@ const CASES: Case[] = [
 ];
 
 describe("check - bad input is rejected with the field path, no server contacted", () => {
-  it("has at least 30 cases across both resources", () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
-    expect(new Set(CASES.map((c) => c[1]))).toEqual(new Set(["stream", "consumer"]));
-  });
-
   it.each(CASES.map(([title, resource, extra, property, reason]) => ({ title, resource, extra, property, reason })))(
     "$resource - $title",
     async ({ resource, extra, property, reason }) => {

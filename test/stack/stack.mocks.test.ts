@@ -1,6 +1,7 @@
 /** The resource graph of each stack, through Pulumi mocks. */
 import { parseStackConfig } from "../../components/config/stack-config";
 import { defineStack } from "../../components/stack";
+import { computeTopology } from "../../components/topology/topology";
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, settle } from "../helpers/pulumi-mocks";
 import { STACKS, stackConfigFile } from "../helpers/stack-files";
@@ -19,12 +20,19 @@ describe.each(STACKS)("stack %s - resources through mocks", (stack) => {
   it("registers the topology's streams and consumers with the configured settings", async () => {
     const registered = recordResources(stack);
     const out = defineStack(configOf(stack), secretsOf(stack));
-    const streamNames = await Promise.all(Object.values(out.bus.streams).map((s) => settle(s!.name)));
     await allRegistered(out);
     const streams = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/event-bus:Stream");
     const consumers = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/event-bus:Consumer");
     const replicas = stack === "production" ? 3 : 1;
-    expect(streams.map((s) => s.inputs.name).sort()).toEqual(streamNames.map((s) => s.value).sort());
+    // What reached the engine is the stack's topology, stream by stream and durable by durable.
+    const topology = computeTopology(configOf(stack));
+    const byName = <T>(xs: T[], key: (x: T) => string) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(byName(streams.map((s) => ({ name: s.inputs.name, subjects: s.inputs.subjects })), (s) => s.name)).toEqual(
+      byName(topology.streams.map((s) => ({ name: s.config.name, subjects: s.config.subjects })), (s) => s.name),
+    );
+    expect(byName(consumers.map((c) => ({ durable: c.inputs.durableName, stream: c.inputs.stream, filter: c.inputs.filterSubject })), (c) => c.durable)).toEqual(
+      byName(topology.consumers.map((c) => ({ durable: c.config.durableName, stream: c.config.stream, filter: c.config.filterSubject })), (c) => c.durable),
+    );
     for (const s of streams) expect(s.inputs.replicas).toBe(replicas);
     for (const c of consumers) expect(c.inputs.replicas).toBe(replicas);
     expect(consumers.length).toBeGreaterThan(0);
