@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createUser } from "@nats-io/nkeys";
+import { createUser, decode, fromPublic } from "@nats-io/nkeys";
 import { clientOptions, closeConnections } from "../../components/jetstream/client";
 import { redact } from "../../components/jetstream/connection-args";
 import * as streams from "../../components/providers/stream-provider";
@@ -113,10 +113,28 @@ describe("credentials - TLS with a client certificate", () => {
 });
 
 describe("credentials - creds files and redaction", () => {
-  it("a creds file is read when connecting, not stored", () => {
-    const opts = clientOptions({ servers: ["nats://127.0.0.1:4222"], credsFile: "/run/secrets/admin.creds" });
-    expect(typeof opts.authenticator).toBe("function");
-    expect(JSON.stringify(opts)).not.toContain("admin.creds");
+  it("a creds file is read when connecting, not when the options are made: each sign-in uses what the file holds then", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-creds-"));
+    const file = path.join(dir, "admin.creds");
+    const creds = (jwt: string, seed: Uint8Array) =>
+      `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(seed)}\n------END USER NKEY SEED------\n`;
+    try {
+      // Made before the file exists: nothing is read yet.
+      const opts = clientOptions({ servers: ["nats://127.0.0.1:4222"], credsFile: file });
+      const signIn = opts.authenticator as unknown as (nonce?: string) => { jwt: string; nkey: string; sig: string };
+      const nonce = "server-nonce-1";
+      const verified = (a: { nkey: string; sig: string }) => fromPublic(a.nkey).verify(new TextEncoder().encode(nonce), decode(a.sig));
+      const [first, second] = [createUser(), createUser()];
+      fs.writeFileSync(file, creds("jwt.of.first", first.getSeed()));
+      const one = signIn(nonce);
+      expect({ jwt: one.jwt, nkey: one.nkey, verified: verified(one) }).toEqual({ jwt: "jwt.of.first", nkey: first.getPublicKey(), verified: true });
+      // Rotated on disk: the next sign-in presents the new credentials.
+      fs.writeFileSync(file, creds("jwt.of.second", second.getSeed()));
+      const two = signIn(nonce);
+      expect({ jwt: two.jwt, nkey: two.nkey, verified: verified(two) }).toEqual({ jwt: "jwt.of.second", nkey: second.getPublicKey(), verified: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("redact replaces every credential in a text", () => {
