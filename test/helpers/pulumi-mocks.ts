@@ -37,3 +37,14 @@ export function settle<T>(o: pulumi.Output<T>): Promise<{ value: T; secret: bool
     pulumi.all([o, pulumi.isSecret(o)] as const).apply(([value, secret]) => resolve({ value: value as T, secret: secret as boolean }));
   });
 }
+
+/**
+ * Waits until every registration the program has started has reached the mock monitor, however
+ * long each waited for its dependencies (a Deployment waits on its Secrets): the SDK's own count
+ * of outstanding calls, drained.
+ */
+export async function registrationsDone(): Promise<void> {
+  const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs?: () => Promise<void> };
+  if (typeof settings.waitForRPCs !== "function") throw new Error("@pulumi/pulumi/runtime/settings no longer has waitForRPCs(): wait for the registrations another way");
+  await settings.waitForRPCs();
+}

@@ -1,7 +1,7 @@
 /** The Kubernetes resources each stack registers, through Pulumi mocks. */
 import { parseStackConfig } from "../../components/config/stack-config";
 import { defineStack } from "../../components/stack";
-import { recordResources, settle, type Registered } from "../helpers/pulumi-mocks";
+import { recordResources, registrationsDone, settle, type Registered } from "../helpers/pulumi-mocks";
 import { stackConfigFile } from "../helpers/stack-files";
 
 async function registeredFor(stack: string): Promise<Registered[]> {
@@ -9,8 +9,8 @@ async function registeredFor(stack: string): Promise<Registered[]> {
   const out = defineStack(parseStackConfig(stackConfigFile(stack)));
   await Promise.all([...Object.values(out.bus.streams), ...Object.values(out.bus.consumers)].map((r) => settle(r!.urn)));
   if (out.kubernetes) await Promise.all(Object.values(out.kubernetes.passwords).map((p) => settle(p)));
-  // Let the last registrations (Deployments wait on their Secrets) reach the mock monitor.
-  await new Promise((r) => setTimeout(r, 100));
+  // The last registrations (Deployments wait on their Secrets) reach the mock monitor after these.
+  await registrationsDone();
   return registered;
 }
 
