@@ -15,6 +15,7 @@ import { flagsData } from "./kubernetes/flags";
 import { renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
 import { CATALOGUE } from "./topology/catalogue";
 import { lookAtBus, unseenWarning } from "./topology/bus-look";
+import { judgePhaseStep } from "./topology/phase-step";
 import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
@@ -100,6 +101,10 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
     throw new StackConfigError([{ key: "requireBusLook", reason: `${unseen}. This stack requires the look (a CI preview from where the bus can be reached)` }]);
   }
   if (unseen) pulumi.log.warn(unseen);
+  const step = judgePhaseStep(look.phases, config.migrationPhase, config.allowPhaseJump);
+  if (step.error) throw new StackConfigError([{ key: "migrationPhase", reason: step.error }]);
+  if (step.warning) pulumi.log.warn(step.warning);
+  if (look.forcedRetirement) pulumi.log.warn(`${look.forcedRetirement}; event-bus:forceDelete retires it now, with what it still holds`);
   const legacyHold = look.legacyHold;
   if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
   return defineBus(nats, { legacyHold });

@@ -80,14 +80,9 @@ export const pullLoopSchema = z
   })
   .default({ batchSize: 10, expiresMs: 5000, idleBackoffMs: 50 });
 
-/** Secret configuration keys (`pulumi config set --secret`), read as Pulumi secrets and never validated as plain text. */
-export const SECRET_KEYS = {
-  natsPassword: "password",
-  natsToken: "token",
-  natsCreds: "creds",
-  natsNkeySeed: "nkeySeed",
-} as const;
-export type SecretKey = keyof typeof SECRET_KEYS;
+/** Secret configuration keys, read as Pulumi secrets and never validated as plain text. */
+export { SECRET_KEYS, type SecretKey } from "./secret-keys";
+import { SECRET_KEYS, type SecretKey } from "./secret-keys";
 
 /** The configuration's schema for a catalogue: one `<key>Consumer` key per durable. */
 export function stackConfigSchemaFor(catalogue: Catalogue) {
@@ -108,10 +103,11 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
     /** How the providers reach JetStream (credentials here are read from secret config). */
     nats: connectionSchema,
     /**
-     * Opt-ins for what loses data, applied to every stream and durable of the stack. Each counts
-     * only after a `pulumi up` has stored it: `forceDelete` lets destroy (or phase 3) delete a
-     * stream that holds messages or a durable with pending messages; `allowReplace` lets a change
-     * the server can not make in place delete and re-create a stream or durable.
+     * Opt-ins for what loses data, applied to every stream and durable of the stack. `forceDelete`
+     * lets a delete (destroy, phase 3, a rollback's move) drop a stream that holds messages or a
+     * durable with pending messages; it counts in the `up` that sets it, since the providers read it
+     * from the stack configuration. `allowReplace` lets a change the server can not make in place
+     * delete and re-create a stream or durable.
      */
     forceDelete: boolFromString("forceDelete").default(false),
     allowReplace: boolFromString("allowReplace").default(false),
@@ -125,6 +121,11 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
      * adoption and the legacy stream's retirement were not judged: for CI previews that must look.
      */
     requireBusLook: boolFromString("requireBusLook").default(false),
+    /**
+     * Let one `pulumi up` move more than one migration phase from where the live bus is (what its
+     * streams capture); without it a jump fails the preview, so that each phase gets its soak.
+     */
+    allowPhaseJump: boolFromString("allowPhaseJump").default(false),
     /** Kubernetes settings, read by components/kubernetes (the local stack may leave them out). */
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })

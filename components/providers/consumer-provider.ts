@@ -18,12 +18,14 @@ import { capturedBy, coveredBy, filtersOf } from "../jetstream/subjects";
 import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { poll } from "../poll";
-import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
+import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
+import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
 
-/** What the engine stores for a durable: its live configuration, the safety flags and the (secret) connection. */
-export type ConsumerOutputs = ConsumerConfigArgs & Safety & { connection: ConnectionArgs };
+/** What the engine stores for a durable: its live configuration, its owner stamp, the safety flags and the (secret) connection. */
+export type ConsumerOutputs = ConsumerConfigArgs & Safety & { owner?: string; connection: ConnectionArgs };
 
 const GONE = [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND];
 const LOSES = "loses its delivery and acknowledgement state";
@@ -37,8 +39,9 @@ function locate(id: string, props?: Partial<ConsumerConfigArgs>): { stream: stri
   return { stream: props?.stream ?? stream, durable: props?.durableName ?? durable };
 }
 
-function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs): ConsumerOutputs {
-  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), connection };
+/** The outputs for a live durable; `owner` is the stamp it carries (a refresh keeps the state's, whoever holds it now). */
+function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs, owner = ownerOf(ci.config)): ConsumerOutputs {
+  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), ...(owner ? { owner } : {}), connection };
 }
 
 function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
@@ -88,6 +91,7 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
 }
 
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  declare(news.connection);
   const checked = await checkAdoption(label(String(news.stream), String(news.durableName)), olds, news, checkInputs(consumerInputsSchema, news).failures, async (known) => {
     const parsed = splitInputs(parseInputs(consumerInputsSchema, known, `consumer ${String(known.durableName)}`));
     const config = startingConfig(parsed.config, parsed.safety);
@@ -133,7 +137,7 @@ export async function diff(id: string, olds: ConsumerOutputs, news: Record<strin
     identity: IDENTITY,
     deleteBeforeReplace: false,
     loses: LOSES,
-    olds,
+    olds: storedInputs(olds),
     news,
     diff: diffConsumer,
     // A start not known yet (the stream is being updated in this preview) is still no change.
@@ -150,18 +154,21 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const id = consumerId(stream, durableName);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
-  const wire = consumerToWire(config);
+  const owner = newOwner();
+  const wire = withOwner(consumerToWire(config), owner);
+  // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours.
+  const stamped = async (ci: ConsumerInfo) => (ownerOf(ci.config) === owner ? ci : applyUpdate(jsm, stream, durableName, wire, connection));
   const existing = await info(jsm, stream, durableName, connection);
   if (existing) {
     const d = diffConsumerWire(existing.config as WireConsumerConfig, wire);
-    if (d.changes.length === 0) return { id, outs: outputs(stream, existing, safety, connection) };
+    if (d.changes.length === 0) return { id, outs: outputs(stream, await stamped(existing), safety, connection) };
     if (!safety.adoptExisting) {
-      throw new Error(`${what}: already exists with a different configuration (${describeChanges(d.changes)}). Set adoptExisting: true to take it over and update it.`);
+      throw new Error(`${what}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
     }
     if (d.changes.some((c) => c.kind === "replace")) throw new Error(`${what}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))}`);
     return { id, outs: outputs(stream, await applyUpdate(jsm, stream, durableName, wire, connection), safety, connection) };
   }
-  return { id, outs: outputs(stream, await add(jsm, stream, durableName, wire, connection), safety, connection) };
+  return { id, outs: outputs(stream, await stamped(await add(jsm, stream, durableName, wire, connection)), safety, connection) };
 }
 
 /** Adds the durable; an earlier attempt that created it before timing out counts (an identical consumer is ours). */
@@ -179,32 +186,35 @@ function add(jsm: JetStreamManager, stream: string, durable: string, wire: WireC
 
 export async function read(id: string, props: ConsumerOutputs): Promise<pulumi.dynamic.ReadResult<ConsumerOutputs>> {
   const { stream, durable } = locate(id, props);
-  const { safety, connection } = splitInputs(props);
-  const jsm = await connect(label(stream, durable), connection);
+  const { safety, connection: stored } = splitInputs(props);
+  const { jsm, connection } = await reach(label(stream, durable), stored);
   const live = await info(jsm, stream, durable, connection);
   if (!live) return {};
-  return { id, props: outputs(stream, live, safety, connection) };
+  return { id, props: outputs(stream, live, safety, connection, props.owner) };
 }
 
 export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<ConsumerOutputs>> {
   const { stream, durable } = locate(id, olds);
   const parsed = splitInputs(parseInputs(consumerInputsSchema, news, label(stream, durable)));
   const { safety, connection } = parsed;
-  const oldConfig = splitInputs(olds).config as ConsumerConfigArgs;
+  const oldConfig = splitInputs(storedInputs(olds)).config as ConsumerConfigArgs;
+  // A durable stored before stamps (an earlier release) is stamped by its first update.
+  const owner = olds.owner ?? newOwner();
   if (parsed.config.stream !== stream) {
     const jsm = await connect(label(parsed.config.stream, durable), connection);
-    return { outs: await moveConsumer(jsm, stream, startingConfig(parsed.config, safety), safety, connection) };
+    return { outs: await moveConsumer(jsm, stream, startingConfig(parsed.config, safety), safety, connection, { stored: olds.owner, owner }) };
   }
   const config = withCreatedStart(parsed.config, safety, oldConfig);
   const what = label(stream, durable);
   const recreate = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
-  const wire = consumerToWire(config);
+  const wire = withOwner(consumerToWire(config), owner);
   const live = await info(jsm, stream, durable, connection);
   if (!live) throw new Error(`${what}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  if (!owns(olds.owner, live.config)) throw takenOver(what, olds.owner, live.config);
   const liveDiff = diffConsumerWire(live.config as WireConsumerConfig, wire);
-  if (liveDiff.changes.length === 0) return { outs: outputs(stream, live, safety, connection) };
+  if (liveDiff.changes.length === 0 && ownerOf(live.config) === owner) return { outs: outputs(stream, live, safety, connection) };
   if (recreate || mustRecreate(what, LOSES, liveDiff, safety.allowReplace)) {
     // Allowed by allowReplace: the durable and its delivery state go, a new one takes the name.
     await deleteOrGone(`${what}: delete (replaced)`, connection, GONE, () => jsm.consumers.delete(stream, durable));
@@ -215,12 +225,13 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
 
 export async function deleteConsumer(id: string, props: ConsumerOutputs): Promise<void> {
   const { stream, durable } = locate(id, props);
-  const { safety, connection } = splitInputs(props);
+  const { safety, connection: stored } = splitInputs(props);
   const what = label(stream, durable);
-  const jsm = await connect(what, connection);
+  const { jsm, connection } = await reach(what, stored);
   const live = await info(jsm, stream, durable, connection);
-  if (!live) return;
-  if (!safety.forceDelete) {
+  // Gone, or taken over by another resource (a replacement, a rename, another stack): not ours to delete.
+  if (!live || !owns(props.owner, live.config)) return;
+  if (!forceDeleteOf(safety.forceDelete)) {
     const left = await awaitDrained(jsm, stream, durable, connection, live, drainLimits(safety));
     if (left) throw undrained(what, left, "delete it");
   }
@@ -246,11 +257,20 @@ function undrained(what: string, left: Undrained, action: string): Error {
  * deleted. A pod that starts before the create binds the old durable and helps drain it; one that
  * starts after it binds the new one. Run again after an interruption, it picks up where it stopped.
  */
-export async function moveConsumer(jsm: JetStreamManager, from: string, config: ConsumerConfigArgs, safety: Safety, c: ConnectionArgs): Promise<ConsumerOutputs> {
+export async function moveConsumer(
+  jsm: JetStreamManager,
+  from: string,
+  config: ConsumerConfigArgs,
+  safety: Safety,
+  c: ConnectionArgs,
+  stamp: { stored: string | undefined; owner: string },
+): Promise<ConsumerOutputs> {
   const { stream: to, durableName: durable } = config;
   const what = `consumer ${durable}: move from stream ${from} to ${to}`;
   await checkAgainstStream(jsm, config, c, safety.drainOnly);
-  const old = await info(jsm, from, durable, c);
+  const found = await info(jsm, from, durable, c);
+  // One another resource has taken over stays where it is, for its owner.
+  const old = found && owns(stamp.stored, found.config) ? found : undefined;
   if (old && !safety.forceDelete) {
     const source = await readOrGone(`${what}: read stream ${from}`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(from));
     const still = source ? filtersOf(config).filter((f) => coveredBy(f, capturedBy(source.config))) : [];
@@ -260,7 +280,10 @@ export async function moveConsumer(jsm: JetStreamManager, from: string, config: 
     const left = await awaitDrained(jsm, from, durable, c, old, drainLimits(safety));
     if (left) throw undrained(`${what}: the durable on ${from}`, left, "move it");
   }
-  const created = await add(jsm, to, durable, consumerToWire(config), c);
+  const wire = withOwner(consumerToWire(config), stamp.owner);
+  const added = await add(jsm, to, durable, wire, c);
+  // One already there (a move interrupted after the create, run again) is stamped as this resource's.
+  const created = ownerOf(added.config) === stamp.owner ? added : await applyUpdate(jsm, to, durable, wire, c);
   if (old) await deleteOrGone(`${what}: delete on ${from}`, c, GONE, () => jsm.consumers.delete(from, durable));
   return outputs(to, created, safety, c);
 }
@@ -317,6 +340,7 @@ async function awaitDrained(
 }
 
 export const consumerProvider: pulumi.dynamic.ResourceProvider = {
+  configure: async (req) => configureFrom(req.config),
   check,
   diff,
   create,

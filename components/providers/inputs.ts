@@ -31,6 +31,16 @@ export function storedSafety(s: Safety): Safety {
   return kept;
 }
 
+/** Outputs the providers add to what the user wrote: a stream's claims, the owner stamp (components/jetstream/ownership.ts). */
+export const OUTPUT_ONLY_KEYS = ["claims", "owner"] as const;
+
+/** Stored outputs as the inputs they came from: without the output-only keys. */
+export function storedInputs<T extends Record<string, unknown>>(outputs: T): Omit<T, (typeof OUTPUT_ONLY_KEYS)[number]> {
+  const out: Record<string, unknown> = { ...outputs };
+  for (const k of OUTPUT_ONLY_KEYS) delete out[k];
+  return out as Omit<T, (typeof OUTPUT_ONLY_KEYS)[number]>;
+}
+
 /** Inputs as the user wrote them, without the engine's serialised provider. */
 export function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
   const { [PROVIDER_KEY]: _ignored, ...rest } = raw;

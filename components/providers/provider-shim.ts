@@ -39,6 +39,7 @@ export function providerShim(modulePath: string, exportName: string): pulumi.dyn
     throw new Error(`event-bus: ${modulePath} not found; run npm run build, or set ${PROVIDER_ROOT_ENV}`);
   };
   const shim: pulumi.dynamic.ResourceProvider = {
+    configure: async (req) => load().configure?.(req),
     check: (o, n) => load().check(o, n),
     diff: (i, o, n) => load().diff(i, o, n),
     create: (n) => load().create(n),

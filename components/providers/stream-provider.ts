@@ -12,8 +12,10 @@ import { streamInputsSchema, type StreamConfigArgs } from "../jetstream/stream-a
 import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
-import { checkInputs, parseInputs, splitInputs, storedSafety, type Safety } from "./inputs";
+import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
+import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 
@@ -25,14 +27,15 @@ import { retirementHold, type RetirementHold } from "./retirement";
  */
 export type Claims = Record<string, number>;
 
-/** What the engine stores for a stream: its live configuration, its claims, the safety flags and the (secret) connection. */
-export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; connection: ConnectionArgs };
+/** What the engine stores for a stream: its live configuration, its claims, its owner stamp, the safety flags and the (secret) connection. */
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
 const LOSES = "deletes every message it holds";
 
-function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims): StreamOutputs {
-  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, connection };
+/** The outputs for a live stream; `owner` is the stamp it carries (a refresh keeps the state's, whoever holds it now). */
+function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims, owner = ownerOf(info.config)): StreamOutputs {
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(owner ? { owner } : {}), connection };
 }
 
 
@@ -116,6 +119,7 @@ async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: Connecti
 }
 
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  declare(news.connection);
   const checked = await checkAdoption(label(String(news.name)), olds, news, checkInputs(streamInputsSchema, news).failures, async (known) => {
     const { config, connection } = splitInputs(parseInputs(streamInputsSchema, known, label(String(known.name))));
     const existing = await info(await manager(connection), config.name, connection);
@@ -136,21 +140,23 @@ function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
 }
 
 export async function diff(_id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const { claims: _claims, ...oldInputs } = olds;
-  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), identity: IDENTITY, deleteBeforeReplace: true, loses: LOSES, olds: oldInputs, news, diff: diffStream });
+  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), identity: IDENTITY, deleteBeforeReplace: true, loses: LOSES, olds: storedInputs(olds), news, diff: diffStream });
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, raw, label(String(raw.name))));
   const name = config.name;
   if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
-  const wire = streamToWire(config);
+  const owner = newOwner();
+  const wire = withOwner(streamToWire(config), owner);
   const jsm = await connect(label(name), connection);
+  // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours.
+  const stamped = async (si: StreamInfo) => (ownerOf(si.config) === owner ? si : update(jsm, wire, connection));
   // Create first: the server answers an identical existing stream with success, so the common
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+      const created = await stamped(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS));
       return { id: name, outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
@@ -160,12 +166,9 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     // Taken over: what it captures counts as captured since its creation, so new durables read it all.
     const existingClaims = nextClaims(undefined, [], capturedBy(existing.config), 0);
-    if (d.changes.length === 0) return { id: name, outs: outputs(existing, safety, connection, existingClaims) };
+    if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing), safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
-      throw new Error(
-        `${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). ` +
-          `Set adoptExisting: true to take it over and update it, or \`pulumi import\` it.`,
-      );
+      throw new Error(`${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
     }
     if (d.changes.some((c) => c.kind === "replace") || d.blocked.length) {
       throw new Error(`${label(name)}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))} ${d.blocked.join("; ")}`.trim());
@@ -177,20 +180,26 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
 }
 
 export async function read(id: string, props: StreamOutputs): Promise<pulumi.dynamic.ReadResult<StreamOutputs>> {
-  const { safety, connection } = splitInputs(props);
-  const jsm = await connect(label(id), connection);
+  const { safety, connection: stored } = splitInputs(props);
+  const { jsm, connection } = await reach(label(id), stored);
   const live = await info(jsm, id, connection);
   if (!live) return {};
   // A subject added outside Pulumi counts as captured since creation: a durable would read it all.
   const captured = capturedBy(live.config);
-  return { id, props: outputs(live, safety, connection, nextClaims(props.claims, captured, captured, 0)) };
+  return { id, props: outputs(live, safety, connection, nextClaims(props.claims, captured, captured, 0), props.owner) };
 }
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
   const { config, safety, connection } = splitInputs(parseInputs(streamInputsSchema, news, label(id)));
-  const { claims: _claims, ...oldInputs } = olds;
-  const recreate = mustRecreate(label(id), LOSES, diffStream(splitInputs(oldInputs).config as StreamConfigArgs, config), safety.allowReplace);
+  const recreate = mustRecreate(label(id), LOSES, diffStream(splitInputs(storedInputs(olds)).config as StreamConfigArgs, config), safety.allowReplace);
   const jsm = await connect(label(id), connection);
+  const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
+  // Read first: whose it is, and the sequence reached before new subjects are claimed (where their durables start).
+  const before = await info(jsm, id, connection);
+  if (!before) throw deleted();
+  if (!owns(olds.owner, before.config)) throw takenOver(label(id), olds.owner, before.config);
+  // A stream stored before stamps (an earlier release) is stamped by its first update.
+  const wire = withOwner(streamToWire(config), olds.owner ?? newOwner());
   if (recreate) {
     // Allowed by allowReplace: the stream and its messages go, a new one takes the name. The
     // server deletes its consumers with it; they are made again, as they were, on the new stream
@@ -198,19 +207,15 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     const durables: ConsumerConfig[] = [];
     for await (const ci of jsm.consumers.list(id)) durables.push(ci.config);
     await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
-    const created = await add(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
     for (const d of durables) {
       await withRetry(`${label(id)}: recreate consumer ${d.durable_name ?? d.name}`, connection, () => jsm.consumers.add(id, recreatable(d)));
     }
     return { outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
   }
-  const deleted = () => new Error(`${label(id)}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
-  // Read first: the sequence reached before new subjects are claimed is where their durables start.
-  const before = await info(jsm, id, connection);
-  if (!before) throw deleted();
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
-    const updated = await update(jsm, streamToWire(config), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    const updated = await update(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
     return { outs: outputs(updated, safety, connection, nextClaims(olds.claims, capturedBy(before.config), capturedBy(updated.config), before.state.last_seq)) };
   } catch (e) {
     if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) throw deleted();
@@ -219,11 +224,12 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
 }
 
 export async function deleteStream(id: string, props: StreamOutputs): Promise<void> {
-  const { safety, connection } = splitInputs(props);
-  const jsm = await connect(label(id), connection);
+  const { safety, connection: stored } = splitInputs(props);
+  const { jsm, connection } = await reach(label(id), stored);
   const live = await info(jsm, id, connection);
-  if (!live) return;
-  const hold = safety.forceDelete ? undefined : await retirementHold(jsm, live, safety, connection);
+  // Gone, or taken over by another resource (a replacement, a rename, another stack): not ours to delete.
+  if (!live || !owns(props.owner, live.config)) return;
+  const hold = forceDeleteOf(safety.forceDelete) ? undefined : await retirementHold(jsm, live, safety, connection);
   if (hold) throw new Error(`${hold.reason}; ${RETIREMENT_ADVICE[hold.kind]}`);
   await deleteOrGone(`${label(id)}: delete`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
 }
@@ -237,6 +243,7 @@ const RETIREMENT_ADVICE: Record<RetirementHold["kind"], string> = {
 
 /** The provider object the engine drives. */
 export const streamProvider: pulumi.dynamic.ResourceProvider = {
+  configure: async (req) => configureFrom(req.config),
   check,
   diff,
   create,

@@ -6,13 +6,15 @@
  * the provider's delete still refuses what it must.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { StreamInfo } from "@nats-io/jetstream";
 import type { StackConfig } from "../config/stack-config";
 import { closeConnections, ERR, manager } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { within } from "../poll";
 import { readOrGone } from "../providers/jetstream-resource";
 import { retirementHold } from "../providers/retirement";
-import { CATALOGUE } from "./catalogue";
+import { CATALOGUE, STREAM_ROLES, type StreamRole } from "./catalogue";
+import { livePhases, type LiveSubjects } from "./phase-step";
 
 /** How long the program waits for the server before it leaves the judgement to the provider. */
 export const LOOK_TIMEOUT_MS = 10_000;
@@ -29,6 +31,10 @@ export interface BusLook {
   seen: "seen" | "unknown" | "unreachable";
   /** Why the legacy stream may not be retired yet (only looked at in a phase that retires it). */
   legacyHold?: string;
+  /** What `event-bus:forceDelete` retires although it would be held. */
+  forcedRetirement?: string;
+  /** The phases what the streams capture matches ("fresh": none of them exists). */
+  phases?: number[] | "fresh";
 }
 
 /**
@@ -41,11 +47,19 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
   if (!conn) return { seen: "unknown" };
   const look = async (): Promise<BusLook> => {
     const jsm = await manager(conn);
-    if (c.migrationPhase < CATALOGUE.retirePhase) return { seen: "seen" };
-    const live = await readOrGone(`stream ${c.streams.legacy}: read`, conn, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(c.streams.legacy));
-    if (!live) return { seen: "seen" };
+    const streams: Partial<Record<StreamRole, StreamInfo>> = {};
+    const subjects: LiveSubjects = {};
+    for (const role of STREAM_ROLES) {
+      const si = await readOrGone(`stream ${c.streams[role]}: read`, conn, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(c.streams[role]));
+      if (si) [streams[role], subjects[role]] = [si, si.config.subjects ?? []];
+    }
+    const phases = livePhases(subjects, c.streams);
+    const live = streams.legacy;
+    if (c.migrationPhase < CATALOGUE.retirePhase || !live) return { seen: "seen", phases };
     const hold = await retirementHold(jsm, live, { quietPeriod: c.retention.legacyQuietPeriod, deleteWhenDrained: true }, conn);
-    return { seen: "seen", ...(hold ? { legacyHold: hold.reason } : {}) };
+    // forceDelete retires it now, as the provider's delete does with it.
+    if (hold && c.forceDelete) return { seen: "seen", phases, forcedRetirement: hold.reason };
+    return { seen: "seen", phases, ...(hold ? { legacyHold: hold.reason } : {}) };
   };
   try {
     return (await within(LOOK_TIMEOUT_MS, look())) ?? { seen: "unreachable" };
@@ -59,5 +73,5 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
 export function unseenWarning(look: BusLook, servers: readonly string[]): string | undefined {
   if (look.seen === "seen") return undefined;
   const why = look.seen === "unknown" ? "its credentials are made by this update" : `no answer from ${servers.join(", ")}, waited up to ${LOOK_TIMEOUT_MS / 1000} s`;
-  return `the bus was not looked at (${why}): streams and durables that already exist were not compared with the stack (adoption), and the legacy stream's retirement was not judged; the providers judge both again when they apply`;
+  return `the bus was not looked at (${why}): streams and durables that already exist were not compared with the stack (adoption), the step from the live migration phase was not checked, and the legacy stream's retirement was not judged; the providers judge adoption and retirement again when they apply`;
 }

@@ -5,8 +5,8 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { poll } from "../../components/poll";
 
 /** A plain client connection for tests, closed by the returned `close`. */
-export async function openManager(servers: string[]): Promise<{ nc: NatsConnection; jsm: JetStreamManager; close(): Promise<void> }> {
-  const nc = await connect({ servers, timeout: 5_000 });
+export async function openManager(servers: string[], auth: { user?: string; pass?: string } = {}): Promise<{ nc: NatsConnection; jsm: JetStreamManager; close(): Promise<void> }> {
+  const nc = await connect({ servers, timeout: 5_000, ...auth });
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
   return { nc, jsm, close: () => nc.close() };
 }

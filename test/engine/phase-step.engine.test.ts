@@ -1,0 +1,78 @@
+/**
+ * Phase steps through the real engine on the local stack: a preview that would jump two phases
+ * fails naming `event-bus:migrationPhase` and changes nothing, `allowPhaseJump` lets it through,
+ * and a step of one goes. Then `event-bus:forceDelete` retires the legacy stream before its quiet
+ * period ends, as the refusal's message says: the preview plans the delete and says why.
+ */
+import { closeConnections } from "../../components/jetstream/client";
+import { engineStack, plannedSteps, type EngineStack } from "../helpers/engine";
+import { openManager, publishStored } from "../helpers/jetstream";
+import { startServer, type ServerNode } from "../helpers/nats-servers";
+
+describe("engine - one phase per up, and forceDelete retiring the legacy stream early", () => {
+  let server: ServerNode;
+  let stack: EngineStack;
+  let admin: Awaited<ReturnType<typeof openManager>>;
+  beforeAll(async () => {
+    server = await startServer();
+    admin = await openManager([server.url]);
+    stack = await engineStack("local", { overrides: { nats: { servers: [server.url] }, migrationPhase: 0 } });
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await closeConnections();
+    stack?.remove();
+    await server?.stop();
+  });
+
+  const legacySubjects = async () => (await admin.jsm.streams.info("ATHLETE_ALLY_EVENTS")).config.subjects;
+
+  it("refuses a jump of two phases naming the key, lets it with allowPhaseJump, and takes a step of one", async () => {
+    await stack.ok(["up", "--yes", "--skip-preview"]); // a fresh bus starts anywhere: here, phase 0
+    const before = await legacySubjects();
+    expect(before).toEqual(["athlete-ally.>", "vendor.oura.>", "sleep.*"]);
+
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "2"]);
+    const jump = await stack.run(["preview"]);
+    expect(jump.code).not.toBe(0);
+    expect(jump.stdout + jump.stderr).toMatch(/event-bus:migrationPhase: the bus is in phase 0 \(what its streams capture\), and 2 is more than one phase away.*Go through phase 1 first, or set event-bus:allowPhaseJump to "true"/s);
+    expect(await legacySubjects()).toEqual(before);
+
+    await stack.ok(["config", "set", "event-bus:allowPhaseJump", "true"]);
+    const allowed = await stack.ok(["preview", "--json"]);
+    expect(plannedSteps(allowed.stdout).filter(([op]) => op !== "same").length).toBeGreaterThan(0);
+    await stack.ok(["config", "rm", "event-bus:allowPhaseJump"]);
+
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "1"]);
+    await stack.ok(["up", "--yes"]);
+    expect(await legacySubjects()).toEqual(["athlete-ally.>", "sleep.*"]);
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "2"]);
+    await stack.ok(["up", "--yes"]);
+    // Capturing nothing of ours: only its own name.
+    expect(await legacySubjects()).toEqual(["ATHLETE_ALLY_EVENTS"]);
+  }, 240_000);
+
+  it("forceDelete retires the legacy stream inside its quiet period: planned in the preview, with the reason", async () => {
+    // Stored on the legacy stream before it gave its subjects up: it has received a message within the quiet period.
+    expect((await admin.jsm.streams.info("ATHLETE_ALLY_EVENTS")).state.last_seq).toBe(0);
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "1"]);
+    await stack.ok(["up", "--yes"]);
+    await publishStored(admin.nc, "sleep.night", "the last message the legacy stream receives");
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "2"]);
+    await stack.ok(["up", "--yes"]);
+
+    await stack.ok(["config", "set", "event-bus:migrationPhase", "3"]);
+    const held = await stack.ok(["preview", "--json"]);
+    expect(plannedSteps(held.stdout)).not.toContainEqual(["delete", "event-bus-stream-legacy"]);
+    expect(held.stdout).toMatch(/stream ATHLETE_ALLY_EVENTS: received its last message at \S+; it is retired only after 14d without one/);
+
+    await stack.ok(["config", "set", "event-bus:forceDelete", "true"]);
+    const forced = await stack.ok(["preview", "--json"]);
+    expect(plannedSteps(forced.stdout)).toContainEqual(["delete", "event-bus-stream-legacy"]);
+    expect(forced.stdout).toMatch(/it is retired only after 14d without one .*; event-bus:forceDelete retires it now, with what it still holds/);
+    await stack.ok(["up", "--yes"]);
+    const names: string[] = [];
+    for await (const si of admin.jsm.streams.list()) names.push(si.config.name);
+    expect(names.sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT"]);
+  }, 240_000);
+});
