@@ -14,7 +14,8 @@ import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
 import { CATALOGUE } from "./topology/catalogue";
-import { lookAtBus, unseenWarning } from "./topology/bus-look";
+import { knownValue, lookAtBus, unseenWarning } from "./topology/bus-look";
+import { connectionProblems } from "./config/connection-problems";
 import { judgePhaseStep } from "./topology/phase-step";
 import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
@@ -95,6 +96,10 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
  */
 export async function defineStackLooking(config: StackConfig, secrets: StackSecrets = {}) {
   const nats = defineNats(config, secrets);
+  // The secrets judged once, by their keys, before any resource is registered.
+  const known = await knownValue(nats.connection);
+  const problems = known ? connectionProblems(known) : [];
+  if (problems.length) throw new StackConfigError(problems);
   const look = await lookAtBus(config, nats.connection);
   const unseen = unseenWarning(look, config.nats.servers);
   if (unseen && look.seen === "unreachable" && config.requireBusLook) {

@@ -22,7 +22,7 @@ import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/owne
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
-import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
+import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 
 /** What the engine stores for a durable: its live configuration, its owner stamp, the safety flags and the (secret) connection. */
 export type ConsumerOutputs = ConsumerConfigArgs & Safety & { owner?: string; connection: ConnectionArgs };
@@ -245,7 +245,7 @@ function undrained(what: string, left: Undrained, action: string): Error {
       : `and its readers made no progress for ${left.stalledMs} ms`;
   return new Error(
     `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, ${why}; refusing to ${action}. ` +
-      `Let it drain (its readers must be running), or set forceDelete: true (in a stack: \`pulumi config set event-bus:forceDelete true\`, which drops them) and run \`pulumi up\`.`,
+      `Let it drain (its readers must be running), or set event-bus:forceDelete (${SET_FORCE_DELETE}, which drops them) and run \`pulumi up\`.`,
   );
 }
 

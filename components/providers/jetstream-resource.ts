@@ -23,6 +23,9 @@ import { describeChanges, type ConfigDiff } from "../jetstream/update-rules";
 import { withoutUnknowns } from "../jetstream/validation";
 import { comparableSafety, configForDiff, CREATE_ONLY_KEYS, splitInputs, userInputs, type Safety } from "./inputs";
 
+/** How a refusal tells the user to lift a delete's hold: the stack key every stream and durable takes it from. */
+export const SET_FORCE_DELETE = "`pulumi config set event-bus:forceDelete true`";
+
 /** The pooled manager for a connection, connecting with the same retries as every operation. */
 export function connect(what: string, c: ConnectionArgs): Promise<JetStreamManager> {
   return withRetry(`${what}: connect`, c, () => manager(c));
@@ -50,7 +53,7 @@ export function refuseReplace(what: string, loses: string, d: ConfigDiff): Error
   const replaces = d.changes.filter((ch) => ch.kind === "replace");
   return new Error(
     `${what}: ${describeChanges(replaces)}. The server can not make ${replaces.length > 1 ? "these changes" : "this change"} in place, ` +
-      `and replacing it ${loses}. Revert the change, or set allowReplace: true to replace it.`,
+      `and replacing it ${loses}. Revert the change, or set event-bus:allowReplace (\`pulumi config set event-bus:allowReplace true\`) to replace it.`,
   );
 }
 

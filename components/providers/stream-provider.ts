@@ -16,7 +16,7 @@ import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/owne
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
-import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, withReplacementNote } from "./jetstream-resource";
+import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 
 /**
@@ -236,9 +236,9 @@ export async function deleteStream(id: string, props: StreamOutputs): Promise<vo
 
 /** What to do about each reason a delete is refused. */
 const RETIREMENT_ADVICE: Record<RetirementHold["kind"], string> = {
-  quiet: "it stays until then. Run `pulumi up` again later, or set forceDelete: true (in a stack: `pulumi config set event-bus:forceDelete true`) to retire it now.",
+  quiet: `it stays until then. Run \`pulumi up\` again later, or set event-bus:forceDelete (${SET_FORCE_DELETE}) to retire it now.`,
   undrained: "refusing to delete it. Let them finish and run `pulumi up` again.",
-  holds: "refusing to delete it. Drain or move them first, or set forceDelete: true (in a stack: `pulumi config set event-bus:forceDelete true`) and run `pulumi up` before deleting.",
+  holds: `refusing to delete it. Drain or move them first, or set event-bus:forceDelete (${SET_FORCE_DELETE}, which drops them) and run \`pulumi up\` again.`,
 };
 
 /** The provider object the engine drives. */

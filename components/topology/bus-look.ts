@@ -20,7 +20,7 @@ import { livePhases, type LiveSubjects } from "./phase-step";
 export const LOOK_TIMEOUT_MS = 10_000;
 
 /** An output's value when it is known now (config, or state of unchanged resources), else undefined. */
-async function knownValue<T>(o: pulumi.Output<T>): Promise<T | undefined> {
+export async function knownValue<T>(o: pulumi.Output<T>): Promise<T | undefined> {
   if (!(await (o as unknown as { isKnown: Promise<boolean> }).isKnown)) return undefined;
   return new Promise<T>((resolve) => o.apply((v) => (resolve(v), v)));
 }

@@ -14,10 +14,10 @@ describe("engine - a preview that could not look at the bus", () => {
   });
   afterAll(() => stack?.remove());
 
-  it("warns that adoption and retirement were not judged", async () => {
+  it("warns that adoption, the phase step and retirement were not judged", async () => {
     const r = await stack.run(["preview"]);
     const said = r.stdout + r.stderr;
-    expect(said).toMatch(/warning: the bus was not looked at \(no answer from nats:\/\/127\.0\.0\.1:\d+, waited up to 10 s\): streams and durables that already exist were not compared with the stack \(adoption\), and the legacy stream's retirement was not judged/);
+    expect(said).toMatch(/warning: the bus was not looked at \(no answer from nats:\/\/127\.0\.0\.1:\d+, waited up to 10 s\): streams and durables that already exist were not compared with the stack \(adoption\), the step from the live migration phase was not checked, and the legacy stream's retirement was not judged/);
   }, 120_000);
 
   it("with event-bus:requireBusLook, fails naming the key", async () => {

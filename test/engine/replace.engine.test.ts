@@ -32,7 +32,7 @@ describe("engine - a stream recreated by an allowed update", () => {
       await stack.ok(["config", "set", "--path", "fixture:extra[0].args.storage", "memory"]);
       const refused = await stack.run(["preview"]);
       expect(refused.code).not.toBe(0);
-      expect(refused.stdout + refused.stderr).toMatch(/stream ORDERS: storage: "file" -> "memory" \[replace: .*err_code 10052.*allowReplace: true/);
+      expect(refused.stdout + refused.stderr).toMatch(/stream ORDERS: storage: "file" -> "memory" \[replace: .*err_code 10052.*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/);
       expect((await jsm.streams.info("ORDERS")).state.messages).toBe(1);
 
       await stack.ok(["config", "set", "--path", "--type", "bool", "fixture:extra[0].args.allowReplace", "true"]);

@@ -49,3 +49,29 @@ describe("engine - a secret NATS password", () => {
     expect({ status: grep.status, files: grep.stdout }).toEqual({ status: 1, files: "" });
   }, 120_000);
 });
+
+describe("engine - a bad secret value", () => {
+  let server: ServerNode;
+  let stack: EngineStack;
+  beforeAll(async () => {
+    server = await startServer();
+    stack = await engineStack("local", { overrides: { nats: { servers: [server.url] } } });
+  });
+  afterAll(async () => {
+    await closeConnections();
+    stack?.remove();
+    await server?.stop();
+  });
+
+  it("fails the preview once, naming its event-bus: key, before any resource is checked, and without its value", async () => {
+    const seed = `SX${randomBytes(8).toString("hex").toUpperCase()}`;
+    await stack.ok(["config", "set", "--secret", "event-bus:natsNkeySeed"], { input: seed });
+    const r = await stack.run(["preview"]);
+    const said = r.stdout + r.stderr;
+    expect(r.code).not.toBe(0);
+    expect(said).toMatch(/event-bus:natsNkeySeed: expected an nkey user seed starting with SU/);
+    expect(said).not.toMatch(/connection\./);
+    expect(said).not.toContain(seed);
+    expect(said).not.toMatch(/event-bus:Stream|event-bus:Consumer/);
+  }, 120_000);
+});
