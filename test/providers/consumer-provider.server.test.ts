@@ -95,7 +95,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
   it("diff refuses a change of deliver policy unless allowReplace", async () => {
     const { outs } = await consumers.create(inputs());
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new" }))).rejects.toThrow(
-      /deliverPolicy: "all" -> "new" \[replace: deliver policy can not be updated \(err_code 10012\)\].*allowReplace: true/,
+      /deliverPolicy: "all" -> "new" \[replace: deliver policy can not be updated \(err_code 10012\)\].*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/,
     );
     await expect(consumers.diff("AA_CORE_HOT/normalize-hrv-durable", asOutputs(outs), inputs({ deliverPolicy: "new", allowReplace: true }))).resolves.toEqual({
       changes: true,
@@ -115,7 +115,7 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
     const live = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
     expect(live.config.deliver_policy).toBe("new");
     expect(live.num_pending).toBe(0);
-    await expect(consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(updated.outs), inputs({ deliverPolicy: "all" }))).rejects.toThrow(/loses its delivery and acknowledgement state.*allowReplace: true/);
+    await expect(consumers.updateConsumer("AA_CORE_HOT/normalize-hrv-durable", asOutputs(updated.outs), inputs({ deliverPolicy: "all" }))).rejects.toThrow(/loses its delivery and acknowledgement state.*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/);
   });
 
   it("a new durable name is the engine's replacement: the new one first, the old one deleted once drained", async () => {

@@ -98,7 +98,7 @@ describe("providers through the real dynamic-provider host over gRPC", () => {
   it("fails a diff that would need an unallowed replace, naming the field and why", async () => {
     const created = await streams.create(STREAM_URN, core({ name: "AA_DLQ", subjects: ["dlq.>"], maxAge: "14d" }));
     const err = (await streams.diff(STREAM_URN, created.id, created.outs, core({ name: "AA_DLQ", subjects: ["dlq.>"], maxAge: "14d", storage: "memory" })).catch((e) => e)) as GrpcError;
-    expect(err.details).toMatch(/stream AA_DLQ: storage: "file" -> "memory" \[replace: .*err_code 10052.*allowReplace: true/);
+    expect(err.details).toMatch(/stream AA_DLQ: storage: "file" -> "memory" \[replace: .*err_code 10052.*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/);
     await streams.delete(STREAM_URN, created.id, created.outs);
   });
 

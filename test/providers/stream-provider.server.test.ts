@@ -84,7 +84,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
     expect(await streams.diff("ORDERS", olds, inputs({ maxAge: "72h" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
     expect(await streams.diff("ORDERS", olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
     await expect(streams.diff("ORDERS", olds, inputs({ storage: "memory" }))).rejects.toThrow(
-      /stream ORDERS: storage: "file" -> "memory" \[replace: the server can not change storage type \(err_code 10052\)\].*deletes every message.*allowReplace: true/,
+      /stream ORDERS: storage: "file" -> "memory" \[replace: the server can not change storage type \(err_code 10052\)\].*deletes every message.*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/,
     );
     expect(await streams.diff("ORDERS", olds, inputs({ storage: "memory", allowReplace: true }))).toEqual({
       changes: true,
@@ -96,7 +96,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   it("delete refuses a stream that holds messages unless forceDelete", async () => {
     const { outs } = await streams.create(inputs());
     await publishStored(bus.admin.nc, "orders.1", "x");
-    await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/stream ORDERS: holds 1 messages .*refusing to delete.*forceDelete: true/);
+    await expect(streams.deleteStream("ORDERS", outs as streams.StreamOutputs)).rejects.toThrow(/stream ORDERS: holds 1 messages .*refusing to delete.*set event-bus:forceDelete \(`pulumi config set event-bus:forceDelete true`, which drops them\)/);
     expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
     await streams.deleteStream("ORDERS", { ...(outs as streams.StreamOutputs), forceDelete: true });
     await expect(bus.admin.jsm.streams.info("ORDERS")).rejects.toThrow(/stream not found/);
@@ -144,7 +144,7 @@ describe.each(TOPOLOGIES)("stream provider on a $kind", ({ start }) => {
   it("without allowReplace the update refuses it and the messages stay", async () => {
     const { outs } = await streams.create(inputs());
     await publishStored(bus.admin.nc, "orders.1", "x");
-    await expect(streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory" }))).rejects.toThrow(/stream ORDERS: storage: .*deletes every message.*allowReplace: true/);
+    await expect(streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory" }))).rejects.toThrow(/stream ORDERS: storage: .*deletes every message.*set event-bus:allowReplace \(`pulumi config set event-bus:allowReplace true`\)/);
     expect((await bus.admin.jsm.streams.info("ORDERS")).state.messages).toBe(1);
   });
 
