@@ -7,8 +7,8 @@ import { readStackConfig } from "./components/config/stack-config";
 import { defineStackLooking } from "./components/stack";
 
 export = async () => {
-  const { config, secrets } = readStackConfig();
-  const stack = await defineStackLooking(config, secrets);
+  const { config, secrets, userPasswords } = readStackConfig();
+  const stack = await defineStackLooking(config, secrets, userPasswords);
   return {
     environment: stack.environment,
     migrationPhase: stack.migrationPhase,
@@ -19,7 +19,7 @@ export = async () => {
     flags: stack.flags,
     /** Why the legacy stream stays although the phase retires it; absent otherwise. */
     ...(stack.legacyHold ? { legacyHold: stack.legacyHold } : {}),
-    /** The admin user's generated password (Kubernetes stacks): what `npm run verify` signs in with. */
+    /** The admin user's password (Kubernetes stacks; generated, or carried over): what `npm run verify` signs in with. */
     ...(stack.kubernetes ? { natsAdminPassword: stack.kubernetes.passwords.admin } : {}),
   };
 };

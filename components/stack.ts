@@ -5,7 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_KEYS, StackConfigError, type SecretKey, type StackConfig, type StackSecrets } from "./config/stack-config";
+import { SECRET_KEYS, StackConfigError, type SecretKey, type StackConfig, type StackSecrets, type UserPasswords } from "./config/stack-config";
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
@@ -44,11 +44,11 @@ export interface StackNats {
 }
 
 /** Registers the NATS cluster (on Kubernetes) and says how to reach it. */
-export function defineNats(config: StackConfig, secrets: StackSecrets = {}): StackNats {
+export function defineNats(config: StackConfig, secrets: StackSecrets = {}, userPasswords: UserPasswords = {}): StackNats {
   const k8sConfig = kubernetesConfigOf(config);
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
   const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
-  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production" }) : undefined;
+  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production", userPasswords }) : undefined;
   // On Kubernetes the providers sign in as the admin user with its generated password, unless
   // secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0;
@@ -94,8 +94,8 @@ export function defineStack(config: StackConfig, secrets: StackSecrets = {}) {
  * The program: the whole stack, and in a phase that retires the legacy stream, a look at it
  * first, so that a preview already shows it staying, and why, instead of a delete that fails.
  */
-export async function defineStackLooking(config: StackConfig, secrets: StackSecrets = {}) {
-  const nats = defineNats(config, secrets);
+export async function defineStackLooking(config: StackConfig, secrets: StackSecrets = {}, userPasswords: UserPasswords = {}) {
+  const nats = defineNats(config, secrets, userPasswords);
   // The secrets judged once, by their keys, before any resource is registered.
   const known = await knownValue(nats.connection);
   const problems = known ? connectionProblems(known) : [];

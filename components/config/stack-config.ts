@@ -82,7 +82,7 @@ export const pullLoopSchema = z
 
 /** Secret configuration keys, read as Pulumi secrets and never validated as plain text. */
 export { SECRET_KEYS, type SecretKey } from "./secret-keys";
-import { SECRET_KEYS, type SecretKey } from "./secret-keys";
+import { SECRET_KEYS, USER_PASSWORDS_KEY, type SecretKey } from "./secret-keys";
 
 /** The configuration's schema for a catalogue: one `<key>Consumer` key per durable. */
 export function stackConfigSchemaFor(catalogue: Catalogue) {
@@ -228,14 +228,50 @@ export const CONFIG_KEYS = Object.keys(stackConfigSchema.shape) as string[];
 
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
 
+/** The NATS users whose passwords a stack may carry over (components/kubernetes/nats-users.ts names them). */
+export const NATS_USER_NAMES = ["admin", "ingest", "normalize"] as const;
+export type NatsUserName = (typeof NATS_USER_NAMES)[number];
+/** Carried-over passwords by user, Pulumi secrets. */
+export type UserPasswords = Partial<Record<NatsUserName, pulumi.Output<string>>>;
+
+/**
+ * The users' passwords carried over (event-bus:natsUserPasswords): their shape is judged from the
+ * configuration map, and every problem names the key and never the value.
+ */
+export function userPasswordProblems(raw: string | undefined, secret: boolean): Array<{ key: string; reason: string }> {
+  if (raw === undefined) return [];
+  const how = `pulumi config set --secret --path event-bus:${USER_PASSWORDS_KEY}.<user> <password>`;
+  if (!secret) return [{ key: USER_PASSWORDS_KEY, reason: `expected secret config, not plain text: \`${how}\`` }];
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [{ key: USER_PASSWORDS_KEY, reason: `expected a map of user to password: \`${how}\`` }];
+  return Object.entries(value as Record<string, unknown>).flatMap(([user, pw]) => {
+    const key = `${USER_PASSWORDS_KEY}.${user}`;
+    if (!(NATS_USER_NAMES as readonly string[]).includes(user)) return [{ key, reason: `unknown user "${user}": expected one of ${NATS_USER_NAMES.join(", ")}` }];
+    if (typeof pw !== "string" || pw.length < 12) return [{ key, reason: "expected the user's current password, at least 12 characters" }];
+    return [];
+  });
+}
+
 /** Reads and validates this stack's configuration: the only place that reads `pulumi config`. */
-export function readStackConfig(config = new pulumi.Config("event-bus"), all: Record<string, string> = pulumi.runtime.allConfig()): { config: StackConfig; secrets: StackSecrets } {
-  const known = new Set<string>([...CONFIG_KEYS, ...Object.keys(SECRET_KEYS)]);
+export function readStackConfig(
+  config = new pulumi.Config("event-bus"),
+  all: Record<string, string> = pulumi.runtime.allConfig(),
+  isSecret: (key: string) => boolean = (key) => (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(key),
+): { config: StackConfig; secrets: StackSecrets; userPasswords: UserPasswords } {
+  const known = new Set<string>([...CONFIG_KEYS, ...Object.keys(SECRET_KEYS), USER_PASSWORDS_KEY]);
   const unknown = Object.keys(all)
     .filter((k) => k.startsWith("event-bus:"))
     .map((k) => k.slice("event-bus:".length))
     .filter((k) => !known.has(k));
-  const misspelt = unknown.map((k) => ({ key: k, reason: `unknown key "${k}" (check its spelling: the keys are ${[...known].sort().join(", ")})` }));
+  const keyProblems = [
+    ...unknown.map((k) => ({ key: k, reason: `unknown key "${k}" (check its spelling: the keys are ${[...known].sort().join(", ")})` })),
+    ...userPasswordProblems(all[`event-bus:${USER_PASSWORDS_KEY}`], isSecret(`event-bus:${USER_PASSWORDS_KEY}`)),
+  ];
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const text = config.get(key);
@@ -255,8 +291,12 @@ export function readStackConfig(config = new pulumi.Config("event-bus"), all: Re
   try {
     parsed = parseStackConfig(raw, Object.keys(secrets) as SecretKey[]);
   } catch (e) {
-    throw e instanceof StackConfigError ? new StackConfigError([...misspelt, ...e.problems]) : e;
+    throw e instanceof StackConfigError ? new StackConfigError([...keyProblems, ...e.problems]) : e;
   }
-  if (misspelt.length) throw new StackConfigError(misspelt);
-  return { config: parsed, secrets };
+  if (keyProblems.length) throw new StackConfigError(keyProblems);
+  const carried = config.getSecretObject<Record<string, string>>(USER_PASSWORDS_KEY);
+  const userPasswords: UserPasswords = {};
+  const given = all[`event-bus:${USER_PASSWORDS_KEY}`];
+  for (const user of given ? Object.keys(JSON.parse(given) as object) : []) userPasswords[user as NatsUserName] = pulumi.secret(carried!.apply((o) => o[user]));
+  return { config: parsed, secrets, userPasswords };
 }

@@ -41,6 +41,11 @@ export const streamBehaviourShape = {
   handoverWaitMs: z.number().int().min(0).max(600_000).optional(),
   /** Delete the stream only after it has received no message for this long (a retiring stream). */
   quietPeriod: duration.optional(),
+  /**
+   * Every stream of the program and the subjects it captures once the deployment is done: a
+   * stream keeps what another of them will claim until that one takes it (components/providers/handover.ts).
+   */
+  handover: z.record(z.string(), z.array(z.string())).optional(),
 };
 
 function crossFieldRules(s: z.infer<z.ZodObject<typeof streamConfigShape>>, ctx: z.RefinementCtx): void {

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { labels } from "./labels";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
+import type { UserPasswords } from "../config/stack-config";
 
 export interface EventBusKubernetesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */
@@ -18,10 +19,15 @@ export interface EventBusKubernetesArgs {
    * the old one). Production sets it; `pulumi destroy` then refuses until it is lifted.
    */
   protect: boolean;
+  /**
+   * Users' current passwords, carried over from a live cluster (event-bus:natsUserPasswords), so
+   * that clients signed in today keep working; the others are generated.
+   */
+  userPasswords?: UserPasswords;
 }
 
 /**
- * The NATS cluster of one stack, with a generated password per NATS user kept in a Kubernetes
+ * The NATS cluster of one stack, with a password per NATS user (generated, or carried over) kept in a Kubernetes
  * Secret and as a Pulumi secret. The streams and durables come after it, the services
  * (EventBusServices) after them. Only wiring: every object is computed by renderKubernetes().
  */
@@ -44,11 +50,12 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
 
     const secrets = (this.secrets = m.users.map((u) => {
-      const password = new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
-      this.passwords[u.name] = password.result;
+      const carried = args.userPasswords?.[u.name];
+      const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
+      this.passwords[u.name] = password;
       return new k8s.core.v1.Secret(
         `${name}-${passwordSecretName(u)}`,
-        { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password: password.result } },
+        { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password } },
         { ...child(), protect: args.protect },
       );
     }));

@@ -13,8 +13,12 @@ export const PROVIDER_KEY = "__provider";
 /** Inputs that steer the provider and are stored in state, but are not the server's configuration: named once, in the schemas. */
 const BEHAVIOUR_SHAPE = { ...safetyShape, ...streamBehaviourShape, ...consumerBehaviourShape };
 export const SAFETY_KEYS = Object.keys(BEHAVIOUR_SHAPE) as ReadonlyArray<keyof Safety>;
-/** Inputs whose value is never a change by itself: read only on create (startAfterSeq, adopting), or the preview's note of a recreating update (replacing). */
-export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing"] as const satisfies ReadonlyArray<keyof Safety>;
+/**
+ * Inputs whose value is never a change by itself: read only on create (startAfterSeq, adopting),
+ * the preview's note of a recreating update (replacing), or where the program's other streams'
+ * subjects go (handover, read by the update that a change of subjects makes anyway).
+ */
+export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing", "handover"] as const satisfies ReadonlyArray<keyof Safety>;
 
 export type Safety = Partial<z.infer<z.ZodObject<typeof BEHAVIOUR_SHAPE>>>;
 
@@ -25,9 +29,9 @@ export function comparableSafety(s: Safety): Safety {
   return out as Safety;
 }
 
-/** The flags kept in state: all but the check's notes (adopting, replacing), which describe only the operation that used them. */
+/** The flags kept in state: all but the check's notes (adopting, replacing) and the hand-over map, which serve only the operation that used them. */
 export function storedSafety(s: Safety): Safety {
-  const { adopting: _used, replacing: _done, ...kept } = s;
+  const { adopting: _used, replacing: _done, handover: _handed, ...kept } = s;
   return kept;
 }
 

@@ -18,6 +18,7 @@ import { checkAdoption, existingFrom } from "./adoption";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
+import { giveBack, keptForClaim, take, type Handover, type Taken } from "./handover";
 
 /**
  * Per captured subject, the stream sequence reached just before the stream claimed it (0: since
@@ -95,23 +96,57 @@ async function claimSubjects(
   c: ConnectionArgs,
   waitMs: number,
   op: () => Promise<StreamInfo>,
+  handover?: Handover,
 ): Promise<StreamInfo> {
   let overlap: unknown;
-  const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
-    try {
-      return await withRetry(`${label(wire.name)}: ${what}`, c, op);
-    } catch (e) {
-      if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
-      overlap = e;
-      return undefined;
-    }
-  });
-  if (done) return done;
-  throw await explainOverlap(jsm, wire, c, overlap);
+  // What this claim took from the program's other streams: given back if it fails.
+  const taken: Taken[] = [];
+  try {
+    const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
+      try {
+        if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
+        return await withRetry(`${label(wire.name)}: ${what}`, c, op);
+      } catch (e) {
+        if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
+        overlap = e;
+        return undefined;
+      }
+    });
+    if (done) return done;
+    throw await explainOverlap(jsm, wire, c, overlap);
+  } catch (e) {
+    await giveBack(jsm, wire.name, taken, c);
+    throw e;
+  }
 }
 
-async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0): Promise<StreamInfo> {
-  return claimSubjects("create", jsm, wire, c, waitMs, () => jsm.streams.add(structuredClone(wire)));
+async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0, handover?: Handover): Promise<StreamInfo> {
+  return claimSubjects("create", jsm, wire, c, waitMs, () => jsm.streams.add(structuredClone(wire)), handover);
+}
+
+/**
+ * Updates a stream to `wire`, keeping on the server what it no longer wants but another stream of
+ * the program will claim (read afresh on every attempt: the claimant may take it meanwhile), and
+ * taking what it claims from the program's other streams first. Returns the live stream with the
+ * subjects it wants (those kept for a claimant are not this stream's any more).
+ */
+async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs: number, handover?: Handover): Promise<StreamInfo> {
+  const wanted = wire.subjects ?? [];
+  let kept: string[] = [];
+  const updated = await claimSubjects(
+    "update",
+    jsm,
+    wire,
+    c,
+    waitMs,
+    async () => {
+      const live = handover ? await info(jsm, wire.name, c) : undefined;
+      kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
+      return jsm.streams.update(wire.name, structuredClone({ ...wire, subjects: [...wanted, ...kept] }));
+    },
+    handover,
+  );
+  return kept.length ? { ...updated, config: { ...updated.config, subjects: (updated.config.subjects ?? []).filter((s) => !kept.includes(s)) } } : updated;
 }
 
 async function update(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0): Promise<StreamInfo> {
@@ -156,7 +191,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const created = await stamped(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS));
+      const created = await stamped(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover));
       return { id: name, outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
@@ -207,7 +242,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     const durables: ConsumerConfig[] = [];
     for await (const ci of jsm.consumers.list(id)) durables.push(ci.config);
     await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
-    const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
     for (const d of durables) {
       await withRetry(`${label(id)}: recreate consumer ${d.durable_name ?? d.name}`, connection, () => jsm.consumers.add(id, recreatable(d)));
     }
@@ -215,7 +250,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
   }
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
-    const updated = await update(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
+    const updated = await updateHandingOver(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
     return { outs: outputs(updated, safety, connection, nextClaims(olds.claims, capturedBy(before.config), capturedBy(updated.config), before.state.last_seq)) };
   } catch (e) {
     if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) throw deleted();

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { Consumer } from "../providers/consumer";
 import { Stream } from "../providers/stream";
-import { consumerInputs, startAfterSeq, streamInputs, type StreamRole, type Topology } from "./topology";
+import { consumerInputs, handoverOf, startAfterSeq, streamInputs, type StreamRole, type Topology } from "./topology";
 
 export interface EventBusTopologyArgs {
   /** The desired topology, from computeTopology(). */
@@ -21,10 +21,12 @@ export class EventBusTopology extends pulumi.ComponentResource {
 
   constructor(name: string, args: EventBusTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-bus:index:Topology", name, {}, opts);
+    // Every stream knows where each subject goes, so that a hand-over leaves no subject uncaptured.
+    const handover = handoverOf(args.topology);
     for (const plan of args.topology.streams) {
       this.streams[plan.role] = new Stream(
         `${name}-${plan.resourceName}`,
-        { ...streamInputs(plan), ...args.topology.safety, connection: args.connection },
+        { ...streamInputs(plan), handover, ...args.topology.safety, connection: args.connection },
         { parent: this, protect: plan.protect },
       );
     }

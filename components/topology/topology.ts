@@ -138,6 +138,11 @@ export function streamInputs(plan: StreamPlan): StreamConfigArgs & { deleteWhenD
   return { ...plan.config, ...(plan.retire ? { deleteWhenDrained: true as const, quietPeriod: plan.retire.quietPeriod } : {}) };
 }
 
+/** Every planned stream and the subjects it captures once the deployment is done (the streams' `handover` input). */
+export function handoverOf(t: Pick<Topology, "streams">): Record<string, string[]> {
+  return Object.fromEntries(t.streams.map((s) => [s.config.name, s.config.subjects ?? []]));
+}
+
 /** The Consumer resource inputs for a planned durable (without the connection and its start). */
 export function consumerInputs(plan: ConsumerPlan): ConsumerConfigArgs {
   return { ...plan.config };

@@ -50,6 +50,9 @@ describe.each([
   });
 
   it(`up runs ${natsPods} NATS pod(s) as the stack deploys them, the streams on them, and the services bound`, async () => {
+    // Production takes its clients' current ingest password over (event-bus:natsUserPasswords), the others are generated.
+    const carried = `carried-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    if (name === "production") await k.stack.ok(["config", "set", "--secret", "--path", "event-bus:natsUserPasswords.ingest"], { input: carried });
     const up = await k.stack.ok(["up", "--yes"]);
     console.log(`${name}: first up\n${up.stdout.split("\n").filter((l) => /Resources:|created|Duration/.test(l)).join("\n")}`);
     expect(k.agent.runningPods().filter((p) => p.includes("/nats-")).length).toBe(natsPods);
@@ -68,6 +71,16 @@ describe.each([
         AA_VENDOR_HOT: { subjects: ["AA_VENDOR_HOT"], replicas, consumers: [] },
         AA_DLQ: { subjects: ["dlq.>"], replicas, consumers: [] },
       });
+    }
+    if (name === "production") {
+      // The ingest user's Secret holds the carried password, and the NATS pods take it: what ingest clients sign in with today still works.
+      const secret = await k.cluster.get("Secret", "event-bus-nats-ingest", k.namespace);
+      expect(Buffer.from(secret.data.password, "base64").toString()).toBe(carried);
+      const nc = await connect({ servers: k.natsUrls, user: "ingest-service", pass: carried });
+      await nc.flush();
+      await nc.close();
+      await expect(connect({ servers: k.natsUrls, user: "ingest-service", pass: "not-the-password", reconnect: false })).rejects.toThrow(/Authorization/i);
+      expect(k.stack.transcript.join("\n")).not.toContain(carried);
     }
     await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", podsEach);
     await waitForPods(k.agent, k.cluster, k.namespace, "app=ingest-service", podsEach);

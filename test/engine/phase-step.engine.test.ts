@@ -2,7 +2,8 @@
  * Phase steps through the real engine on the local stack: a preview that would jump two phases
  * fails naming `event-bus:migrationPhase` and changes nothing, `allowPhaseJump` lets it through,
  * and a step of one goes. Then `event-bus:forceDelete` retires the legacy stream before its quiet
- * period ends, as the refusal's message says: the preview plans the delete and says why.
+ * period ends, as the refusal's message says: the preview plans the delete and says why. Then the
+ * rollback with `--parallel 1`, where the claiming stream's update runs before the releasing one's.
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { engineStack, plannedSteps, type EngineStack } from "../helpers/engine";
@@ -74,5 +75,19 @@ describe("engine - one phase per up, and forceDelete retiring the legacy stream 
     const names: string[] = [];
     for await (const si of admin.jsm.streams.list()) names.push(si.config.name);
     expect(names.sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT"]);
+  }, 240_000);
+
+  it("rolls back 3 -> 2 -> 1 with --parallel 1: the claiming stream takes the subjects instead of waiting for a release that runs after it", async () => {
+    await stack.ok(["config", "rm", "event-bus:forceDelete"]);
+    for (const phase of [2, 1]) {
+      await stack.ok(["config", "set", "event-bus:migrationPhase", String(phase)]);
+      const began = Date.now();
+      await stack.ok(["up", "--yes", "--parallel", "1"]);
+      console.log(`rollback to phase ${phase} with --parallel 1: ${Date.now() - began} ms`);
+    }
+    expect(await legacySubjects()).toEqual(["athlete-ally.>", "sleep.*"]);
+    expect((await admin.jsm.streams.info("AA_CORE_HOT")).config.subjects).toEqual(["AA_CORE_HOT"]);
+    expect((await publishStored(admin.nc, "athlete-ally.hrv.raw-received", "after the rollback")).stream).toBe("ATHLETE_ALLY_EVENTS");
+    await stack.ok(["preview", "--expect-no-changes"]);
   }, 240_000);
 });

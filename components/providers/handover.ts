@@ -1,0 +1,87 @@
+/**
+ * Subjects handed from one stream to another in one deployment, with no moment where nothing
+ * captures them. Each stream of the program knows where every subject goes once the deployment is
+ * done (its `handover` input: every stream's wanted subjects), so:
+ * - the releasing stream keeps, on the server, what another stream of the program will claim; it
+ *   does not release it itself;
+ * - the claiming stream takes what it needs from the stream that holds it, right before its own
+ *   update, and gives it back if that update fails.
+ * The gap is then the two API calls of the take, instead of everything between two resources'
+ * updates (a failed claim, a Ctrl-C, a NATS restart, an engine that runs the claim first with
+ * `--parallel 1`). Streams outside the program (no `handover`) keep the old way: the claim waits
+ * for the release.
+ */
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { ERR, withRetry } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import { subjectsCollide } from "../jetstream/subjects";
+import { readOrGone } from "./jetstream-resource";
+
+/** Every stream of the program and the subjects it captures once the deployment is done. */
+export type Handover = Record<string, string[]>;
+
+/**
+ * The live subjects a stream keeps although it no longer wants them: those another stream of the
+ * program will claim (they stay captured until it takes them).
+ */
+export function keptForClaim(stream: string, live: readonly string[], wanted: readonly string[], handover: Handover | undefined): string[] {
+  if (!handover) return [];
+  const claimedElsewhere = (s: string) => Object.entries(handover).some(([other, subjects]) => other !== stream && subjects.some((t) => subjectsCollide(s, t)));
+  return live.filter((s) => s !== stream && !wanted.includes(s) && claimedElsewhere(s));
+}
+
+/**
+ * What `stream` may take from each other stream of the program to capture `wanted`: the holder's
+ * live subjects that collide with what it claims and that the holder itself no longer wants.
+ */
+export function takeable(stream: string, wanted: readonly string[], holders: ReadonlyArray<{ name: string; subjects: readonly string[] }>, handover: Handover): Array<{ name: string; give: string[] }> {
+  return holders
+    .filter((h) => h.name !== stream && handover[h.name] !== undefined)
+    .map((h) => ({ name: h.name, give: h.subjects.filter((s) => !(handover[h.name] ?? []).includes(s) && wanted.some((t) => subjectsCollide(s, t))) }))
+    .filter((h) => h.give.length > 0);
+}
+
+/** A holder's live configuration with `subjects` instead of its own. */
+function withSubjects(si: StreamInfo, subjects: string[]) {
+  return { ...si.config, subjects };
+}
+
+/** Subjects taken from a holder, to give back if the claim fails. */
+export interface Taken {
+  from: string;
+  subjects: string[];
+}
+
+/**
+ * Takes what `stream` claims from the other streams of the program that hold it and no longer
+ * want it (read afresh: a releasing stream may have kept it again meanwhile). Returns what it took.
+ */
+export async function take(jsm: JetStreamManager, stream: string, wanted: readonly string[], handover: Handover, c: ConnectionArgs): Promise<Taken[]> {
+  const holders: StreamInfo[] = [];
+  for (const name of Object.keys(handover)) {
+    if (name === stream) continue;
+    const si = await readOrGone(`stream ${name}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
+    if (si) holders.push(si);
+  }
+  const taken: Taken[] = [];
+  for (const { name, give } of takeable(stream, wanted, holders.map((h) => ({ name: h.config.name, subjects: h.config.subjects ?? [] })), handover)) {
+    const si = holders.find((h) => h.config.name === name)!;
+    const rest = (si.config.subjects ?? []).filter((s) => !give.includes(s));
+    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest)));
+    taken.push({ from: name, subjects: give });
+  }
+  return taken;
+}
+
+/** Gives every subject taken back to the stream it came from (a claim that failed). */
+export async function giveBack(jsm: JetStreamManager, stream: string, taken: readonly Taken[], c: ConnectionArgs): Promise<void> {
+  const byHolder = new Map<string, Set<string>>();
+  for (const t of taken) for (const s of t.subjects) byHolder.set(t.from, (byHolder.get(t.from) ?? new Set()).add(s));
+  for (const [name, give] of byHolder) {
+    await withRetry(`stream ${stream}: give ${[...give].join(", ")} back to stream ${name}`, c, async () => {
+      const now = await jsm.streams.info(name);
+      const subjects = [...new Set([...(now.config.subjects ?? []).filter((s) => s !== name), ...give])];
+      return jsm.streams.update(name, withSubjects(now, subjects));
+    });
+  }
+}

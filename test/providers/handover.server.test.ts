@@ -1,0 +1,94 @@
+/**
+ * A hand-over of subjects between the program's streams against real servers (one, and a 3-node
+ * cluster): the releasing stream keeps what the claimant will take, the claimant takes it right
+ * before its own update, and a claim that fails gives it back, so the subjects are never left to
+ * no stream.
+ */
+import * as streams from "../../components/providers/stream-provider";
+import { keptForClaim, takeable } from "../../components/providers/handover";
+import { addStream, publishStored } from "../helpers/jetstream";
+import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
+
+describe("hand-over plans", () => {
+  const handover = { LEGACY: ["sleep.*"], CORE: ["athlete-ally.>"], VENDOR: ["vendor.>"] };
+  it("a releasing stream keeps only what another stream of the program claims", () => {
+    expect(keptForClaim("LEGACY", ["athlete-ally.>", "vendor.oura.>", "sleep.*", "old.>"], ["sleep.*"], handover)).toEqual(["athlete-ally.>", "vendor.oura.>"]);
+    expect(keptForClaim("LEGACY", ["athlete-ally.>"], [], undefined)).toEqual([]);
+    expect(keptForClaim("LEGACY", ["LEGACY"], [], handover)).toEqual([]);
+  });
+  it("a claimant takes from the program's streams only what they no longer want", () => {
+    const holders = [
+      { name: "LEGACY", subjects: ["athlete-ally.>", "vendor.oura.>", "sleep.*"] },
+      { name: "OTHER", subjects: ["vendor.acme.>"] },
+    ];
+    expect(takeable("VENDOR", ["vendor.>"], holders, handover)).toEqual([{ name: "LEGACY", give: ["vendor.oura.>"] }]);
+    expect(takeable("CORE", ["athlete-ally.>", "sleep.*"], holders, handover)).toEqual([{ name: "LEGACY", give: ["athlete-ally.>"] }]);
+  });
+});
+
+describe.each(TOPOLOGIES)("hand-over on a $kind", ({ start }) => {
+  const bus = useLiveTopology(start);
+  const stream = (name: string, subjects: string[], handover: Record<string, string[]>, extra: Record<string, unknown> = {}) => ({
+    name,
+    subjects,
+    replicas: bus.topo.replicas,
+    handover,
+    handoverWaitMs: 300,
+    connection: { servers: bus.topo.urls },
+    ...extra,
+  });
+  const subjectsOf = async (name: string) => (await bus.admin.jsm.streams.info(name)).config.subjects;
+
+  afterEach(async () => {
+    for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
+  });
+
+  it("the releasing stream keeps the subjects until the claimant takes them, and records only what it wants", async () => {
+    const before = { LEGACY: ["orders.>", "sleep.*"], CORE: [] as string[] };
+    const after = { LEGACY: ["sleep.*"], CORE: ["orders.>"] };
+    const legacy = await streams.create(stream("LEGACY", before.LEGACY, before));
+    const core = await streams.create(stream("CORE", before.CORE, before));
+    await publishStored(bus.admin.nc, "orders.1", "before the hand-over");
+
+    // The release runs first: nothing is left uncaptured, and the state says what the stream wants.
+    const released = await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
+    expect(await subjectsOf("LEGACY")).toEqual(["sleep.*", "orders.>"]);
+    expect(released.outs!.subjects).toEqual(["sleep.*"]);
+    expect((await publishStored(bus.admin.nc, "orders.2", "between")).stream).toBe("LEGACY");
+
+    // The claim takes them.
+    const claimed = await streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after));
+    expect(await subjectsOf("LEGACY")).toEqual(["sleep.*"]);
+    expect(await subjectsOf("CORE")).toEqual(["orders.>"]);
+    expect(claimed.outs!.claims).toEqual({ "orders.>": 0 });
+    expect((await publishStored(bus.admin.nc, "orders.3", "after")).stream).toBe("CORE");
+  });
+
+  it("the claim runs first (as with --parallel 1): it takes the subjects at once instead of waiting for a release", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>"] };
+    const legacy = await streams.create(stream("LEGACY", before.LEGACY, before));
+    const core = await streams.create(stream("CORE", before.CORE, before));
+    const began = Date.now();
+    await streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after, { handoverWaitMs: 15_000 }));
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(await subjectsOf("CORE")).toEqual(["orders.>"]);
+    // The release that runs after finds nothing to keep.
+    const released = await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
+    expect(released.outs!.subjects).toEqual(["LEGACY"]); // capturing nothing: its own name only
+    expect(await subjectsOf("LEGACY")).toEqual(["LEGACY"]);
+  });
+
+  it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
+    await streams.create(stream("LEGACY", before.LEGACY, before));
+    const core = await streams.create(stream("CORE", before.CORE, before));
+    // A stream outside the program holds part of what the claim wants: the server refuses the claim.
+    await addStream(bus.admin.jsm, { name: "AUDIT", subjects: ["audit.>"], num_replicas: bus.topo.replicas });
+    await expect(streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after))).rejects.toThrow(/"audit\.>" collides with "audit\.>" of stream AUDIT/);
+    expect(await subjectsOf("LEGACY")).toEqual(["orders.>"]);
+    expect(await subjectsOf("CORE")).toEqual(["CORE"]);
+    expect((await publishStored(bus.admin.nc, "orders.1", "still captured")).stream).toBe("LEGACY");
+  });
+});
