@@ -80,7 +80,8 @@ if (port) {
   http
     .createServer((_req, res) => {
       res.writeHead(connected ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: connected ? "ok" : "starting" }));
+      // The pod's name, so that a probe that reached another pod's process is not taken as this one's.
+      res.end(JSON.stringify({ status: connected ? "ok" : "starting", pod }));
     })
     .listen(port, "127.0.0.1")
     .unref();

@@ -104,7 +104,8 @@ if (port) {
     .createServer((_req, res) => {
       const ready = durables.every((d) => bound[d.key]);
       res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: ready ? "ok" : "starting", stream: bound.hrv, bound }));
+      // The pod's name, so that a probe that reached another pod's process is not taken as this one's.
+      res.end(JSON.stringify({ status: ready ? "ok" : "starting", stream: bound.hrv, bound, pod }));
     })
     .listen(port, "127.0.0.1")
     .unref();

@@ -69,17 +69,29 @@ export function assertPinnedServer(): void {
   }
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+/** Every port freePort() has handed out in this process: a process it was given for may not listen on it yet. */
+const HANDED_OUT = new Set<number>();
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has not
+ * handed out before (the process it was given to may still be starting: the port looks free).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+  for (let attempt = 0; ; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on("error", reject);
+      srv.listen(0, "127.0.0.1", () => {
+        const { port: p } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (!HANDED_OUT.has(port) || attempt >= 50) {
+      HANDED_OUT.add(port);
+      return port;
+    }
+  }
 }
 
 interface NodePlan {

@@ -239,7 +239,11 @@ export class PodAgent {
     const port = typeof probe.port === "number" ? r.ports[String(probe.port)] : r.ports[probe.port];
     if (!port) throw new Error(`pod-agent: ${r.key}'s readiness probe names port ${probe.port}, which maps to no process port`);
     const res = await fetch(`http://127.0.0.1:${port}${probe.path ?? "/"}`).catch(() => undefined);
-    return res !== undefined && res.status >= 200 && res.status < 400;
+    if (res === undefined || res.status < 200 || res.status >= 400) return false;
+    // Loopback ports are shared by every pod here (a pod has no address of its own): an answer
+    // that names another pod came from another process, and says nothing of this one.
+    const body = (await res.json().catch(() => undefined)) as { pod?: unknown } | undefined;
+    return body?.pod === undefined || body.pod === r.pod.metadata.name;
   }
 
   /** The container's environment as the kubelet resolves it: envFrom first, then env over it. */
