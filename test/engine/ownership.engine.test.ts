@@ -7,14 +7,10 @@
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { OWNER_KEY } from "../../components/jetstream/ownership";
-import { engineStack, type EngineStack } from "../helpers/engine";
+import { engineStack, ORDERS_WITH_READER as EXTRA, type EngineStack } from "../helpers/engine";
 import { openManager, publishStored } from "../helpers/jetstream";
 import { startServer, type ServerNode } from "../helpers/nats-servers";
 
-const EXTRA = [
-  { kind: "stream", name: "orders", args: { name: "ORDERS", subjects: ["orders.>"] } },
-  { kind: "consumer", name: "orders-reader", args: { stream: "ORDERS", durableName: "reader", filterSubject: "orders.>" } },
-];
 
 describe("engine - ownership of what a replacement or another stack takes over", () => {
   let server: ServerNode;

@@ -8,15 +8,11 @@
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { closeConnections } from "../../components/jetstream/client";
-import { engineStack, type EngineStack } from "../helpers/engine";
+import { engineStack, ORDERS_WITH_READER as EXTRA, type EngineStack } from "../helpers/engine";
 import { openManager } from "../helpers/jetstream";
 import { startServer, type ServerNode } from "../helpers/nats-servers";
 
 const password = () => `pw-${randomBytes(12).toString("hex")}`;
-const EXTRA = [
-  { kind: "stream", name: "orders", args: { name: "ORDERS", subjects: ["orders.>"] } },
-  { kind: "consumer", name: "orders-reader", args: { stream: "ORDERS", durableName: "reader", filterSubject: "orders.>" } },
-];
 
 describe("engine - a password rotated in the same up as a removal", () => {
   let server: ServerNode;

@@ -12,6 +12,12 @@ export { pulumi, runPulumi, type PulumiProject, type PulumiResult };
 
 export const FIXTURE_PROGRAMS = path.join(REPO_ROOT, "test", "fixtures", "programs");
 
+/** `fixture:extra` for extra-resources.js: a stream ORDERS and a durable reading all of it. */
+export const ORDERS_WITH_READER = [
+  { kind: "stream", name: "orders", args: { name: "ORDERS", subjects: ["orders.>"] } },
+  { kind: "consumer", name: "orders-reader", args: { stream: "ORDERS", durableName: "reader", filterSubject: "orders.>" } },
+];
+
 export interface EngineStack extends PulumiProject {
   /** Every command's output so far, for checks that nothing leaked into it. */
   readonly transcript: string[];
