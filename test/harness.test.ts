@@ -6,7 +6,8 @@ import { promisify } from "node:util";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { NATS_SERVER_VERSION } from "../components/versions";
 import { addStream, openManager } from "./helpers/jetstream";
-import { getJson, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer } from "./helpers/nats-servers";
+import * as net from "node:net";
+import { freePort, getJson, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer, testPortRange } from "./helpers/nats-servers";
 import { isAlive } from "./helpers/pid-ledger";
 
 const run = promisify(execFile);
@@ -84,4 +85,36 @@ describe("test harness - process hygiene", () => {
     expect(isAlive(pid)).toBe(false);
     expect(result.output).toContain(`outlived the suite and were killed: PIDs ${pid}`);
   }, 60_000);
+});
+
+describe("test harness - loopback ports", () => {
+  it("hands out ports below the kernel's ephemeral range, one slice per Jest worker, never the same twice", async () => {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(new Set(ports).size).toBe(200);
+    const range = testPortRange(low, Number(process.env.JEST_WORKER_ID ?? "1"))!;
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(range[0]);
+      expect(p).toBeLessThanOrEqual(range[1]);
+      expect(p).toBeLessThan(low);
+    }
+  });
+
+  it("a port taken by a listener is never handed out", async () => {
+    const range = testPortRange(32_768, 1)!;
+    expect(range).toEqual([10_000, 12_845]);
+    expect(testPortRange(32_768, 2)).toEqual([12_846, 15_691]);
+    expect(testPortRange(32_768, 9)).toEqual(range);
+    // No room below the ephemeral range: the kernel's own pick (listen on port 0).
+    expect(testPortRange(10_500, 1)).toBeUndefined();
+    // A held listener: the port stays out of every hand-out while it listens.
+    const held = await Promise.all(Array.from({ length: 50 }, () => freePort()));
+    const servers = await Promise.all(held.map((p) => new Promise<net.Server>((r) => { const s = net.createServer(); s.listen(p, "127.0.0.1", () => r(s)); })));
+    try {
+      const more = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+      expect(more.filter((p) => held.includes(p))).toEqual([]);
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  });
 });

@@ -72,26 +72,63 @@ export function assertPinnedServer(): void {
 /** Every port freePort() has handed out in this process: a process it was given for may not listen on it yet. */
 const HANDED_OUT = new Set<number>();
 
+/** Where the loopback ports handed to test processes start: below every usual ephemeral range. */
+const FIRST_TEST_PORT = 10_000;
+/** Jest workers share the range in this many slices, one per worker, so two workers never pick alike. */
+const WORKER_SLICES = 8;
+
 /**
- * A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has not
- * handed out before (the process it was given to may still be starting: the port looks free).
+ * The ports this process may hand out: below the kernel's ephemeral range, so no outgoing
+ * connection and no `listen(0)` (the engine's plugins, the API server's clients) can take one
+ * between its hand-out and its process listening; one slice of that per Jest worker. Pure.
+ */
+export function testPortRange(ephemeralLow: number, workerId: number): [number, number] | undefined {
+  const span = ephemeralLow - FIRST_TEST_PORT;
+  if (span < WORKER_SLICES * 100) return undefined;
+  const size = Math.floor(span / WORKER_SLICES);
+  const slice = (Math.max(1, workerId) - 1) % WORKER_SLICES;
+  return [FIRST_TEST_PORT + slice * size, FIRST_TEST_PORT + (slice + 1) * size - 1];
+}
+
+/** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Whether nothing listens on 127.0.0.1:port now (0: any port the kernel gives). Resolves the port bound, or undefined. */
+function tryBind(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", () => resolve(undefined));
+    srv.listen(port, "127.0.0.1", () => {
+      const { port: p } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now, that this process has not handed
+ * out before (the process it was given to may still be starting: the port looks free), and that
+ * lies outside the ephemeral range (see testPortRange), so nothing else is given it meanwhile.
  */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.unref();
-      srv.on("error", reject);
-      srv.listen(0, "127.0.0.1", () => {
-        const { port: p } = srv.address() as net.AddressInfo;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (!HANDED_OUT.has(port) || attempt >= 50) {
+  const range = testPortRange(ephemeralLow(), Number(process.env.JEST_WORKER_ID ?? "1"));
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
+    if (HANDED_OUT.has(candidate)) continue;
+    const port = await tryBind(candidate);
+    if (port !== undefined && !HANDED_OUT.has(port)) {
       HANDED_OUT.add(port);
       return port;
     }
   }
+  throw new Error("freePort: no free loopback port found in 500 attempts");
 }
 
 interface NodePlan {
