@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { formatDuration, parseDuration } from "./durations";
-import { OWNER_KEY } from "./ownership";
+import { PROVIDER_KEYS } from "./provider-keys";
 
 type Wire = Record<string, unknown>;
 
@@ -147,12 +147,12 @@ export function durationField<S extends z.ZodType>(wire: string, schema: S, opts
   };
 }
 
-/** The user's metadata: keys under `_nats.` belong to the server, and the owner stamp to the providers; neither is compared. */
+/** The user's metadata: keys under `_nats.` belong to the server, and PROVIDER_KEYS to the providers; neither is compared. */
 export function metadataField<S extends z.ZodType>(schema: S): FieldSpec<S> {
   return {
     wire: "metadata",
     schema,
-    canonical: (v?: Record<string, string>) => Object.fromEntries(Object.entries(v ?? {}).filter(([k]) => !k.startsWith("_nats.") && k !== OWNER_KEY)),
+    canonical: (v?: Record<string, string>) => Object.fromEntries(Object.entries(v ?? {}).filter(([k]) => !k.startsWith("_nats.") && !PROVIDER_KEYS.includes(k))),
     fromWire: (v: Record<string, string>) => (Object.keys(v).length ? v : undefined),
     change: "update",
   };

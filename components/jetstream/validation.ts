@@ -3,7 +3,7 @@
  * name the field path and what was expected. Nothing here talks to a server.
  */
 import { z } from "zod";
-import { OWNER_KEY } from "./ownership";
+import { PROVIDER_KEYS } from "./provider-keys";
 import { parseDuration } from "./durations";
 import { streamSubjectProblem, subjectProblem } from "./subjects";
 
@@ -60,7 +60,7 @@ export const metadata = z.record(z.string(), z.string({ error: "expected metadat
 }).superRefine((m, ctx) => {
   for (const key of Object.keys(m)) {
     if (key.startsWith("_nats.")) ctx.addIssue({ code: "custom", path: [key], message: "keys starting with '_nats.' are reserved by the server" });
-    if (key === OWNER_KEY) ctx.addIssue({ code: "custom", path: [key], message: `the key ${OWNER_KEY} is reserved: the providers stamp the resource's owner there` });
+    if (PROVIDER_KEYS.includes(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${key} is reserved: the providers write ${PROVIDER_KEYS.join(" and ")} there` });
   }
 });
 

@@ -13,6 +13,7 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
+import { claimsFor, claimsOf, nextClaims, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
@@ -26,7 +27,6 @@ import { giveBack, keptForClaim, take, type Handover, type Taken } from "./hando
  * after it: it neither skips what arrived since, nor repeats what an earlier durable processed
  * before the subject was last moved away.
  */
-export type Claims = Record<string, number>;
 
 /** What the engine stores for a stream: its live configuration, its claims, its owner stamp, the safety flags and the (secret) connection. */
 export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; connection: ConnectionArgs };
@@ -39,14 +39,6 @@ function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, c
   return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(owner ? { owner } : {}), connection };
 }
 
-
-/**
- * Claims after a change of subjects: subjects kept keep their claim; subjects new to the stream
- * are claimed at `lastSeq`, the sequence the stream had reached before the change.
- */
-export function nextClaims(previous: Claims | undefined, before: readonly string[], after: readonly string[], lastSeq: number): Claims {
-  return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
-}
 
 function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
   return readOrGone(`${label(name)}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
@@ -199,8 +191,9 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     const existing = await info(jsm, name, connection);
     if (!existing) continue; // deleted meanwhile: create again
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
-    // Taken over: what it captures counts as captured since its creation, so new durables read it all.
-    const existingClaims = nextClaims(undefined, [], capturedBy(existing.config), 0);
+    // Taken over: what it captures counts as captured since its creation (so new durables read it
+    // all), unless the stream says where it claimed it (one this program made, in an up cut short).
+    const existingClaims = claimsFor(claimsOf(existing.config), capturedBy(existing.config));
     if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing), safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
       throw new Error(`${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
@@ -208,8 +201,9 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     if (d.changes.some((c) => c.kind === "replace") || d.blocked.length) {
       throw new Error(`${label(name)}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))} ${d.blocked.join("; ")}`.trim());
     }
-    const updated = await update(jsm, wire, connection);
-    return { id: name, outs: outputs(updated, safety, connection, nextClaims(existingClaims, capturedBy(existing.config), capturedBy(updated.config), existing.state.last_seq)) };
+    const claims = nextClaims(existingClaims, capturedBy(existing.config), capturedBy(wire), existing.state.last_seq);
+    const updated = await update(jsm, withClaims(wire, claims), connection);
+    return { id: name, outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   }
   throw new Error(`${label(name)}: created and deleted concurrently by someone else; try again`);
 }
@@ -219,9 +213,10 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   const { jsm, connection } = await reach(label(id), stored);
   const live = await info(jsm, id, connection);
   if (!live) return {};
-  // A subject added outside Pulumi counts as captured since creation: a durable would read it all.
+  // What the stream says of its claims, over the state's; a subject added outside Pulumi counts
+  // as captured since creation: a durable would read it all.
   const captured = capturedBy(live.config);
-  return { id, props: outputs(live, safety, connection, nextClaims(props.claims, captured, captured, 0), props.owner) };
+  return { id, props: outputs(live, safety, connection, claimsFor({ ...props.claims, ...claimsOf(live.config) }, captured), props.owner) };
 }
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
@@ -250,8 +245,12 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
   }
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
-    const updated = await updateHandingOver(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
-    return { outs: outputs(updated, safety, connection, nextClaims(olds.claims, capturedBy(before.config), capturedBy(updated.config), before.state.last_seq)) };
+    // The claims go onto the server with the subjects they are for: a rerun after an up killed
+    // right after this update finds them there (the state never saw it).
+    const had = capturedBy(before.config);
+    const claims = nextClaims({ ...olds.claims, ...claimsOf(before.config) }, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
+    const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+    return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   } catch (e) {
     if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) throw deleted();
     throw e;

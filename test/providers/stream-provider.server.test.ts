@@ -260,4 +260,35 @@ describe("stream provider - hand-overs and retirement", () => {
     expect((await streams.read("CLAIMS", again.outs as streams.StreamOutputs)).props!.claims).toEqual({ "a.>": 0, "b.>": 4 });
     await expect(streams.diff("CLAIMS", again.outs as streams.StreamOutputs, { name: "CLAIMS", subjects: ["a.>", "b.>"], connection })).resolves.toMatchObject({ changes: false });
   });
+
+  it("claims survive an up killed right after the claim: the update run again from the old state finds the claim's sequence on the server", async () => {
+    const connection = { servers: bus.topo.urls };
+    const created = await streams.create({ name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>"], connection });
+    for (let i = 0; i < 5; i++) await publishStored(bus.admin.nc, "k-a.x", String(i));
+    // Phase 2 once, then back: the stream keeps the 5 messages read by an earlier durable.
+    const gained = await streams.updateStream("CLAIMS_KILLED", created.outs as streams.StreamOutputs, { name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>", "k-b.>"], connection });
+    expect(gained.outs!.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 5 });
+    for (let i = 0; i < 2; i++) await publishStored(bus.admin.nc, "k-b.x", String(i));
+    const lost = await streams.updateStream("CLAIMS_KILLED", gained.outs as streams.StreamOutputs, { name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>"], connection });
+    // The claim again; the engine is killed before it stores the result (state: `lost`).
+    const killed = await streams.updateStream("CLAIMS_KILLED", lost.outs as streams.StreamOutputs, { name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>", "k-b.>"], connection });
+    expect(killed.outs!.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+    for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "k-b.x", `after-${i}`);
+    // The rerun: from `lost`, the stream already captures k-b.> -- claimed at 7, not 0 (the durable would read the 2 old ones again), nor 10 (it would skip 3).
+    const rerun = await streams.updateStream("CLAIMS_KILLED", lost.outs as streams.StreamOutputs, { name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>", "k-b.>"], connection });
+    expect(rerun.outs!.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+    // A refresh from the old state finds it too; the key is the providers', never shown as metadata.
+    const refreshed = (await streams.read("CLAIMS_KILLED", lost.outs as streams.StreamOutputs)).props!;
+    expect(refreshed.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+    expect(refreshed.metadata).toBeUndefined();
+    // Taking the stream over (a create that finds it) keeps the claims it carries.
+    const adopted = await streams.create({ name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>", "k-b.>"], connection });
+    expect(adopted.outs!.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+  });
+
+  it("the providers' metadata keys are refused in a user's metadata, by name", async () => {
+    for (const key of ["event-bus.claims", "event-bus.owner"]) {
+      await expect(streams.create({ name: "RESERVED", subjects: ["r.>"], metadata: { [key]: "x" }, connection: { servers: bus.topo.urls } })).rejects.toThrow(new RegExp(`metadata\\.${key.replace(".", "\\.")}.*the key ${key.replace(".", "\\.")} is reserved`));
+    }
+  });
 });

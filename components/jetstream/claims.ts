@@ -1,0 +1,43 @@
+/**
+ * Where a stream claimed each subject it captures: the sequence it had reached just before it
+ * began to capture it (0: since its creation). A durable that moves onto the stream starts right
+ * after it, so it skips nothing the subject sent there and repeats nothing an earlier incarnation
+ * processed. The claims are written onto the server with the subjects they are for, in the same
+ * update (a metadata key, like the owner stamp), so an `up` killed after the claim, run again,
+ * still finds where the claim happened: the engine's state never saw that update.
+ */
+
+/** Per captured subject, the stream sequence reached before the stream claimed it. */
+export type Claims = Record<string, number>;
+
+/** The metadata key of the claims; never compared as configuration, never shown in outputs. */
+export const CLAIMS_KEY = "event-bus.claims";
+
+/**
+ * Claims after a change of subjects: subjects kept keep their claim; subjects new to the stream
+ * are claimed at `lastSeq`, the sequence the stream had reached before the change.
+ */
+export function nextClaims(previous: Claims | undefined, before: readonly string[], after: readonly string[], lastSeq: number): Claims {
+  return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
+}
+
+/** The claims a live configuration carries (none when its metadata has none, or unreadable ones). */
+export function claimsOf(live: { metadata?: Record<string, string> }): Claims {
+  const text = live.metadata?.[CLAIMS_KEY];
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => Number.isSafeInteger(v) && (v as number) >= 0)) as Claims;
+  } catch {
+    return {};
+  }
+}
+
+/** A wire configuration carrying the claims, beside the user's own metadata. */
+export function withClaims<W extends { metadata?: Record<string, string> }>(wire: W, claims: Claims): W {
+  return { ...wire, metadata: { ...(wire.metadata ?? {}), [CLAIMS_KEY]: JSON.stringify(claims) } };
+}
+
+/** Only the claims of the subjects a stream captures. */
+export const claimsFor = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.map((s) => [s, claims[s] ?? 0]));

@@ -1,0 +1,5 @@
+/** The metadata keys the providers write on the server (never compared as configuration, never the user's). */
+import { CLAIMS_KEY } from "./claims";
+import { OWNER_KEY } from "./ownership";
+
+export const PROVIDER_KEYS: readonly string[] = [OWNER_KEY, CLAIMS_KEY];
