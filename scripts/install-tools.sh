@@ -134,12 +134,13 @@ install_kwok_stages() {
 }
 
 # The plugins the official CLI ships beside its binary, where the engine looks first: the Node.js
-# language host (ours stands in, scripts/engine/) and the dynamic-provider host of @pulumi/pulumi;
-# and the random plugin's stand-in (scripts/engine/random-provider.ts), which the engine finds on
-# PATH (scripts/pulumi puts .tools/bin there).
+# language host (ours stands in, scripts/engine/) and the dynamic-provider host of @pulumi/pulumi
+# (run by scripts/engine/dynamic-provider.ts, which ends it when the engine is gone); and the
+# random plugin's stand-in (scripts/engine/random-provider.ts), which the engine finds on PATH
+# (scripts/pulumi puts .tools/bin there).
 link_pulumi_plugins() {
   ln -sf "../../scripts/engine/plugins/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"
-  ln -sf "../../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+  ln -sf "../../scripts/engine/plugins/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
   ln -sf "../../scripts/engine/plugins/pulumi-resource-random" "$bin/pulumi-resource-random"
 }
 

@@ -11,9 +11,9 @@
  * required": the program's plugins (the dynamic-provider host) are found on PATH.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import * as net from "node:net";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { engineAddressOf, watchEngine } from "./engine-watch";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
@@ -146,37 +146,8 @@ export function languageRuntime(engineAddress: string): grpc.UntypedServiceImple
   };
 }
 
-/** How often the host checks that the engine is still there (the official plugins: rpcutil.Healthcheck). */
-export const HEALTHCHECK_MS = Number(process.env.EVENT_BUS_HEALTHCHECK_MS ?? 5_000);
-
-/** Whether something still listens at the engine's address. */
-export function engineAlive(address: string): Promise<boolean> {
-  const i = address.lastIndexOf(":");
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address.slice(0, i) || "127.0.0.1", port: Number(address.slice(i + 1)) });
-    socket.setTimeout(5_000);
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("timeout", () => (socket.destroy(), resolve(false)));
-    socket.once("error", () => resolve(false));
-  });
-}
-
-/**
- * Ends the host and what it started once the engine is gone (a killed `pulumi up`), as the
- * engine's own plugins do: otherwise it and its program would run on with no parent.
- */
-function watchEngine(engineAddress: string, shutdown: () => void): void {
-  const timer = setInterval(async () => {
-    if (await engineAlive(engineAddress)) return;
-    clearInterval(timer);
-    shutdown();
-  }, HEALTHCHECK_MS);
-  timer.unref();
-}
-
 function main(argv: string[]): void {
-  // Flags (-root=..., -tracing=...) come first; the engine's address is the last argument.
-  const engineAddress = argv.filter((a) => !a.startsWith("-")).pop() ?? "";
+  const engineAddress = engineAddressOf(argv);
   const server = new grpc.Server();
   server.addService(langrpc.LanguageRuntimeService, languageRuntime(engineAddress));
   server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
@@ -193,6 +164,7 @@ function main(argv: string[]): void {
   };
   // The engine ends its plugins with SIGINT/SIGTERM or by closing stdin; a killed engine does neither.
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, shutdown);
+  // A killed engine: the host and the program it started end (engine-watch.ts).
   if (engineAddress) watchEngine(engineAddress, shutdown);
 }
 

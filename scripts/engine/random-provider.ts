@@ -15,6 +15,7 @@
 import { randomInt } from "node:crypto";
 import * as bcrypt from "bcryptjs";
 import type * as provider from "@pulumi/pulumi/provider";
+import { engineAddressOf, watchEngine } from "./engine-watch";
 
 export const PASSWORD_TYPE = "random:index/randomPassword:RandomPassword";
 /** The SDK this plugin stands in for, with build metadata saying it is the stand-in. */
@@ -165,5 +166,8 @@ export const randomProvider: provider.Provider = {
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { main } = require("@pulumi/pulumi/provider") as typeof provider;
-  void main(randomProvider, process.argv.slice(2));
+  const args = process.argv.slice(2);
+  void main(randomProvider, args);
+  // A killed engine: this plugin ends (engine-watch.ts).
+  watchEngine(engineAddressOf(args), () => process.exit(0));
 }

@@ -6,7 +6,7 @@
  * and generated passphrase, so nothing they do writes to the repository's stack files (a
  * passphrase stack writes its `encryptionsalt` into its stack file on `pulumi stack init`).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
@@ -66,7 +66,15 @@ export interface PulumiResult {
  * Runs `pulumi <args> --stack <stack>` in the project. Output is collected (and echoed when
  * `echo` is set); the promise resolves with the exit code, it does not reject on failure.
  */
-export function runPulumi(project: PulumiProject, args: string[], opts: { echo?: boolean; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<PulumiResult> {
+export interface RunOptions {
+  echo?: boolean;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** Called once the CLI runs, with it and its output so far (a test that kills it at a point of its choosing). */
+  started?: (child: ChildProcess, output: () => string) => void;
+}
+
+export function runPulumi(project: PulumiProject, args: string[], opts: RunOptions = {}): Promise<PulumiResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PULUMI, [...args, "--stack", project.stack, "--non-interactive"], {
       cwd: project.dir,
@@ -84,13 +92,14 @@ export function runPulumi(project: PulumiProject, args: string[], opts: { echo?:
       if (opts.echo) process.stderr.write(b);
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
+    opts.started?.(child, () => stdout + stderr);
     child.once("error", reject);
     child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 
 /** Like runPulumi, but a non-zero exit is an error that carries the command's output. */
-export async function pulumi(project: PulumiProject, args: string[], opts: { echo?: boolean; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<PulumiResult> {
+export async function pulumi(project: PulumiProject, args: string[], opts: RunOptions = {}): Promise<PulumiResult> {
   const r = await runPulumi(project, args, opts);
   if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} --stack ${project.stack} exited with ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;

@@ -98,3 +98,24 @@ describe("scripts/pulumi - staging and production only in a named backend", () =
     expect(fs.existsSync(path.join(root, ".state", "pulumi", "backend", ".pulumi"))).toBe(false);
   });
 });
+
+describe("scripts/pulumi - a checkpoint sidecar left empty by a kill", () => {
+  it("the engine fails on it with `failed to load checkpoint: EOF`; the script removes it (saying so) and the stack loads again", () => {
+    expect(pulumi(["stack", "init", "local"])).toMatchObject({ code: 0 });
+    // What a SIGKILL between fileblob's truncation of the sidecar and its write leaves.
+    const attrs = path.join(defaultState(), "backend", ".pulumi", "stacks", "event-bus", "local.json.attrs");
+    fs.writeFileSync(attrs, "");
+    const engine = spawnSync(path.join(TOOLS_BIN, "pulumi"), ["stack", "export", "--stack", "local", "--non-interactive"], {
+      cwd: project,
+      encoding: "utf8",
+      env: { ...process.env, HOME: dir, PULUMI_HOME: path.join(defaultState(), "home"), PULUMI_BACKEND_URL: `file://${defaultState()}/backend`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(defaultState(), "passphrase") },
+    });
+    expect(engine.status).not.toBe(0);
+    expect(engine.stderr).toContain("failed to load checkpoint: EOF");
+    const r = pulumi(["stack", "export", "--stack", "local"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`scripts/pulumi: removing ${attrs}, left empty by a killed command`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ deployment: expect.any(Object) });
+    expect(fs.existsSync(attrs)).toBe(false);
+  });
+});

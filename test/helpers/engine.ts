@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult } from "../../scripts/lib/pulumi-project";
+import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult, type RunOptions } from "../../scripts/lib/pulumi-project";
 import { REPO_ROOT } from "./nats-servers";
 
 export { pulumi, runPulumi, type PulumiProject, type PulumiResult };
@@ -21,9 +21,9 @@ export const ORDERS_WITH_READER = [
 export interface EngineStack extends PulumiProject {
   /** Every command's output so far, for checks that nothing leaked into it. */
   readonly transcript: string[];
-  run(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<PulumiResult>;
+  run(args: string[], opts?: RunOptions): Promise<PulumiResult>;
   /** Like run, failing with the command's output on a non-zero exit. */
-  ok(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<PulumiResult>;
+  ok(args: string[], opts?: RunOptions): Promise<PulumiResult>;
   remove(): void;
 }
 

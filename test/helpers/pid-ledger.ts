@@ -56,6 +56,40 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Every process descended from `pid` now (children, their children, ...), with its command line,
+ * read from /proc. Taken before a process is killed, it names by PID what the kill leaves behind.
+ */
+export function descendants(pid: number): Array<{ pid: number; args: string }> {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name may hold spaces and parentheses: the fields after its closing ")" are fixed.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out: Array<{ pid: number; args: string }> = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of parentOf) {
+      if (ppid !== parent) continue;
+      let args = "";
+      try {
+        args = fs.readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").join(" ").trim();
+      } catch {
+        /* gone meanwhile */
+      }
+      out.push({ pid: child, args });
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 /** The PIDs recorded in a ledger folder and not yet forgotten. */
 export function ledgerPids(dir: string): number[] {
   if (!fs.existsSync(dir)) return [];

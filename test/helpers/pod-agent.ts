@@ -69,7 +69,8 @@ export class PodAgent {
   private readonly natsPorts = new Map<string, NatsPorts>();
   private loop?: Promise<void>;
   private active = false;
-  private failure?: Error;
+  /** What went wrong, per pod (and "(agent)" for a round that failed as a whole), until it goes right again. */
+  private readonly failures = new Map<string, Error>();
 
   constructor(
     private readonly cluster: KubeCluster,
@@ -101,8 +102,9 @@ export class PodAgent {
       while (this.active) {
         try {
           await this.reconcile();
+          this.failures.delete("(agent)");
         } catch (e) {
-          this.failure = e as Error;
+          this.failures.set("(agent)", e as Error);
         }
         await sleep(100);
       }
@@ -111,12 +113,18 @@ export class PodAgent {
 
   /** Fails when the agent itself failed (a pod it could not run). */
   assertHealthy(): void {
-    if (this.failure) throw this.failure;
+    const first = this.failures.values().next();
+    if (!first.done) throw first.value;
   }
 
   /** Pods whose process is running, by `namespace/name`. */
   runningPods(): string[] {
     return [...this.running.values()].filter((r) => !r.stopping).map((r) => r.key);
+  }
+
+  /** The PID of the process a pod (`namespace/name`) runs now, if any. */
+  pidOf(pod: string): number | undefined {
+    return [...this.running.values()].find((r) => r.key === pod && !r.stopping)?.child.pid;
   }
 
   /** Crashes (a process that exited while its pod lived), per pod. */
@@ -140,7 +148,7 @@ export class PodAgent {
       return `${p.metadata.name} node=${p.spec.nodeName ?? "-"} phase=${p.status?.phase} ready=${ready} deleting=${Boolean(p.metadata.deletionTimestamp)} annotations=${JSON.stringify(p.metadata.annotations ?? {})} process=${r ? `${r.child.pid} exit=${r.child.exitCode} ready=${r.ready}` : "none"}`;
     });
     const tail = (r: Running) => `--- ${r.key}\n${r.output().slice(-800)}`;
-    return [`agent failure: ${this.failure?.message ?? "none"}`, ...lines, ...[...this.running.values()].filter((r) => !r.ready).map(tail)].join("\n");
+    return [`agent failures: ${[...this.failures.values()].map((e) => e.message).join("; ") || "none"}`, ...lines, ...[...this.running.values()].filter((r) => !r.ready).map(tail)].join("\n");
   }
 
   private async reconcile(): Promise<void> {
@@ -155,27 +163,35 @@ export class PodAgent {
     }
     for (const pod of pods) {
       const id = `${pod.metadata.namespace}/${pod.metadata.name}#${pod.metadata.uid}`;
-      if (pod.metadata.deletionTimestamp) {
-        if (!this.running.has(id) && pod.metadata.annotations?.[STOPPED_ANNOTATION] !== "true") await this.annotate(pod, STOPPED_ANNOTATION);
-        continue;
-      }
-      if (!pod.spec.nodeName) continue;
-      // One pod's trouble never holds the others up: it is kept as the agent's failure.
+      // One pod's trouble never holds the others up: it is kept as that pod's failure until a
+      // later round for the pod goes through (a transient API error heals; a pod no process
+      // stands for fails every round).
       try {
+        if (pod.metadata.deletionTimestamp) {
+          if (!this.running.has(id) && pod.metadata.annotations?.[STOPPED_ANNOTATION] !== "true") await this.annotate(pod, STOPPED_ANNOTATION);
+          this.failures.delete(id);
+          continue;
+        }
+        if (!pod.spec.nodeName) continue;
         const r = this.running.get(id);
         if (!r) {
           await this.launch(id, pod);
+          this.failures.delete(id);
           continue;
         }
+        // Ready once the annotation is written: an annotation that failed (an API call timed
+        // out under load) is tried again on the next round, never taken as done.
         if (!r.ready && (await this.probe(r))) {
-          r.ready = true;
           await this.annotate(pod, READY_ANNOTATION);
+          r.ready = true;
           this.event(r.key, "ready");
         }
+        this.failures.delete(id);
       } catch (e) {
-        this.failure = new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+        this.failures.set(id, new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`));
       }
     }
+    for (const id of this.failures.keys()) if (id !== "(agent)" && !live.has(id)) this.failures.delete(id);
   }
 
   private event(pod: string, event: PodEvent["event"], detail?: string): void {
@@ -238,7 +254,9 @@ export class PodAgent {
     if (!probe) return true;
     const port = typeof probe.port === "number" ? r.ports[String(probe.port)] : r.ports[probe.port];
     if (!port) throw new Error(`pod-agent: ${r.key}'s readiness probe names port ${probe.port}, which maps to no process port`);
-    const res = await fetch(`http://127.0.0.1:${port}${probe.path ?? "/"}`).catch(() => undefined);
+    // As the kubelet: a probe that does not answer within its timeoutSeconds (default 1) failed.
+    const timeoutMs = (r.pod.spec.containers[0].readinessProbe?.timeoutSeconds ?? 1) * 1000;
+    const res = await fetch(`http://127.0.0.1:${port}${probe.path ?? "/"}`, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
     if (res === undefined || res.status < 200 || res.status >= 400) return false;
     // Loopback ports are shared by every pod here (a pod has no address of its own): an answer
     // that names another pod came from another process, and says nothing of this one.

@@ -1,0 +1,228 @@
+/**
+ * Faults through the engine, on production as the walk runs it (3 NATS pods with replicas 3, 3
+ * normalize pods binding once at startup, 3 ingest pods publishing throughout): phase steps
+ * 1 -> 2 and their rollbacks 2 -> 1, each hit at one point that matters.
+ * - `pulumi up` SIGKILLed (the CLI alone, as `kill -9` does) after the claim, after the release,
+ *   while the HRV durable drains, and during the services' roll; then `pulumi cancel` clears the
+ *   lock (as the README says) and `pulumi up` is run again until it succeeds.
+ * - A NATS pod deleted mid-step (Kubernetes starts it again), and a NATS process killed mid-step
+ *   (the kubelet restarts it).
+ * Each case ends converged: a preview plans nothing, every normalize pod is bound where the phase
+ * puts the durables, and no event is lost. The table says what each cost.
+ * FAULTS_ONLY=<n> runs the first n cases; FAULTS_DEBUG=1 prints every up's output and duplicates.
+ */
+import type { ChildProcess } from "node:child_process";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { closeConnections } from "../../components/jetstream/client";
+import { poll, sleep } from "../../components/poll";
+import { readRecords, type DoubleRecord } from "../doubles/records";
+import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { descendants, isAlive } from "../helpers/pid-ledger";
+import { CONSUMED, formatRows, stepRows, type StepWindow } from "./walk";
+
+const L = "ATHLETE_ALLY_EVENTS";
+const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 3 };
+const at = (phase: number) => ({ migrationPhase: phase, mode: "multi", kubernetes: { normalize: NORMALIZE, canaryPercent: 0 } });
+const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
+
+/** What a case watches for, on the server (jsm) or in the `pulumi up` output so far, before it strikes. */
+type Trigger = (ctx: { jsm: JetStreamManager; output: string }) => Promise<boolean> | boolean;
+
+interface FaultCase {
+  label: string;
+  phase: number;
+  when: Trigger;
+  /** How long after the trigger it strikes. */
+  delayMs: number;
+  fault: "kill pulumi up" | "delete a NATS pod" | "kill a NATS process";
+}
+
+const captures = async (jsm: JetStreamManager, stream: string, subject: string) => ((await jsm.streams.info(stream)).config.subjects ?? []).includes(subject);
+const printed = (pattern: RegExp): Trigger => ({ output }) => pattern.test(output);
+
+const ALL_CASES: FaultCase[] = [
+  { label: "1 -> 2, pulumi up killed after the claim", phase: 2, when: ({ jsm }) => captures(jsm, "AA_CORE_HOT", "athlete-ally.>"), delayMs: 0, fault: "kill pulumi up" },
+  { label: "2 -> 1, pulumi up killed after the release", phase: 1, when: async ({ jsm }) => !(await captures(jsm, "AA_CORE_HOT", "athlete-ally.>")), delayMs: 0, fault: "kill pulumi up" },
+  { label: "1 -> 2, pulumi up killed while the durable drains", phase: 2, when: printed(/event-bus-consumer-hrv\S*\s+updating/), delayMs: 0, fault: "kill pulumi up" },
+  { label: "2 -> 1, pulumi up killed during the services' roll", phase: 1, when: printed(/event-bus-normalize-service\s+updating/), delayMs: 0, fault: "kill pulumi up" },
+  { label: "1 -> 2, a NATS pod deleted mid-step", phase: 2, when: printed(/event-bus-stream-\S+\s+updating/), delayMs: 0, fault: "delete a NATS pod" },
+  { label: "2 -> 1, a NATS process killed while the durable drains", phase: 1, when: printed(/event-bus-consumer-hrv\S*\s+updating/), delayMs: 0, fault: "kill a NATS process" },
+];
+
+const CASES = process.env.FAULTS_ONLY ? ALL_CASES.slice(0, Number(process.env.FAULTS_ONLY)) : ALL_CASES;
+
+describe("faults through the engine - production on Kubernetes, a phase step and its rollback hit at each point that matters", () => {
+  let k: KubeStack;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    k = await kubeStack("production", {
+      namespaceExists: true,
+      overrides: { ...at(0), retention: { legacyQuietPeriod: "20s" }, pullLoop: { expiresMs: 1000 }, hrvConsumer: { ackWait: "10s" }, vendorConsumer: { ackWait: "10s" } },
+      agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await nc?.close();
+    await closeConnections();
+    await k?.stop();
+  });
+
+  /** The normalize pods that run and are ready now, and where each bound its durables last. */
+  const boundNow = async () => {
+    const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter(
+      (p: any) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+    );
+    const records = readRecords(k.agent.recordsDir).filter((r): r is Extract<DoubleRecord, { t: "bound" }> => r.t === "bound");
+    return pods.map((p: any) => {
+      const mine = records.filter((r) => r.pod === p.metadata.name);
+      const last = (key: string) => mine.filter((r) => r.key === key).pop()?.stream;
+      return { pod: p.metadata.name as string, hrv: last("hrv"), oura: last("oura") };
+    });
+  };
+
+  /** Runs `pulumi up` and strikes once the case's trigger holds; says what it struck, or that the up ended first. */
+  async function upWithFault(c: FaultCase): Promise<{ code: number; struck: string; hostGone?: boolean; output: string }> {
+    let cli: ChildProcess | undefined;
+    let output = () => "";
+    let struck = "";
+    let watching = true;
+    let orphans: Array<{ pid: number; args: string }> = [];
+    const watcher = (async () => {
+      while (watching) {
+        if (cli && (await Promise.resolve(c.when({ jsm, output: output() })).catch(() => false))) {
+          await sleep(c.delayMs);
+          if (!watching) return;
+          ({ struck, orphans } = await strike(c, cli));
+          return;
+        }
+        await sleep(20);
+      }
+    })();
+    const r = await k.stack.run(["up", "--yes", "--skip-preview"], {
+      started: (child, out) => {
+        cli = child;
+        output = out;
+      },
+    });
+    watching = false;
+    await watcher;
+    // A killed CLI's language host ends itself (it watches the engine); the engine's plugins
+    // (Kubernetes, the dynamic providers) were seen still running 20 minutes later, so the test
+    // stops them, by the PIDs it noted at the kill, before the rerun.
+    let hostGone: boolean | undefined;
+    if (orphans.length) {
+      const hosts = orphans.filter((o) => /language-host/.test(o.args));
+      hostGone = hosts.length > 0 && (await poll({ timeoutMs: 20_000, intervalMs: 200 }, () => (hosts.every((h) => !isAlive(h.pid)) ? true : undefined))) === true;
+      for (const o of orphans) if (isAlive(o.pid)) process.kill(o.pid, "SIGKILL");
+    }
+    return { code: r.code, struck: struck || "nothing: the up ended first", hostGone, output: r.stdout + r.stderr };
+  }
+
+  /** Strikes; says what it struck, and (for a killed CLI) every process the CLI had started. */
+  async function strike(c: FaultCase, cli: ChildProcess): Promise<{ struck: string; orphans: Array<{ pid: number; args: string }> }> {
+    if (c.fault === "kill pulumi up") {
+      const orphans = descendants(cli.pid!);
+      process.kill(cli.pid!, "SIGKILL");
+      return { struck: `SIGKILL pulumi up (${(await stateNow()).join("; ")})`, orphans };
+    }
+    const pods = (await k.cluster.list("Pod", k.namespace, "app=nats")).filter((p: any) => !p.metadata.deletionTimestamp);
+    const victim = pods[Math.floor(Math.random() * pods.length)];
+    if (c.fault === "delete a NATS pod") {
+      await k.cluster.remove("Pod", victim.metadata.name, k.namespace);
+      return { struck: `deleted pod ${victim.metadata.name}`, orphans: [] };
+    }
+    const pid = k.agent.pidOf(`${k.namespace}/${victim.metadata.name}`);
+    if (pid) process.kill(pid, "SIGKILL");
+    return { struck: `SIGKILL nats-server of ${victim.metadata.name}`, orphans: [] };
+  }
+
+  /** Where the HRV durable and the core subjects are on the server right now. */
+  async function stateNow(): Promise<string[]> {
+    const has = async (stream: string) => jsm.consumers.info(stream, "normalize-hrv-durable").then(() => true, () => false);
+    const coreHolds = await captures(jsm, "AA_CORE_HOT", "athlete-ally.>").catch(() => false);
+    const legacyHolds = await captures(jsm, L, "athlete-ally.>").catch(() => false);
+    return [
+      `athlete-ally.> on ${[coreHolds && "core", legacyHolds && "legacy"].filter(Boolean).join("+") || "no stream"}`,
+      `hrv durable on ${[(await has("AA_CORE_HOT")) && "core", (await has(L)) && "legacy"].filter(Boolean).join("+") || "no stream"}`,
+    ];
+  }
+
+  it("each case converges after `pulumi cancel` and reruns: a preview plans nothing, the pods are bound where the phase says, 0 lost", async () => {
+    await k.stack.ok(["up", "--yes", "--skip-preview"]);
+    const outputs = JSON.parse((await k.stack.ok(["stack", "output", "--json", "--show-secrets"])).stdout) as { natsAdminPassword: string };
+    nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: outputs.natsAdminPassword });
+    jsm = await jetstreamManager(nc);
+    k.configure(at(1));
+    await k.stack.ok(["up", "--yes", "--skip-preview"]);
+
+    const windows: StepWindow[] = [];
+    const debug: string[] = [];
+    const notes: string[] = [];
+    for (const c of CASES) {
+      await sleep(2_000); // traffic flows in each phase
+      k.configure(at(c.phase));
+      const startedAt = Date.now();
+      const first = await upWithFault(c);
+      // Every case struck before its up ended; a killed CLI's language host ended itself within 20 s.
+      expect({ case: c.label, struck: !first.struck.startsWith("nothing"), hostGone: first.hostGone }).toEqual({
+        case: c.label,
+        struck: true,
+        hostGone: c.fault === "kill pulumi up" ? true : undefined,
+      });
+      let reruns = 0;
+      let code = first.code;
+      const outputs = [first.output];
+      while (code !== 0 && reruns < 4) {
+        await k.stack.ok(["cancel", "--yes"]);
+        const again = await k.stack.run(["up", "--yes", "--skip-preview"]);
+        reruns++;
+        code = again.code;
+        outputs.push(again.stdout + again.stderr);
+      }
+      const upMs = Date.now() - startedAt;
+      debug.push(`${c.label} struck at ${first.struck}\n${outputs.join("\n-----\n")}`);
+      if (code !== 0) throw new Error(`${c.label}: no convergence after ${reruns} reruns\n${outputs.map((o) => o.slice(-3000)).join("\n-----\n")}\n${await k.agent.describe(k.namespace)}`);
+      await k.stack.ok(["preview", "--expect-no-changes"]);
+      const expected = where(c.phase);
+      const settled = await poll({ timeoutMs: 60_000, intervalMs: 250 }, async () => {
+        const b = await boundNow();
+        return b.length === 3 && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
+      });
+      expect({ case: c.label, bound: settled ? "everywhere expected" : await boundNow() }).toEqual({ case: c.label, bound: "everywhere expected" });
+      notes.push(`| ${c.label} | ${first.struck} | ${first.code === 0 ? "succeeded" : `exit ${first.code}`} | ${reruns} |`);
+      windows.push({ label: c.label, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
+      if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
+    }
+    await sleep(2_000);
+    windows[windows.length - 1].endsAt = Date.now();
+    // Publishing stops; everything published is processed within a bounded wait, or counts as lost.
+    await k.cluster.request("PATCH", `/apis/apps/v1/namespaces/${k.namespace}/deployments/ingest-service`, { spec: { replicas: 0 } }, "application/merge-patch+json");
+    await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => ((await k.cluster.list("Pod", k.namespace, "app=ingest-service")).length === 0 ? true : undefined));
+    await poll({ timeoutMs: 60_000, intervalMs: 500 }, () => {
+      const r = readRecords(k.agent.recordsDir);
+      const done = new Set(r.filter((x) => x.t === "processed").map((x) => (x as { id: string }).id));
+      return r.every((x) => x.t !== "published" || !CONSUMED.includes(x.subject) || done.has(x.id)) ? true : undefined;
+    });
+    const records = readRecords(k.agent.recordsDir);
+    const rows = stepRows(records, k.agent.events, windows);
+    if (process.env.FAULTS_DEBUG) {
+      const byId = new Map<string, DoubleRecord[]>();
+      for (const r of records) if (r.t === "processed") byId.set((r as any).id, [...(byId.get((r as any).id) ?? []), r]);
+      const twice = [...byId.values()].filter((v) => v.length > 1).slice(0, 5);
+      console.log(`DEBUG duplicates: ${JSON.stringify(twice, null, 1)}\nbound: ${JSON.stringify(records.filter((r) => r.t === "bound"))}\nwindows ${JSON.stringify(windows)}\n${debug.join("\n=====\n")}`);
+    }
+    console.log(
+      `faults through the engine, production on Kubernetes (3 NATS pods R3, 3 normalize pods, 3 ingest pods):\n` +
+        `| case | what was struck, and the server then | first up | reruns |\n|---|---|---|---|\n${notes.join("\n")}\n\n${formatRows(rows)}`,
+    );
+    expect(records.filter((r) => r.t === "published").length).toBeGreaterThan(1_000);
+    for (const r of rows) {
+      expect({ step: r.step, lost: r.lost, unexplained: r.twiceWhy.includes("unexplained") }).toEqual({ step: r.step, lost: 0, unexplained: false });
+    }
+    // The one crash is the NATS process the last case killed; no service crashed.
+    expect(k.agent.crashes().filter((e) => !/\/nats-\d+$/.test(e.pod))).toEqual([]);
+  }, 1_200_000);
+});
