@@ -12,7 +12,7 @@
  */
 import type { StackConfig } from "../config/stack-config";
 import type { Topology } from "../topology/topology";
-import { HRV_TOPIC, METRICS } from "./metrics";
+import { HRV_TOPIC, inNamespace, METRICS } from "./metrics";
 
 export interface AlertRule {
   alert: string;
@@ -56,7 +56,7 @@ const published = METRICS.published.name;
 /** The rules for one stack: which apply depends on the phase (cut-over done?) and the canary. */
 export function alertRuleList(c: StackConfig, t: Topology, o: AlertRuleOptions): AlertRule[] {
   const legacy = c.streams.legacy;
-  const ns = `namespace="${o.namespace}"`;
+  const ns = inNamespace(o.namespace);
   const rule = (alert: string, expr: string, forDuration: string, severity: "warning" | "critical", summary: string): AlertRule => ({
     alert,
     expr,

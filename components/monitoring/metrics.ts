@@ -29,5 +29,14 @@ export const METRICS = {
   consumerAckPending: { name: "jetstream_consumer_num_ack_pending", type: "gauge", labels: ["stream_name", "consumer_name", "server_name"], source: EXPORTER },
 } as const satisfies Record<string, MetricSource>;
 
+/**
+ * The label the Prometheus operator puts on every series a PodMonitor scrapes: the target's
+ * namespace. One Prometheus may watch both environments, so every query of a stack names its own.
+ */
+export const NAMESPACE_LABEL = "namespace";
+
+/** The matcher that keeps a query to one stack's namespace. */
+export const inNamespace = (namespace: string): string => `${NAMESPACE_LABEL}="${namespace}"`;
+
 /** The topic label ingest-service gives HRV publishes. */
 export const HRV_TOPIC = "hrv_raw_received";

@@ -9,7 +9,8 @@
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
-import { METRICS } from "../../components/monitoring/metrics";
+import { inNamespace, METRICS } from "../../components/monitoring/metrics";
+import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
 import type { StackConfig } from "../../components/config/stack-config";
 import { clientOptions } from "../../components/jetstream/client";
 import type { ConnectionArgs } from "../../components/jetstream/connection-args";
@@ -175,7 +176,7 @@ export async function verifyBus(config: StackConfig, connection: ConnectionArgs,
       }
       rows.push({ check: `probe counted by ${p.durable}`, expected: `counted on ${p.owner}`, seen, pass: counted });
     }
-    if (options.prometheusUrl) rows.push(...(await prometheusChecks(options.prometheusUrl, t.bindings.hrv)));
+    if (options.prometheusUrl) rows.push(...(await prometheusChecks(options.prometheusUrl, t.bindings.hrv, kubernetesConfigOf(config)?.namespace)));
   } finally {
     await nc.close();
   }
@@ -196,9 +197,13 @@ async function waitForNewMessage(jsm: JetStreamManager, stream: string, after: n
   return found ?? new Error(`nothing new on ${stream} within 5 s of the POST`);
 }
 
-/** The seeds' metric checks: the `stream` label is there, and 100% of HRV successes are on the expected stream. */
-export async function prometheusChecks(baseUrl: string, expectedStream: string): Promise<CheckRow[]> {
-  const query = `sum(rate(${METRICS.hrvMessages.name}{result="success"}[5m])) by (stream)`;
+/**
+ * The seeds' metric checks: the `stream` label is there, and 100% of HRV successes are on the
+ * expected stream; in the stack's namespace when it has one (one Prometheus may watch both
+ * environments: staging's successes must not count for production).
+ */
+export async function prometheusChecks(baseUrl: string, expectedStream: string, namespace?: string): Promise<CheckRow[]> {
+  const query = `sum(rate(${METRICS.hrvMessages.name}{${namespace ? `${inNamespace(namespace)}, ` : ""}result="success"}[5m])) by (stream)`;
   const check = `HRV successes by stream (Prometheus)`;
   try {
     const res = await fetch(`${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(10_000) });

@@ -34,6 +34,13 @@ describe("verify - Prometheus checks", () => {
     });
   });
 
+  it("a stack with a namespace asks only for its namespace's series (one Prometheus may watch both environments)", async () => {
+    await withPrometheus([{ metric: { stream: "AA_CORE_HOT" }, value: [0, "1"] }], async (url, queries) => {
+      await prometheusChecks(url, "AA_CORE_HOT", "production");
+      expect(queries).toEqual(['sum(rate(normalize_hrv_messages_total{namespace="production", result="success"}[5m])) by (stream)']);
+    });
+  });
+
   it("fail on mixed streams, naming the share", async () => {
     await withPrometheus(
       [
