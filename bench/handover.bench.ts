@@ -1,13 +1,20 @@
 /**
- * The hand-over window: how long a moved subject has no stream, for the ways a step can be run,
- * on one server (R1) and a 3-node cluster (R3). Printed side by side, median of several runs.
- * - this stack: the claiming stream exists ahead (capturing only its name); the release and the
- *   claim are two updates run at once, as one `pulumi up` runs them (the claim waits out the overlap);
- * - naive: release the subjects, then create the claiming stream (the create is inside the window);
+ * The hand-over window: while a subject moves from one stream to another, how long no stream
+ * captures it, as a publisher sees it (a JetStream publish with nothing capturing the subject is
+ * refused: no responders). On one server (R1) and a 3-node cluster (R3), median of several runs,
+ * side by side in one run:
+ * - this stack: both streams know the program's subject map (`handover`); the releasing stream
+ *   keeps what the other claims, and the claimant takes it right before its own update. The two
+ *   updates run at once, as one `pulumi up` runs them;
+ * - naive: release the subject (one update), then claim it (the other), as two resources with no
+ *   hand-over would, in the order `--parallel 1` may run them;
  * - the seeds' runbook: create the claiming stream while the old one still holds the subjects,
  *   which the server refuses (subject overlap), so it never completes.
+ * Per run: the gap from the last publish the old stream stored to the first the new one stored,
+ * and how many publishes were refused meanwhile.
  * Run: npm run bench -- handover
  */
+import { jetstream } from "@nats-io/jetstream";
 import { closeConnections } from "../components/jetstream/client";
 import * as streams from "../components/providers/stream-provider";
 import { openManager } from "../test/helpers/jetstream";
@@ -16,40 +23,83 @@ import { median, printTable } from "./stats";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
+interface Window {
+  gapMs: number;
+  refused: number;
+}
+
+/** Publishes to `subject` without pause until `stop()`, then says the window between the old and the new stream. */
+function publisher(nc: Awaited<ReturnType<typeof openManager>>["nc"], subject: string, from: string, to: string) {
+  const js = jetstream(nc, { timeout: 2_000 });
+  let running = true;
+  let lastOld = 0;
+  let firstNew = 0;
+  let refused = 0;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const ack = await js.publish(subject, "x");
+        const at = performance.now();
+        if (ack.stream === from) lastOld = at;
+        if (ack.stream === to && !firstNew) firstNew = at;
+      } catch {
+        refused++;
+      }
+    }
+  })();
+  return async (): Promise<Window> => {
+    running = false;
+    await loop;
+    return { gapMs: firstNew && lastOld ? Math.max(0, firstNew - lastOld) : Number.NaN, refused };
+  };
+}
+
 async function measure(kind: string, urls: string[], replicas: number) {
   const connection = { servers: urls };
-  const { jsm, close } = await openManager(urls);
-  const ours: number[] = [];
-  const naive: number[] = [];
+  const { nc, jsm, close } = await openManager(urls);
+  const ours: Window[] = [];
+  const naive: Window[] = [];
   let seeds = "";
   for (let i = 0; i < RUNS; i++) {
-    const legacy = (await streams.create({ name: `LEG_${i}`, subjects: [`core${i}.>`, `vendor${i}.oura.>`], replicas, connection })).outs as streams.StreamOutputs;
-    const hot = (await streams.create({ name: `HOT_${i}`, replicas, connection })).outs as streams.StreamOutputs;
-    let released = 0;
-    let claimed = 0;
-    await Promise.all([
-      streams.updateStream(`LEG_${i}`, legacy, { name: `LEG_${i}`, subjects: [`core${i}.>`], replicas, connection }).then(() => (released = performance.now())),
-      streams.updateStream(`HOT_${i}`, hot, { name: `HOT_${i}`, subjects: [`vendor${i}.>`], replicas, connection }).then(() => (claimed = performance.now())),
-    ]);
-    ours.push(claimed - released);
-
-    const old = (await streams.create({ name: `OLD_${i}`, subjects: [`naive${i}.>`], replicas, connection })).outs as streams.StreamOutputs;
+    for (const [way, out] of [["ours", ours], ["naive", naive]] as const) {
+      const [from, to, moving, kept] = [`OLD_${way}_${i}`, `NEW_${way}_${i}`, `${way}${i}.core.>`, `${way}${i}.keep.>`];
+      // This stack's streams know where every subject goes once the step is done.
+      const handover = way === "ours" ? { handover: { [from]: [kept], [to]: [moving] } } : {};
+      const old = (await streams.create({ name: from, subjects: [moving, kept], replicas, connection, ...handover })).outs as streams.StreamOutputs;
+      const hot = (await streams.create({ name: to, replicas, connection, ...handover })).outs as streams.StreamOutputs;
+      const stop = publisher(nc, `${way}${i}.core.x`, from, to);
+      await new Promise((r) => setTimeout(r, 50));
+      const release = () => streams.updateStream(from, old, { name: from, subjects: [kept], replicas, connection, ...handover });
+      const claim = () => streams.updateStream(to, hot, { name: to, subjects: [moving], replicas, connection, ...handover });
+      if (way === "ours") await Promise.all([release(), claim()]);
+      else {
+        await release();
+        await claim();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      out.push(await stop());
+    }
     if (i === 0) {
-      const refused = await streams.create({ name: `SEEDS_${i}`, subjects: [`naive${i}.>`], replicas, handoverWaitMs: 0, connection }).catch((e: Error) => e);
+      await streams.create({ name: `SEEDS_OLD`, subjects: ["seeds.>"], replicas, connection });
+      const refused = await streams.create({ name: `SEEDS_NEW`, subjects: ["seeds.>"], replicas, handoverWaitMs: 0, connection }).catch((e: Error) => e);
       seeds = refused instanceof Error ? (refused.message.match(/err_code \d+/)?.[0] ?? "refused") : "accepted";
     }
-    await streams.updateStream(`OLD_${i}`, old, { name: `OLD_${i}`, replicas, connection });
-    const releasedNaive = performance.now();
-    await streams.create({ name: `NEW_${i}`, subjects: [`naive${i}.>`], replicas, connection });
-    naive.push(performance.now() - releasedNaive);
   }
   for await (const n of jsm.streams.names()) await jsm.streams.delete(n);
   await close();
   await closeConnections();
-  // The claim can land before the release's answer reaches the client: no window at all.
-  const o = Math.max(0, median(ours));
-  const n = median(naive);
-  return { topology: kind, "this stack ms": o.toFixed(2), "naive ms": n.toFixed(2), "naive / this stack": o < 0.05 ? "no measurable window" : (n / o).toFixed(1), "seeds' runbook": `overlap refused (${seeds})` };
+  const gap = (ws: Window[]) => median(ws.map((w) => w.gapMs).filter((g) => !Number.isNaN(g)));
+  const refused = (ws: Window[]) => median(ws.map((w) => w.refused));
+  const [o, n] = [gap(ours), gap(naive)];
+  return {
+    topology: kind,
+    "this stack: gap ms": o.toFixed(2),
+    "this stack: refused": refused(ours),
+    "naive: gap ms": n.toFixed(2),
+    "naive: refused": refused(naive),
+    "naive / this stack (gap)": o < 0.05 ? "no measurable window" : (n / o).toFixed(1),
+    "seeds' runbook": `overlap refused (${seeds})`,
+  };
 }
 
 async function main() {
@@ -66,7 +116,7 @@ async function main() {
   } finally {
     await cluster.stop();
   }
-  printTable(`hand-over window: time a moved subject has no stream (median of ${RUNS} runs)`, rows);
+  printTable(`hand-over window as a publisher sees it: from the last publish the old stream stored to the first the new one stored, and publishes refused meanwhile (median of ${RUNS} runs)`, rows);
 }
 
 main().catch((e) => {

@@ -107,10 +107,21 @@ describe("test harness - loopback ports", () => {
     expect(testPortRange(32_768, 9)).toEqual(range);
     // No room below the ephemeral range: the kernel's own pick (listen on port 0).
     expect(testPortRange(10_500, 1)).toBeUndefined();
-    // A held listener: the port stays out of every hand-out while it listens.
-    const held = await Promise.all(Array.from({ length: 50 }, () => freePort()));
-    const servers = await Promise.all(held.map((p) => new Promise<net.Server>((r) => { const s = net.createServer(); s.listen(p, "127.0.0.1", () => r(s)); })));
+    // Listeners on 400 ports of this worker's slice, taken directly (not from freePort, which would
+    // skip its own hand-outs anyway): 200 hand-outs would hit about 28 of them by chance.
+    const own = testPortRange(Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]), Number(process.env.JEST_WORKER_ID ?? "1"))!;
+    const servers: net.Server[] = [];
+    for (let p = own[0]; servers.length < 400 && p <= own[1]; p += 7) {
+      const s = net.createServer();
+      const ok = await new Promise<boolean>((r) => {
+        s.once("error", () => r(false));
+        s.listen(p, "127.0.0.1", () => r(true));
+      });
+      if (ok) servers.push(s);
+    }
+    const held = servers.map((s) => (s.address() as net.AddressInfo).port);
     try {
+      expect(held.length).toBe(400);
       const more = await Promise.all(Array.from({ length: 200 }, () => freePort()));
       expect(more.filter((p) => held.includes(p))).toEqual([]);
     } finally {

@@ -21,14 +21,18 @@ export function nextClaims(previous: Claims | undefined, before: readonly string
   return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
 }
 
-/** The claims a live configuration carries (none when its metadata has none, or unreadable ones). */
-export function claimsOf(live: { metadata?: Record<string, string> }): Claims {
+/**
+ * The claims a live configuration carries (none when its metadata has none, or unreadable ones);
+ * none beyond `lastSeq`, the stream's last sequence (a claim edited by hand past it would make a
+ * durable skip what arrives).
+ */
+export function claimsOf(live: { metadata?: Record<string, string> }, lastSeq = Number.MAX_SAFE_INTEGER): Claims {
   const text = live.metadata?.[CLAIMS_KEY];
   if (!text) return {};
   try {
     const parsed = JSON.parse(text) as unknown;
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => Number.isSafeInteger(v) && (v as number) >= 0)) as Claims;
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => Number.isSafeInteger(v) && (v as number) >= 0).map(([k, v]) => [k, Math.min(v as number, lastSeq)])) as Claims;
   } catch {
     return {};
   }

@@ -21,6 +21,7 @@ import { poll } from "../poll";
 import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { counted } from "./in-flight";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 
@@ -339,7 +340,8 @@ async function awaitDrained(
   return outcome?.left;
 }
 
-export const consumerProvider: pulumi.dynamic.ResourceProvider = {
+/** Every operation counted while it runs (in-flight.ts): a host whose engine is gone finishes them first. */
+export const consumerProvider: pulumi.dynamic.ResourceProvider = counted({
   configure: async (req) => configureFrom(req.config),
   check,
   diff,
@@ -347,4 +349,4 @@ export const consumerProvider: pulumi.dynamic.ResourceProvider = {
   read,
   update: updateConsumer,
   delete: deleteConsumer,
-};
+});

@@ -41,11 +41,13 @@ export function takeable(stream: string, wanted: readonly string[], holders: Rea
     .filter((h) => h.give.length > 0);
 }
 
-/** A holder's live configuration with `subjects` instead of its own. */
+/**
+ * A holder's live configuration with `subjects` instead of its own. Its claims stay as they are:
+ * a subject given back keeps the sequence it was claimed at.
+ */
 function withSubjects(si: StreamInfo, subjects: string[]) {
   return { ...si.config, subjects };
 }
-
 /** Subjects taken from a holder, to give back if the claim fails. */
 export interface Taken {
   from: string;

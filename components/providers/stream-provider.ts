@@ -16,17 +16,11 @@ import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/owne
 import { claimsFor, claimsOf, nextClaims, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
+import { counted } from "./in-flight";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 import { giveBack, keptForClaim, take, type Handover, type Taken } from "./handover";
-
-/**
- * Per captured subject, the stream sequence reached just before the stream claimed it (0: since
- * the stream was created or taken over). A durable created later on that subject starts right
- * after it: it neither skips what arrived since, nor repeats what an earlier durable processed
- * before the subject was last moved away.
- */
 
 /** What the engine stores for a stream: its live configuration, its claims, its owner stamp, the safety flags and the (secret) connection. */
 export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; connection: ConnectionArgs };
@@ -89,6 +83,7 @@ async function claimSubjects(
   waitMs: number,
   op: () => Promise<StreamInfo>,
   handover?: Handover,
+  prepare?: () => Promise<void>,
 ): Promise<StreamInfo> {
   let overlap: unknown;
   // What this claim took from the program's other streams: given back if it fails.
@@ -96,6 +91,9 @@ async function claimSubjects(
   try {
     const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
       try {
+        // Whatever the attempt must read goes before the take: between the take and the claim,
+        // the subjects are captured by no stream, so nothing else runs there.
+        await prepare?.();
         if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
         return await withRetry(`${label(wire.name)}: ${what}`, c, op);
       } catch (e) {
@@ -131,12 +129,12 @@ async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, 
     wire,
     c,
     waitMs,
+    () => jsm.streams.update(wire.name, structuredClone({ ...wire, subjects: [...wanted, ...kept] })),
+    handover,
     async () => {
       const live = handover ? await info(jsm, wire.name, c) : undefined;
       kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
-      return jsm.streams.update(wire.name, structuredClone({ ...wire, subjects: [...wanted, ...kept] }));
     },
-    handover,
   );
   return kept.length ? { ...updated, config: { ...updated.config, subjects: (updated.config.subjects ?? []).filter((s) => !kept.includes(s)) } } : updated;
 }
@@ -177,14 +175,17 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const owner = newOwner();
   const wire = withOwner(streamToWire(config), owner);
   const jsm = await connect(label(name), connection);
-  // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours.
-  const stamped = async (si: StreamInfo) => (ownerOf(si.config) === owner ? si : update(jsm, wire, connection));
+  // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours,
+  // keeping the claims it carries (an update replaces the metadata whole).
+  const stamped = async (si: StreamInfo, claims: Claims) => (ownerOf(si.config) === owner ? si : update(jsm, withClaims(wire, claims), connection));
   // Create first: the server answers an identical existing stream with success, so the common
   // path is one round trip; only a stream that differs needs a look at what is there.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const created = await stamped(await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover));
-      return { id: name, outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
+      // New: everything it captures is captured since its creation (claims 0, not written).
+      const added = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+      const claims = nextClaims(undefined, [], capturedBy(added.config), 0);
+      return { id: name, outs: outputs(await stamped(added, claims), safety, connection, claims) };
     } catch (e) {
       if (errCodeOf(e) !== ERR.STREAM_NAME_IN_USE) throw e;
     }
@@ -193,8 +194,8 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     // Taken over: what it captures counts as captured since its creation (so new durables read it
     // all), unless the stream says where it claimed it (one this program made, in an up cut short).
-    const existingClaims = claimsFor(claimsOf(existing.config), capturedBy(existing.config));
-    if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing), safety, connection, existingClaims) };
+    const existingClaims = claimsFor(claimsOf(existing.config, existing.state.last_seq), capturedBy(existing.config));
+    if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing, existingClaims), safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
       throw new Error(`${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
     }
@@ -216,7 +217,7 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   // What the stream says of its claims, over the state's; a subject added outside Pulumi counts
   // as captured since creation: a durable would read it all.
   const captured = capturedBy(live.config);
-  return { id, props: outputs(live, safety, connection, claimsFor({ ...props.claims, ...claimsOf(live.config) }, captured), props.owner) };
+  return { id, props: outputs(live, safety, connection, claimsFor({ ...props.claims, ...claimsOf(live.config, live.state.last_seq) }, captured), props.owner) };
 }
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
@@ -248,7 +249,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     // The claims go onto the server with the subjects they are for: a rerun after an up killed
     // right after this update finds them there (the state never saw it).
     const had = capturedBy(before.config);
-    const claims = nextClaims({ ...olds.claims, ...claimsOf(before.config) }, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
+    const claims = nextClaims({ ...olds.claims, ...claimsOf(before.config, before.state.last_seq) }, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
     const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
     return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   } catch (e) {
@@ -276,7 +277,8 @@ const RETIREMENT_ADVICE: Record<RetirementHold["kind"], string> = {
 };
 
 /** The provider object the engine drives. */
-export const streamProvider: pulumi.dynamic.ResourceProvider = {
+/** Every operation counted while it runs (in-flight.ts): a host whose engine is gone finishes them first. */
+export const streamProvider: pulumi.dynamic.ResourceProvider = counted({
   configure: async (req) => configureFrom(req.config),
   check,
   diff,
@@ -284,4 +286,4 @@ export const streamProvider: pulumi.dynamic.ResourceProvider = {
   read,
   update: updateStream,
   delete: deleteStream,
-};
+});

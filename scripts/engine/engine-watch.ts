@@ -22,8 +22,9 @@ export function engineAlive(address: string): Promise<boolean> {
   });
 }
 
-/** Calls `gone` once nothing listens at the engine's address any more. */
+/** Calls `gone` once nothing listens at the engine's address any more (no address, no watch: a plugin run by hand). */
 export function watchEngine(engineAddress: string, gone: () => void): void {
+  if (!engineAddress) return;
   const timer = setInterval(async () => {
     if (await engineAlive(engineAddress)) return;
     clearInterval(timer);

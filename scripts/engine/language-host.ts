@@ -165,7 +165,7 @@ function main(argv: string[]): void {
   // The engine ends its plugins with SIGINT/SIGTERM or by closing stdin; a killed engine does neither.
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, shutdown);
   // A killed engine: the host and the program it started end (engine-watch.ts).
-  if (engineAddress) watchEngine(engineAddress, shutdown);
+  watchEngine(engineAddress, shutdown);
 }
 
 if (require.main === module) main(process.argv.slice(2));

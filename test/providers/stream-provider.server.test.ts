@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import * as streams from "../../components/providers/stream-provider";
+import { claimsOf } from "../../components/jetstream/claims";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
@@ -284,6 +285,14 @@ describe("stream provider - hand-overs and retirement", () => {
     // Taking the stream over (a create that finds it) keeps the claims it carries.
     const adopted = await streams.create({ name: "CLAIMS_KILLED", subjects: ["k-old.>", "k-a.>", "k-b.>"], connection });
     expect(adopted.outs!.claims).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+    // ...on the server too (its stamp is new; the update that writes it replaces the metadata whole).
+    const live = await bus.admin.jsm.streams.info("CLAIMS_KILLED");
+    expect(claimsOf(live.config)).toEqual({ "k-old.>": 0, "k-a.>": 0, "k-b.>": 7 });
+    expect(live.config.metadata?.["event-bus.owner"]).toBe(adopted.outs!.owner);
+    // A claim past the stream's last sequence (edited by hand) is read as the last sequence: a durable never skips what arrives.
+    await bus.admin.jsm.streams.update("CLAIMS_KILLED", { ...live.config, metadata: { ...live.config.metadata, "event-bus.claims": JSON.stringify({ "k-b.>": 10_000 }) } });
+    const capped = (await streams.read("CLAIMS_KILLED", adopted.outs as streams.StreamOutputs)).props!;
+    expect(capped.claims["k-b.>"]).toBe(live.state.last_seq);
   });
 
   it("the providers' metadata keys are refused in a user's metadata, by name", async () => {
