@@ -17,14 +17,14 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
-import { readRecords, type DoubleRecord } from "../doubles/records";
-import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import type { DoubleRecord } from "../doubles/records";
+import type { KubeStack } from "../helpers/kube-stack";
 import { descendants, isAlive } from "../helpers/pid-ledger";
-import { CONSUMED, formatRows, stepRows, type StepWindow } from "./walk";
+import { boundNow, NORMALIZE, productionRun, stopPublishing } from "./production-run";
+import { formatRows, stepRows, type StepWindow } from "./walk";
 
 const L = "ATHLETE_ALLY_EVENTS";
-const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 3 };
-const at = (phase: number) => ({ migrationPhase: phase, mode: "multi", kubernetes: { normalize: NORMALIZE, canaryPercent: 0 } });
+const at = (phase: number) => ({ migrationPhase: phase, mode: "multi", kubernetes: { normalize: { ...NORMALIZE, replicas: 3 }, canaryPercent: 0 } });
 const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
 
 /** What a case watches for, on the server (jsm) or in the `pulumi up` output so far, before it strikes. */
@@ -60,30 +60,13 @@ describe("faults through the engine - production on Kubernetes, a phase step and
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   beforeAll(async () => {
-    k = await kubeStack("production", {
-      namespaceExists: true,
-      overrides: { ...at(0), retention: { legacyQuietPeriod: "20s" }, pullLoop: { expiresMs: 1000 }, hrvConsumer: { ackWait: "10s" }, vendorConsumer: { ackWait: "10s" } },
-      agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
-    });
+    k = await productionRun(at(0));
   }, 180_000);
   afterAll(async () => {
     await nc?.close();
     await closeConnections();
     await k?.stop();
   });
-
-  /** The normalize pods that run and are ready now, and where each bound its durables last. */
-  const boundNow = async () => {
-    const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter(
-      (p: any) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
-    );
-    const records = readRecords(k.agent.recordsDir).filter((r): r is Extract<DoubleRecord, { t: "bound" }> => r.t === "bound");
-    return pods.map((p: any) => {
-      const mine = records.filter((r) => r.pod === p.metadata.name);
-      const last = (key: string) => mine.filter((r) => r.key === key).pop()?.stream;
-      return { pod: p.metadata.name as string, hrv: last("hrv"), oura: last("oura") };
-    });
-  };
 
   /** Runs `pulumi up` and strikes once the case's trigger holds; says what it struck, or that the up ended first. */
   async function upWithFault(c: FaultCase): Promise<{ code: number; struck: string; leftRunning?: string[]; output: string }> {
@@ -191,25 +174,17 @@ describe("faults through the engine - production on Kubernetes, a phase step and
       await k.stack.ok(["preview", "--expect-no-changes"]);
       const expected = where(c.phase);
       const settled = await poll({ timeoutMs: 60_000, intervalMs: 250 }, async () => {
-        const b = await boundNow();
+        const b = await boundNow(k);
         return b.length === 3 && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
       });
-      expect({ case: c.label, bound: settled ? "everywhere expected" : await boundNow() }).toEqual({ case: c.label, bound: "everywhere expected" });
+      expect({ case: c.label, bound: settled ? "everywhere expected" : await boundNow(k) }).toEqual({ case: c.label, bound: "everywhere expected" });
       notes.push(`| ${c.label} | ${first.struck} | ${first.code === 0 ? "succeeded" : `exit ${first.code}`} | ${reruns} |`);
       windows.push({ label: c.label, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
       if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
     }
     await sleep(2_000);
     windows[windows.length - 1].endsAt = Date.now();
-    // Publishing stops; everything published is processed within a bounded wait, or counts as lost.
-    await k.cluster.request("PATCH", `/apis/apps/v1/namespaces/${k.namespace}/deployments/ingest-service`, { spec: { replicas: 0 } }, "application/merge-patch+json");
-    await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => ((await k.cluster.list("Pod", k.namespace, "app=ingest-service")).length === 0 ? true : undefined));
-    await poll({ timeoutMs: 60_000, intervalMs: 500 }, () => {
-      const r = readRecords(k.agent.recordsDir);
-      const done = new Set(r.filter((x) => x.t === "processed").map((x) => (x as { id: string }).id));
-      return r.every((x) => x.t !== "published" || !CONSUMED.includes(x.subject) || done.has(x.id)) ? true : undefined;
-    });
-    const records = readRecords(k.agent.recordsDir);
+    const records = await stopPublishing(k);
     const rows = stepRows(records, k.agent.events, windows);
     if (process.env.FAULTS_DEBUG) {
       const byId = new Map<string, DoubleRecord[]>();

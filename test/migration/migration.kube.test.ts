@@ -13,11 +13,10 @@
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
-import { readRecords, type DoubleRecord } from "../doubles/records";
-import { kubeStack, type KubeStack } from "../helpers/kube-stack";
-import { CONSUMED, formatRows, stepRows, type StepWindow } from "./walk";
+import type { KubeStack } from "../helpers/kube-stack";
+import { boundNow, NORMALIZE, productionRun, stopPublishing } from "./production-run";
+import { formatRows, stepRows, type StepWindow } from "./walk";
 
-const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2" };
 
 interface Step {
   label: string;
@@ -50,17 +49,7 @@ const WALK: Step[] = [
 describe("migration - production on Kubernetes, every pod a process, services as strict as the seeds' code", () => {
   let k: KubeStack;
   beforeAll(async () => {
-    k = await kubeStack("production", {
-      namespaceExists: true,
-      overrides: {
-        ...at(0, "single"),
-        retention: { legacyQuietPeriod: "20s" },
-        pullLoop: { expiresMs: 1000 },
-        hrvConsumer: { ackWait: "10s" },
-        vendorConsumer: { ackWait: "10s" },
-      },
-      agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
-    });
+    k = await productionRun(at(0, "single"));
   }, 180_000);
   afterAll(async () => {
     await closeConnections();
@@ -71,19 +60,6 @@ describe("migration - production on Kubernetes, every pod a process, services as
   const up = async (config: Record<string, unknown>) => {
     k.configure(config);
     return k.stack.run(["up", "--yes", "--skip-preview"]);
-  };
-
-  /** The normalize pods that run and are ready now, and where each bound its durables. */
-  const boundNow = async () => {
-    const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter(
-      (p: any) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
-    );
-    const records = readRecords(k.agent.recordsDir).filter((r): r is Extract<DoubleRecord, { t: "bound" }> => r.t === "bound");
-    return pods.map((p: any) => {
-      const mine = records.filter((r) => r.pod === p.metadata.name);
-      const last = (key: string) => mine.filter((r) => r.key === key).pop()?.stream;
-      return { pod: p.metadata.name as string, hrv: last("hrv"), oura: last("oura") };
-    });
   };
 
   it("every step and rollback, the canary and the emergency switch: 0 lost, 0 crashes, every duplicate explained; again with a pod deleted mid-step", async () => {
@@ -122,10 +98,10 @@ describe("migration - production on Kubernetes, every pod a process, services as
         // Every ready normalize pod is bound where the durables are now (a deleted pod's replacement included).
         const expected = step.bound;
         const settled = await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => {
-          const b = await boundNow();
+          const b = await boundNow(k);
           return b.length > 0 && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
         });
-        expect({ walk, step: step.label, deleted: deleted !== undefined || walk === 1, bound: settled ? "everywhere expected" : await boundNow() }).toEqual({ walk, step: step.label, deleted: true, bound: "everywhere expected" });
+        expect({ walk, step: step.label, deleted: deleted !== undefined || walk === 1, bound: settled ? "everywhere expected" : await boundNow(k) }).toEqual({ walk, step: step.label, deleted: true, bound: "everywhere expected" });
         windows.push({ walk, label: `${walk === 2 ? "[pod deleted] " : ""}${step.label}`, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
         if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
       }
@@ -134,15 +110,7 @@ describe("migration - production on Kubernetes, every pod a process, services as
     // Publishing stops; everything published is processed within a bounded wait, or counts as lost.
     const stoppedAt = Date.now();
     windows[windows.length - 1].endsAt = stoppedAt;
-    await k.cluster.request("PATCH", `/apis/apps/v1/namespaces/${k.namespace}/deployments/ingest-service`, { spec: { replicas: 0 } }, "application/merge-patch+json");
-    await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => ((await k.cluster.list("Pod", k.namespace, "app=ingest-service")).length === 0 ? true : undefined));
-    await poll({ timeoutMs: 60_000, intervalMs: 500 }, () => {
-      const r = readRecords(k.agent.recordsDir);
-      const done = new Set(r.filter((x) => x.t === "processed").map((x) => (x as { id: string }).id));
-      return r.every((x) => x.t !== "published" || !CONSUMED.includes(x.subject) || done.has(x.id)) ? true : undefined;
-    });
-
-    const records = readRecords(k.agent.recordsDir);
+    const records = await stopPublishing(k);
     const rows = stepRows(records, k.agent.events, windows);
     console.log(`migration walk, production on Kubernetes (3 NATS pods R3, 3 normalize pods, 10 for the canary, 3 ingest pods):\n${formatRows(rows)}`);
     const published = records.filter((r) => r.t === "published").length;
