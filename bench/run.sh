@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh >/dev/null
-npx --no-install tsc -p tsconfig.build.json
+bash scripts/build.sh
 export EVENT_BUS_PID_LEDGER="$(mktemp -d)"
 for f in bench/${1:-*}.bench.ts; do
   node -r ts-node/register/transpile-only "$f"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh local
-npx --no-install tsc -p tsconfig.build.json
+bash scripts/build.sh
 exec node -r ts-node/register/transpile-only scripts/local.ts "$@"

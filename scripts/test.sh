@@ -8,7 +8,7 @@ started=$SECONDS
 bash scripts/setup.sh
 echo "[test] type-check, then build bin/ (the providers run compiled, as the engine loads them)" >&2
 npx --no-install tsc --noEmit -p .
-npx --no-install tsc -p tsconfig.build.json
+bash scripts/build.sh
 echo "[test] jest" >&2
 npx --no-install jest --ci "$@"
 echo "[test] suite finished in $((SECONDS - started))s" >&2

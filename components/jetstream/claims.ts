@@ -15,11 +15,28 @@ export const CLAIMS_KEY = "event-bus.claims";
 
 /**
  * Claims after a change of subjects: subjects kept keep their claim; subjects new to the stream
- * are claimed at `lastSeq`, the sequence the stream had reached before the change.
+ * are claimed at `lastSeq`, the sequence the stream had reached before the change. A kept subject
+ * with no claim known (state and server of an earlier release) stays unclaimed: never taken as 0,
+ * which would replay the whole stream; `unclaimed` lists it and the provider recovers it.
  */
 export function nextClaims(previous: Claims | undefined, before: readonly string[], after: readonly string[], lastSeq: number): Claims {
-  return Object.fromEntries(after.map((s) => [s, before.includes(s) ? (previous?.[s] ?? 0) : lastSeq]));
+  const claims: Claims = {};
+  for (const s of after) {
+    const claim = before.includes(s) ? previous?.[s] : lastSeq;
+    if (claim !== undefined) claims[s] = claim;
+  }
+  return claims;
 }
+
+/** The captured subjects with no claim known. */
+export const unclaimed = (claims: Claims, captured: readonly string[]): string[] => captured.filter((s) => claims[s] === undefined);
+
+/**
+ * A claim recovered from what the stream holds: just before the first message it still holds on
+ * the subject (nothing it holds there is skipped, and nothing before it replayed), or its last
+ * sequence when it holds none there (`firstSeq` undefined).
+ */
+export const recoveredClaim = (firstSeq: number | undefined, lastSeq: number): number => (firstSeq === undefined ? lastSeq : Math.max(0, firstSeq - 1));
 
 /**
  * The claims a live configuration carries (none when its metadata has none, or unreadable ones);
@@ -43,5 +60,5 @@ export function withClaims<W extends { metadata?: Record<string, string> }>(wire
   return { ...wire, metadata: { ...(wire.metadata ?? {}), [CLAIMS_KEY]: JSON.stringify(claims) } };
 }
 
-/** Only the claims of the subjects a stream captures. */
-export const claimsFor = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.map((s) => [s, claims[s] ?? 0]));
+/** Only the claims of the subjects a stream captures (those known). */
+export const claimsFor = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.filter((s) => claims[s] !== undefined).map((s) => [s, claims[s]]));

@@ -22,11 +22,12 @@ import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/owne
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
+import { outdated, SCHEMA_VERSION } from "./schema";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 
 /** What the engine stores for a durable: its live configuration, its owner stamp, the safety flags and the (secret) connection. */
-export type ConsumerOutputs = ConsumerConfigArgs & Safety & { owner?: string; connection: ConnectionArgs };
+export type ConsumerOutputs = ConsumerConfigArgs & Safety & { owner?: string; schemaVersion?: number; connection: ConnectionArgs };
 
 const GONE = [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND];
 const LOSES = "loses its delivery and acknowledgement state";
@@ -42,7 +43,7 @@ function locate(id: string, props?: Partial<ConsumerConfigArgs>): { stream: stri
 
 /** The outputs for a live durable; `owner` is the stamp it carries (a refresh keeps the state's, whoever holds it now). */
 function outputs(stream: string, ci: ConsumerInfo, safety: Safety, connection: ConnectionArgs, owner = ownerOf(ci.config)): ConsumerOutputs {
-  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), ...(owner ? { owner } : {}), connection };
+  return { ...consumerFromWire(stream, ci.config), ...storedSafety(safety), ...(owner ? { owner } : {}), schemaVersion: SCHEMA_VERSION, connection };
 }
 
 function info(jsm: JetStreamManager, stream: string, durable: string, c: ConnectionArgs): Promise<ConsumerInfo | undefined> {
@@ -141,6 +142,7 @@ export async function diff(id: string, olds: ConsumerOutputs, news: Record<strin
     olds: storedInputs(olds),
     news,
     diff: diffConsumer,
+    outdated: outdated(olds) !== undefined,
     // A start not known yet (the stream is being updated in this preview) is still no change.
     adjust: (known, safety, old, unknownStart) => withCreatedStart(known, unknownStart ? { ...safety, startAfterSeq: 0 } : safety, old),
   });

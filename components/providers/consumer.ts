@@ -3,10 +3,8 @@ import type { ConnectionArgs } from "../jetstream/connection-args";
 import type { ConsumerConfigArgs } from "../jetstream/consumer-args";
 import type { Safety } from "./inputs";
 import { CONSUMER_KIND, DYNAMIC_MODULE } from "../resource-types";
-import { providerShim, withSecretConnection, type ResourceInputs } from "./provider-shim";
-
-/** The compiled consumer provider, relative to the project directory (built by `npm run build`). */
-export const CONSUMER_PROVIDER_MODULE = "bin/components/providers/consumer-provider.js";
+import { providerOf } from "./provider-package";
+import { withSecretConnection, type ResourceInputs } from "./resource-args";
 
 export type ConsumerArgs = ResourceInputs<ConsumerConfigArgs & Safety> & {
   /** How to reach JetStream; stored as a secret. */
@@ -26,6 +24,6 @@ export class Consumer extends pulumi.dynamic.Resource {
   declare readonly maxDeliver: pulumi.Output<number>;
 
   constructor(name: string, args: ConsumerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(providerShim(CONSUMER_PROVIDER_MODULE, "consumerProvider"), name, ...withSecretConnection(args, opts), DYNAMIC_MODULE, CONSUMER_KIND);
+    super(providerOf("consumer"), name, ...withSecretConnection(args, opts), DYNAMIC_MODULE, CONSUMER_KIND);
   }
 }

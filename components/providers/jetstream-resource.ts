@@ -73,6 +73,8 @@ export interface PlanArgs<C> {
   diff: (olds: C, news: C) => ConfigDiff;
   /** Adjusts the known new configuration before the diff (for create-only inputs); `unknownCreateOnly` when one of them is not known yet. */
   adjust?: (known: Partial<C>, safety: Safety, old: C, unknownCreateOnly: boolean) => Partial<C>;
+  /** The stored outputs are an earlier release's (schema.ts): an update writes them again, changing nothing on the server that the configuration does not. */
+  outdated?: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export function planChange<C extends object>(p: PlanArgs<C>): pulumi.dynamic.Dif
   if (replaces.length && !newSafety.allowReplace) throw refuseReplace(p.what, p.loses, d);
   return {
     changes:
+      p.outdated ||
       gaps.length > 0 ||
       d.changes.length > 0 ||
       !isDeepStrictEqual(comparableSafety(oldSafety), comparableSafety(newSafety)) ||

@@ -13,29 +13,45 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
-import { claimsFor, claimsOf, nextClaims, withClaims, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, nextClaims, recoveredClaim, unclaimed, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
+import { outdated, SCHEMA_VERSION } from "./schema";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 import { giveBack, keptForClaim, take, type Handover, type Taken } from "./handover";
 
 /** What the engine stores for a stream: its live configuration, its claims, its owner stamp, the safety flags and the (secret) connection. */
-export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; connection: ConnectionArgs };
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; schemaVersion?: number; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
 const LOSES = "deletes every message it holds";
 
 /** The outputs for a live stream; `owner` is the stamp it carries (a refresh keeps the state's, whoever holds it now). */
 function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims, owner = ownerOf(info.config)): StreamOutputs {
-  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(owner ? { owner } : {}), connection };
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(owner ? { owner } : {}), schemaVersion: SCHEMA_VERSION, connection };
 }
-
 
 function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
   return readOrGone(`${label(name)}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
+}
+
+/**
+ * The claims known for a live stream's captured subjects, with those missing (state and server of
+ * an earlier release, or a subject added outside Pulumi) recovered from what it holds: just
+ * before its first message on the subject (claims.ts, recoveredClaim). Never 0 for want of a claim.
+ */
+async function knownClaims(jsm: JetStreamManager, si: StreamInfo, claims: Claims, c: ConnectionArgs): Promise<Claims> {
+  const captured = capturedBy(si.config);
+  const known = claimsFor(claims, captured);
+  for (const subject of unclaimed(known, captured)) {
+    // The server's message get takes next_by_subj (a wildcard too); the client's type omits it.
+    const first = await withRetry(`${label(si.config.name)}: find the first message on ${subject}`, c, () => jsm.streams.getMessage(si.config.name, { next_by_subj: subject, seq: 0 } as unknown as { seq: number }));
+    known[subject] = recoveredClaim(first?.seq, si.state.last_seq);
+  }
+  return known;
 }
 
 /** On a subject overlap, names the stream that already holds the subject. */
@@ -165,7 +181,7 @@ function planned(olds: Record<string, unknown>, news: Record<string, unknown>) {
 }
 
 export async function diff(_id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), identity: IDENTITY, deleteBeforeReplace: true, loses: LOSES, olds: storedInputs(olds), news, diff: diffStream });
+  return planChange<StreamConfigArgs>({ what: label(String(news.name ?? olds.name)), identity: IDENTITY, deleteBeforeReplace: true, loses: LOSES, olds: storedInputs(olds), news, diff: diffStream, outdated: outdated(olds) !== undefined });
 }
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<StreamOutputs>> {
@@ -194,7 +210,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     // Taken over: what it captures counts as captured since its creation (so new durables read it
     // all), unless the stream says where it claimed it (one this program made, in an up cut short).
-    const existingClaims = claimsFor(claimsOf(existing.config, existing.state.last_seq), capturedBy(existing.config));
+    const existingClaims = await knownClaims(jsm, existing, claimsOf(existing.config, existing.state.last_seq), connection);
     if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing, existingClaims), safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
       throw new Error(`${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
@@ -214,10 +230,8 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   const { jsm, connection } = await reach(label(id), stored);
   const live = await info(jsm, id, connection);
   if (!live) return {};
-  // What the stream says of its claims, over the state's; a subject added outside Pulumi counts
-  // as captured since creation: a durable would read it all.
-  const captured = capturedBy(live.config);
-  return { id, props: outputs(live, safety, connection, claimsFor({ ...props.claims, ...claimsOf(live.config, live.state.last_seq) }, captured), props.owner) };
+  // What the stream says of its claims, over the state's; one neither knows is recovered.
+  return { id, props: outputs(live, safety, connection, await knownClaims(jsm, live, { ...props.claims, ...claimsOf(live.config, live.state.last_seq) }, connection), props.owner) };
 }
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
@@ -249,7 +263,8 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     // The claims go onto the server with the subjects they are for: a rerun after an up killed
     // right after this update finds them there (the state never saw it).
     const had = capturedBy(before.config);
-    const claims = nextClaims({ ...olds.claims, ...claimsOf(before.config, before.state.last_seq) }, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
+    const previous = await knownClaims(jsm, before, { ...olds.claims, ...claimsOf(before.config, before.state.last_seq) }, connection);
+    const claims = nextClaims(previous, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
     const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
     return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   } catch (e) {

@@ -3,10 +3,8 @@ import type { ConnectionArgs } from "../jetstream/connection-args";
 import type { StreamConfigArgs } from "../jetstream/stream-args";
 import type { Safety } from "./inputs";
 import { DYNAMIC_MODULE, STREAM_KIND } from "../resource-types";
-import { providerShim, withSecretConnection, type ResourceInputs } from "./provider-shim";
-
-/** The compiled stream provider, relative to the project directory (built by `npm run build`). */
-export const STREAM_PROVIDER_MODULE = "bin/components/providers/stream-provider.js";
+import { providerOf } from "./provider-package";
+import { withSecretConnection, type ResourceInputs } from "./resource-args";
 
 export type StreamArgs = ResourceInputs<StreamConfigArgs & Safety> & {
   /** How to reach JetStream; stored as a secret. */
@@ -30,6 +28,6 @@ export class Stream extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: StreamArgs, opts?: pulumi.CustomResourceOptions) {
     // `claims` is an output only: named here (undefined) so that the resource exposes it.
-    super(providerShim(STREAM_PROVIDER_MODULE, "streamProvider"), name, ...withSecretConnection({ ...args, claims: undefined }, opts), DYNAMIC_MODULE, STREAM_KIND);
+    super(providerOf("stream"), name, ...withSecretConnection({ ...args, claims: undefined }, opts), DYNAMIC_MODULE, STREAM_KIND);
   }
 }

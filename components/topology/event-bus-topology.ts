@@ -39,7 +39,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
         {
           ...consumerInputs(plan),
           ...args.topology.safety,
-          startAfterSeq: stream.claims.apply((claims) => startAfterSeq(claims, plan.claimSubject)),
+          startAfterSeq: stream.claims.apply((claims) => startAfterSeq(plan.config.stream, claims, plan.claimSubject)),
           connection: args.connection,
         },
         { parent: this, dependsOn: [stream], aliases: plan.formerNames.map((n) => ({ name: `${name}-${n}` })) },

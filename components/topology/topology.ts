@@ -150,8 +150,14 @@ export function consumerInputs(plan: ConsumerPlan): ConsumerConfigArgs {
 
 /**
  * Where a new durable starts: after the sequence its stream had reached when it claimed the
- * subject that the durable reads (0: the stream has captured it since its creation).
+ * subject that the durable reads (0: the stream has captured it since its creation). A claim not
+ * known is an error, never 0 (which would replay the whole stream): the stream provider records
+ * a claim for every subject it captures, recovering those an earlier release did not.
  */
-export function startAfterSeq(claims: Record<string, number> | undefined, claimSubject: string): number {
-  return claims?.[claimSubject] ?? 0;
+export function startAfterSeq(stream: string, claims: Record<string, number> | undefined, claimSubject: string): number {
+  const claim = claims?.[claimSubject];
+  if (claim === undefined) {
+    throw new Error(`stream ${stream}: no claim known for subject "${claimSubject}" (where a durable reading it starts); run \`pulumi refresh\` (the stream provider recovers it from the stream), then \`pulumi up\``);
+  }
+  return claim;
 }

@@ -3,11 +3,10 @@
  * serialises it, loaded by @pulumi/pulumi's own dynamic-provider host in a separate node
  * process, and driven over gRPC. The host process is stopped by its PID.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { providerOf, type ProviderEntry } from "../../components/providers/provider-package";
 import { startPlugin, type PluginProcess } from "../../scripts/lib/plugin-process";
 import { forgetPid, recordPid } from "./pid-ledger";
 import { REPO_ROOT } from "./nats-servers";
@@ -18,15 +17,9 @@ const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
 export const HOST_SCRIPT = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
-export const COMPILED_ROOT = path.join(REPO_ROOT, "bin");
-
-/** Loads the compiled shim (as the program would) and serialises it like dynamic.Resource. */
-export async function serializeCompiledProvider(modulePath: string, exportName: string): Promise<string> {
-  if (!fs.existsSync(path.join(REPO_ROOT, modulePath))) {
-    throw new Error(`${modulePath} is not built; run \`npm run build\` (scripts/test.sh does)`);
-  }
-  const { providerShim } = require(path.join(COMPILED_ROOT, "components", "providers", "provider-shim.js"));
-  const provider: dynamic.ResourceProvider = providerShim(modulePath, exportName);
+/** Serialises a provider entry as dynamic.Resource does, from the built package the program loads (npm run build). */
+export async function serializeCompiledProvider(entry: ProviderEntry): Promise<string> {
+  const provider: dynamic.ResourceProvider = providerOf(entry);
   const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
   return sf.text;
 }

@@ -3,6 +3,7 @@
  * graph (never as evidence that anything works against NATS).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { STREAM_TYPE } from "../../components/resource-types";
 
 export interface Registered {
   type: string;
@@ -19,7 +20,13 @@ export function recordResources(stack = "test"): Registered[] {
         const id = `${args.name}-id`;
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         // A generated password, as the random provider would return one.
-        const extra = args.type === "random:index/randomPassword:RandomPassword" ? { result: `generated-${args.name}` } : {};
+        const extra =
+          args.type === "random:index/randomPassword:RandomPassword"
+            ? { result: `generated-${args.name}` }
+            : // A new stream, as its create returns it: every subject claimed at its creation.
+              args.type === STREAM_TYPE
+              ? { claims: Object.fromEntries(((args.inputs.subjects as string[] | undefined) ?? []).map((s) => [s, 0])) }
+              : {};
         return { id, state: { ...args.inputs, ...extra } };
       },
       call: (args) => args.inputs,

@@ -295,6 +295,34 @@ describe("stream provider - hand-overs and retirement", () => {
     expect(capped.claims["k-b.>"]).toBe(live.state.last_seq);
   });
 
+  it("an earlier release's outputs: the diff plans the update that writes them again, and a claim known nowhere is recovered from the stream, never taken as 0", async () => {
+    const connection = { servers: bus.topo.urls };
+    // A stream an earlier release made: it took up.> later in its life, and kept no claim of it.
+    await bus.admin.jsm.streams.add({ name: "UPGRADED", subjects: ["early.>"] });
+    for (let i = 0; i < 4; i++) await publishStored(bus.admin.nc, "early.x", String(i));
+    await bus.admin.jsm.streams.update("UPGRADED", { ...(await bus.admin.jsm.streams.info("UPGRADED")).config, subjects: ["early.>", "up.>"] });
+    for (let i = 0; i < 2; i++) await publishStored(bus.admin.nc, "up.x", String(i));
+    const adopted = await streams.create({ name: "UPGRADED", subjects: ["early.>", "up.>"], connection });
+    // early.> from its first message (1), up.> from its first (5): nothing it holds is skipped, nothing before replayed.
+    expect(adopted.outs!.claims).toEqual({ "early.>": 0, "up.>": 4 });
+    // The state of an earlier release: no schema version, no claims, the provider stored as a file loader.
+    const { claims: _c, schemaVersion: _v, ...earlier } = adopted.outs as streams.StreamOutputs;
+    const stored = { ...earlier, __provider: 'const load = () => require(path.join(dir, "bin/components/providers/stream-provider.js"))' } as unknown as streams.StreamOutputs;
+    const news = { name: "UPGRADED", subjects: ["early.>", "up.>"], connection };
+    await expect(streams.diff("UPGRADED", stored, news)).resolves.toMatchObject({ changes: true, replaces: [] });
+    await expect(streams.diff("UPGRADED", { ...(adopted.outs as streams.StreamOutputs), __provider: 'const p = require("@event-bus/providers/stream.js")' } as streams.StreamOutputs, news)).resolves.toMatchObject({ changes: false });
+    // The server's claims gone too (a stream of a release before claims were written there):
+    await bus.admin.jsm.streams.update("UPGRADED", { ...(await bus.admin.jsm.streams.info("UPGRADED")).config, metadata: {} });
+    expect((await streams.read("UPGRADED", stored)).props!.claims).toEqual({ "early.>": 0, "up.>": 4 });
+    const upgraded = await streams.updateStream("UPGRADED", stored, news);
+    expect(upgraded.outs).toMatchObject({ claims: { "early.>": 0, "up.>": 4 }, schemaVersion: 2 });
+    expect(claimsOf((await bus.admin.jsm.streams.info("UPGRADED")).config)).toEqual({ "early.>": 0, "up.>": 4 });
+    // A subject it holds no message on is claimed at its last sequence.
+    const more = await streams.updateStream("UPGRADED", upgraded.outs as streams.StreamOutputs, { ...news, subjects: ["early.>", "up.>", "none.>"] });
+    await bus.admin.jsm.streams.update("UPGRADED", { ...(await bus.admin.jsm.streams.info("UPGRADED")).config, metadata: {} });
+    expect((await streams.read("UPGRADED", { ...(more.outs as streams.StreamOutputs), claims: {} })).props!.claims).toEqual({ "early.>": 0, "up.>": 4, "none.>": 6 });
+  });
+
   it("the providers' metadata keys are refused in a user's metadata, by name", async () => {
     for (const key of ["event-bus.claims", "event-bus.owner"]) {
       await expect(streams.create({ name: "RESERVED", subjects: ["r.>"], metadata: { [key]: "x" }, connection: { servers: bus.topo.urls } })).rejects.toThrow(new RegExp(`metadata\\.${key.replace(".", "\\.")}.*the key ${key.replace(".", "\\.")} is reserved`));

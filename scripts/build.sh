@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# npm run build: compiles the program, the providers and the scripts into bin/, then writes the
+# providers' package into node_modules (the name state stores; scripts/provider-package.ts).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+npx --no-install tsc -p tsconfig.build.json
+node "$(node -e 'console.log(require("path").resolve(require("./tsconfig.build.json").compilerOptions.outDir))')/scripts/provider-package.js"
