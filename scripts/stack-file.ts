@@ -4,8 +4,8 @@ import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** A stack's `event-bus:` configuration from Pulumi.<stack>.yaml, keys without the namespace. */
-export function stackFileConfig(stack: string): Record<string, unknown> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+/** A stack's `event-bus:` configuration from Pulumi.<stack>.yaml in `dir` (default: this repository), keys without the namespace. */
+export function stackFileConfig(stack: string, dir = ROOT): Record<string, unknown> {
+  const doc = parse(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^event-bus:/, ""), v]));
 }

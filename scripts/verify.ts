@@ -22,7 +22,8 @@ async function main(): Promise<number> {
     console.error("usage: npm run verify -- --stack <local|staging|production> [--observe-ms N] [--probe | --no-probe] [--ingest-url URL] [--prometheus-url URL]");
     return 2;
   }
-  const config = parseStackConfig(stackFileConfig(stack));
+  // The stack file of the project it runs in: npm run starts it in the package's root.
+  const config = parseStackConfig(stackFileConfig(stack, process.cwd()));
   const env = process.env;
   const connection = connectionSchema.parse({
     ...config.nats,

@@ -1,7 +1,8 @@
 /**
  * Runs this repository's program under the real Pulumi engine (`scripts/pulumi`), in a project
- * directory of its own: `Pulumi.yaml` and one stack file, with `bin/`, `node_modules/` and
- * `package.json` linked back to the repository. The local command, the end-to-end tests, the
+ * directory of its own: `Pulumi.yaml` and one stack file, with `bin/`, `node_modules/`,
+ * `package.json`, `policies/`, `scripts/` and `tsconfig.json` linked back to the repository (so that
+ * `--policy-pack policies` and `npm run verify` work there as in the repository). The local command, the end-to-end tests, the
  * migration walk and the benchmarks all apply stacks through it, each with its own file backend
  * and generated passphrase, so nothing they do writes to the repository's stack files (a
  * passphrase stack writes its `encryptionsalt` into its stack file on `pulumi stack init`).
@@ -13,7 +14,7 @@ import { parseDocument } from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..").replace(/[\\/]bin$/, "");
 export const PULUMI = path.join(REPO_ROOT, "scripts", "pulumi");
-const LINKED = ["bin", "node_modules", "package.json"];
+const LINKED = ["bin", "node_modules", "package.json", "policies", "scripts", "tsconfig.json"];
 
 export interface PulumiProject {
   /** The project directory (what the engine runs in). */
