@@ -28,6 +28,13 @@ export function nextClaims(previous: Claims | undefined, before: readonly string
   return claims;
 }
 
+/**
+ * Claims of a stream the stack did not make (taken over): a subject with no claim of its own has
+ * been captured since the stream's creation (0), as its maker set it up. Only for such streams: a
+ * stream of the stack's own with a claim missing has it recovered (`recoveredClaim`).
+ */
+export const takenOverClaims = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.map((s) => [s, claims[s] ?? 0]));
+
 /** The captured subjects with no claim known. */
 export const unclaimed = (claims: Claims, captured: readonly string[]): string[] => captured.filter((s) => claims[s] === undefined);
 

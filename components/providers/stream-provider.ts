@@ -13,7 +13,7 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
-import { claimsFor, claimsOf, nextClaims, recoveredClaim, unclaimed, withClaims, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, nextClaims, recoveredClaim, takenOverClaims, unclaimed, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
@@ -39,7 +39,7 @@ function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<S
 }
 
 /**
- * The claims known for a live stream's captured subjects, with those missing (state and server of
+ * The claims known for a live stream of the stack's own, with those missing (state and server of
  * an earlier release, or a subject added outside Pulumi) recovered from what it holds: just
  * before its first message on the subject (claims.ts, recoveredClaim). Never 0 for want of a claim.
  */
@@ -210,7 +210,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     // Taken over: what it captures counts as captured since its creation (so new durables read it
     // all), unless the stream says where it claimed it (one this program made, in an up cut short).
-    const existingClaims = await knownClaims(jsm, existing, claimsOf(existing.config, existing.state.last_seq), connection);
+    const existingClaims = takenOverClaims(claimsOf(existing.config, existing.state.last_seq), capturedBy(existing.config));
     if (d.changes.length === 0) return { id: name, outs: outputs(await stamped(existing, existingClaims), safety, connection, existingClaims) };
     if (!safety.adoptExisting) {
       throw new Error(`${label(name)}: already exists with a different configuration (${describeChanges(d.changes)}). Set event-bus:adoptExisting to "true" to take it over and update it.`);
