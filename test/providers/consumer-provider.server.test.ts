@@ -56,6 +56,11 @@ describe.each(TOPOLOGIES)("consumer provider on a $kind", ({ start }) => {
       num_replicas: bus.topo.replicas,
     });
     for (let i = 0; i < 3; i++) await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", String(i));
+    // A replicated durable answers pulls once its group has a leader (before that: "no responders").
+    await waitFor("the durable's leader", async () => {
+      const ci = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
+      return bus.topo.replicas === 1 || Boolean(ci.cluster?.leader);
+    }, 15_000);
     const first = await (await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable")).next();
     await first!.ackAck();
     const before = await bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable");
