@@ -12,7 +12,8 @@ import { EventBusServices } from "./kubernetes/event-bus-services";
 import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
-import { renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
+import { allManifests, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
+import { adoptionIds } from "./kubernetes/adoption";
 import { CATALOGUE } from "./topology/catalogue";
 import { knownValue, lookAtBus, unseenWarning } from "./topology/bus-look";
 import { connectionProblems } from "./config/connection-problems";
@@ -39,6 +40,8 @@ export interface StackNats {
   manifests?: KubernetesManifests;
   kubernetes?: EventBusKubernetes;
   provider?: k8s.Provider;
+  /** Live Kubernetes objects taken over (event-bus:kubernetes.adopt), by adoptKey. */
+  adopt: Record<string, string>;
   /** The providers' connection, secret. */
   connection: pulumi.Output<ConnectionArgs>;
 }
@@ -47,15 +50,19 @@ export interface StackNats {
 export function defineNats(config: StackConfig, secrets: StackSecrets = {}, userPasswords: UserPasswords = {}): StackNats {
   const k8sConfig = kubernetesConfigOf(config);
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
+  const adopt = manifests && k8sConfig ? adoptionIds(allManifests(manifests), k8sConfig.adopt) : {};
   const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
-  const kubernetes = manifests && k8sConfig && provider ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production", userPasswords }) : undefined;
+  const kubernetes =
+    manifests && k8sConfig && provider
+      ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production", userPasswords, adopt })
+      : undefined;
   // On Kubernetes the providers sign in as the admin user with its generated password, unless
   // secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0;
   const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
   const effectiveConfig: StackConfig =
     kubernetes && !hasCredentials ? { ...config, nats: { ...config.nats, user: natsUsers(config).find((u) => u.name === "admin")!.user } } : config;
-  return { config, manifests, kubernetes, provider, connection: natsConnection(effectiveConfig, effectiveSecrets) };
+  return { config, manifests, kubernetes, provider, adopt, connection: natsConnection(effectiveConfig, effectiveSecrets) };
 }
 
 /**
@@ -65,10 +72,10 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
  * durable where the services bind. `legacyHold` keeps the legacy stream in phase 3 and says why.
  */
 export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}) {
-  const { config, manifests, kubernetes, provider } = nats;
+  const { config, manifests, kubernetes, provider, adopt } = nats;
   const topology = computeTopology(config, CATALOGUE, options);
   const bus = new EventBusTopology("event-bus", { topology, connection: nats.connection }, { dependsOn: kubernetes ? [kubernetes] : [] });
-  const services = manifests && kubernetes && provider ? new EventBusServices("event-bus", { manifests, nats: kubernetes, bus, provider }) : undefined;
+  const services = manifests && kubernetes && provider ? new EventBusServices("event-bus", { manifests, nats: kubernetes, bus, provider, adopt }) : undefined;
   return {
     environment: config.environment,
     migrationPhase: topology.phase,

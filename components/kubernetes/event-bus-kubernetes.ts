@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { adoption, type Named } from "./adoption";
 import { labels } from "./labels";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
@@ -24,6 +25,8 @@ export interface EventBusKubernetesArgs {
    * that clients signed in today keep working; the others are generated.
    */
   userPasswords?: UserPasswords;
+  /** Live objects taken over, by adoptKey (adoptionIds() in components/kubernetes/adoption.ts). */
+  adopt?: Record<string, string>;
 }
 
 /**
@@ -48,6 +51,11 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
       ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: labels("event-bus") } }, { parent: this, provider })
       : k8s.core.v1.Namespace.get(`${name}-namespace`, ns, { parent: this, provider });
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
+    // An object of the manifests, created or adopted (event-bus:kubernetes.adopt), with its options.
+    const made = <T extends Named>(o: T, dependsOn: pulumi.Resource[] = [], protect = false): [any, pulumi.CustomResourceOptions] => {
+      const a = adoption(o, args.adopt ?? {});
+      return [a.manifest, { ...child(dependsOn), ...a.options, protect }];
+    };
 
     const secrets = (this.secrets = m.users.map((u) => {
       const carried = args.userPasswords?.[u.name];
@@ -59,11 +67,11 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
         { ...child(), protect: args.protect },
       );
     }));
-    const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, m.natsConfig as k8s.types.input.core.v1.ConfigMap, child());
-    new k8s.core.v1.Service(`${name}-nats-headless`, m.natsHeadless as k8s.types.input.core.v1.Service, child());
-    new k8s.core.v1.Service(`${name}-nats`, m.natsClient as k8s.types.input.core.v1.Service, child());
-    new k8s.apps.v1.StatefulSet(`${name}-nats`, m.natsStatefulSet as k8s.types.input.apps.v1.StatefulSet, { ...child([natsConfig, ...secrets]), protect: args.protect });
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, m.natsDisruptionBudget as k8s.types.input.policy.v1.PodDisruptionBudget, child());
+    const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...made(m.natsConfig));
+    new k8s.core.v1.Service(`${name}-nats-headless`, ...made(m.natsHeadless));
+    new k8s.core.v1.Service(`${name}-nats`, ...made(m.natsClient));
+    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...made(m.natsStatefulSet, [natsConfig, ...secrets], args.protect));
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...made(m.natsDisruptionBudget));
     this.registerOutputs({});
   }
 }

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EventBusTopology } from "../topology/event-bus-topology";
+import { adoption, type Named } from "./adoption";
 import type { EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 
@@ -12,6 +13,8 @@ export interface EventBusServicesArgs {
   /** The streams and durables: what each Deployment waits for. */
   bus: EventBusTopology;
   provider: k8s.Provider;
+  /** Live objects taken over, by adoptKey (adoptionIds() in components/kubernetes/adoption.ts). */
+  adopt?: Record<string, string>;
 }
 
 /**
@@ -37,13 +40,18 @@ export class EventBusServices extends pulumi.ComponentResource {
       dependsOn: [args.nats.namespace, ...dependsOn],
       aliases: [{ parent: args.nats }],
     });
-    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, m.flags as k8s.types.input.core.v1.ConfigMap, child(durables));
+    // An object of the manifests, created or adopted (event-bus:kubernetes.adopt), with its options.
+    const made = <T extends Named>(o: T, dependsOn: pulumi.Resource[] = []): [any, pulumi.CustomResourceOptions] => {
+      const a = adoption(o, args.adopt ?? {});
+      return [a.manifest, { ...child(dependsOn), ...a.options }];
+    };
+    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, ...made(m.flags, durables));
     for (const d of m.deployments) {
       const after = d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables];
-      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, d as k8s.types.input.apps.v1.Deployment, child([...after, ...args.nats.secrets]));
+      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...made(d, [...after, ...args.nats.secrets]));
     }
-    for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, s as k8s.types.input.core.v1.Service, child());
-    new k8s.core.v1.ConfigMap(`${name}-dashboard`, m.dashboard as k8s.types.input.core.v1.ConfigMap, child());
+    for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...made(s));
+    new k8s.core.v1.ConfigMap(`${name}-dashboard`, ...made(m.dashboard));
     if (m.alerts) new k8s.apiextensions.CustomResource(`${name}-alerts`, m.alerts, child());
     for (const pm of m.podMonitors ?? []) new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}-monitor`, pm, child());
     this.registerOutputs({});

@@ -68,16 +68,19 @@ function serviceDeployment(
   extraEnv: Array<{ name: string; value: string }> = [],
 ): IDeployment {
   const name = track === "canary" ? `${app}-canary` : app;
-  // The selector never changes (Kubernetes refuses that): normalize's main Deployment is always
-  // the stable track, with or without a canary beside it.
+  // The selector never changes (Kubernetes refuses that), and it is the seeds' own (`app`), so
+  // that their live Deployments are taken over as they are (event-bus:kubernetes.adopt). The
+  // canary's pods match the stable Deployment's selector too; each ReplicaSet selects its own pods
+  // by pod-template-hash and belongs to its Deployment, so neither takes the other's.
   const podLabels = labels(app, { app, ...(track ? { track } : {}) });
+  const selector = { app, ...(track === "canary" ? { track } : {}) };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name, namespace, labels: podLabels },
     spec: {
       replicas,
-      selector: { matchLabels: { app, ...(track ? { track } : {}) } },
+      selector: { matchLabels: selector },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: { labels: podLabels, annotations },

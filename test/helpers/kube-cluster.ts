@@ -79,8 +79,11 @@ class Proc {
 export interface KubeCluster {
   readonly nodes: string[];
   request(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
-  /** Server-side apply, as the Pulumi Kubernetes provider does; `dryRun` asks the server to judge without storing. */
-  apply(obj: Obj, opts?: { dryRun?: boolean }): Promise<any>;
+  /**
+   * Server-side apply, as the Pulumi Kubernetes provider does; `dryRun` asks the server to judge
+   * without storing; `fieldManager` applies as another hand would (`kubectl apply --server-side` is "kubectl").
+   */
+  apply(obj: Obj, opts?: { dryRun?: boolean; fieldManager?: string }): Promise<any>;
   get(kind: string, name: string, namespace?: string): Promise<any | undefined>;
   list(kind: string, namespace?: string, labelSelector?: string): Promise<any[]>;
   remove(kind: string, name: string, namespace?: string): Promise<void>;
@@ -270,7 +273,7 @@ function makeCluster(request: KubeCluster["request"], stopAll: () => Promise<voi
     nodes: [],
     request,
     async apply(obj, opts = {}) {
-      const q = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
+      const q = `?fieldManager=${opts.fieldManager ?? FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
       const r = await request("PATCH", `${pathOf(obj)}${q}`, obj, "application/apply-patch+yaml");
       if (r.status >= 300) throw new KubeApiError(r.status, r.body, `apply ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`);
       return r.body;

@@ -147,10 +147,10 @@ describe("kubernetes - the normalize canary", () => {
     expect(() => canarySplit(total, percent)).toThrow(/event-bus:kubernetes.canaryPercent: .* is [\d.]+ pods; expected a share that is a whole number of pods/);
   });
 
-  it("entering and leaving the canary keeps the main Deployment's selector", () => {
+  it("entering and leaving the canary keeps the main Deployment's selector, which is the seeds' own (app only)", () => {
     const selector = (percent: number) =>
       render("production", { kubernetes: { canaryPercent: percent, normalize: { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2", replicas: 10 } } }).m.deployments.map((d) => [d.metadata!.name, d.spec!.selector]);
-    const main = { matchLabels: { app: "normalize-service", track: "stable" } };
+    const main = { matchLabels: { app: "normalize-service" } };
     expect(selector(0)).toEqual([["normalize-service", main], ["ingest-service", { matchLabels: { app: "ingest-service" } }]]);
     expect(selector(10).slice(0, 2)).toEqual([["normalize-service", main], ["normalize-service-canary", { matchLabels: { app: "normalize-service", track: "canary" } }]]);
   });

@@ -1,0 +1,180 @@
+/**
+ * Taking over the live Kubernetes objects of production (event-bus:kubernetes.adopt) under the
+ * real engine and the real Kubernetes plugin, on a control plane whose pods run as processes.
+ *
+ * Before the stack exists, the cluster runs as the seeds left it, applied by another hand
+ * (`kubectl apply --server-side`, field manager "kubectl"): the NATS StatefulSet, its ConfigMap
+ * and Services, the `event-bus-config` flags, the normalize-service and ingest-service
+ * Deployments and Services, with labels of their own (`app` only) and the users' passwords in a
+ * Secret of their own (`nats-users`). The legacy stream and its two durables live on that NATS
+ * cluster, and the services run on them.
+ *
+ * Assumed of the live cluster (the seeds do not show its manifests): the names this stack uses
+ * (the official chart's `nats`, `nats-headless`, `nats-config`), the chart's serviceName, claim
+ * template and pod management, and selectors on `app`. Where a live object differs in what can
+ * only be replaced, the engine refuses the replace of an imported object.
+ */
+import { execFileSync } from "node:child_process";
+import { connect } from "@nats-io/transport-node";
+import { closeConnections } from "../../components/jetstream/client";
+import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
+import { allManifests } from "../../components/kubernetes/manifests";
+import { adoptKey } from "../../components/kubernetes/adoption";
+import { poll } from "../../components/poll";
+import { readRecords } from "../doubles/records";
+import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { NATS_CLI_BIN } from "../helpers/nats-servers";
+import { waitForPods } from "../helpers/pod-agent";
+import { render } from "../helpers/render";
+
+const HRV = "athlete-ally.hrv.raw-received";
+const REPLACES = new Set(["replace", "create-replacement", "delete-replaced"]);
+
+/** What the seeds' cluster runs, made by hand: kinds and names as `kubectl get` prints them. */
+const LIVE = [
+  "Secret/nats-users",
+  "ConfigMap/nats-config",
+  "Service/nats-headless",
+  "Service/nats",
+  "StatefulSet/nats",
+  "ConfigMap/event-bus-config",
+  "Deployment/normalize-service",
+  "Deployment/ingest-service",
+  "Service/normalize-service",
+  "Service/ingest-service",
+];
+const ADOPT = LIVE.filter((k) => !k.startsWith("Secret/"));
+
+/** The users' passwords the live clients sign in with today. */
+const PASSWORDS = { admin: `live-admin-${Date.now()}`, ingest: `live-ingest-${Date.now()}`, normalize: `live-normalize-${Date.now()}` };
+
+/**
+ * An object as the seeds' hand made it: labels `app` only, no annotations of this stack, and the
+ * users' passwords from the `nats-users` Secret.
+ */
+function asMadeByHand(o: any): any {
+  const copy = JSON.parse(JSON.stringify(o));
+  const app = copy.metadata.labels?.app ?? copy.metadata.name;
+  copy.metadata.labels = { app };
+  delete copy.metadata.annotations;
+  const template = copy.spec?.template;
+  if (template) {
+    template.metadata = { labels: { app } };
+    for (const c of template.spec.containers) {
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref) e.valueFrom.secretKeyRef = { name: "nats-users", key: ref.name.replace(passwordSecretName({ name: "" } as never), "") };
+      }
+    }
+  }
+  return copy;
+}
+
+describe("engine and Kubernetes provider - production takes over the live objects made by hand", () => {
+  let k: KubeStack;
+  const { m } = render("production", { migrationPhase: 0, mode: "single", kubernetes: { prometheusOperator: false } });
+  const byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));
+  const nats = (...args: string[]) => execFileSync(NATS_CLI_BIN, ["--server", k.natsUrls.join(","), "--user", "event-bus-admin", "--password", PASSWORDS.admin, ...args], { stdio: "pipe" });
+  const live: Record<string, { uid: string; selector?: unknown }> = {};
+
+  beforeAll(async () => {
+    k = await kubeStack("production", { namespaceExists: true });
+    const hand = (o: any) => k.cluster.apply(o, { fieldManager: "kubectl" });
+    await hand({ apiVersion: "v1", kind: "Secret", metadata: { name: "nats-users", namespace: k.namespace }, type: "Opaque", stringData: PASSWORDS });
+    for (const key of ["ConfigMap/nats-config", "Service/nats-headless", "Service/nats", "StatefulSet/nats"]) await hand(asMadeByHand(byKey.get(key)));
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=nats", 3, 120_000);
+    // The seeds' stream and durables, as create-streams.js and create-consumers.js made them.
+    await poll({ timeoutMs: 60_000, intervalMs: 500 }, async () => {
+      try {
+        nats("stream", "add", "ATHLETE_ALLY_EVENTS", "--subjects", "athlete-ally.>,vendor.oura.>,sleep.*", "--storage", "file", "--retention", "limits", "--discard", "old", "--max-age", "24h", "--replicas", "3", "--defaults");
+        return true;
+      } catch {
+        return undefined; // the cluster is still electing its meta leader
+      }
+    });
+    for (const [durable, filter] of [
+      ["normalize-hrv-durable", HRV],
+      ["normalize-oura", "vendor.oura.>"],
+    ]) {
+      nats("consumer", "add", "ATHLETE_ALLY_EVENTS", durable, "--pull", "--filter", filter, "--ack", "explicit", "--deliver", "all", "--max-deliver", "5", "--wait", "60s", "--max-pending", "1000", "--replay", "instant", "--defaults");
+    }
+    for (const key of ["ConfigMap/event-bus-config", "Deployment/normalize-service", "Deployment/ingest-service", "Service/normalize-service", "Service/ingest-service"]) await hand(asMadeByHand(byKey.get(key)));
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", 3, 120_000);
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=ingest-service", 3, 120_000);
+    for (const key of ADOPT) {
+      const [kind, name] = key.split("/");
+      const o = await k.cluster.get(kind, name, k.namespace);
+      live[key] = { uid: o.metadata.uid, selector: o.spec?.selector };
+    }
+  }, 420_000);
+  afterAll(async () => {
+    await closeConnections();
+    await k?.stop();
+  });
+
+  it("the preview shows an import for each live object and no replace; up keeps them, their selectors and the clients' passwords; nothing is lost", async () => {
+    // The services process on the live bus before the stack exists.
+    const before = await poll({ timeoutMs: 60_000, intervalMs: 250 }, () => {
+      const hrv = readRecords(k.agent.recordsDir).filter((r) => r.t === "processed" && r.key === "hrv");
+      return hrv.length >= 10 ? hrv.length : undefined;
+    });
+    expect(before).toBeDefined();
+
+    const messagesBefore = JSON.parse(nats("stream", "info", "ATHLETE_ALLY_EVENTS", "--json").toString()).state.messages as number;
+    k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes: { adopt: ADOPT } });
+    for (const [user, password] of Object.entries(PASSWORDS)) await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
+
+    const text = await k.stack.ok(["preview", "--diff"]);
+    console.log(`adoption preview (pulumi preview --diff)\n${text.stdout}`);
+    // Each step as [operation, "<type>::<name>"]: a Service, a StatefulSet and a PodDisruptionBudget share the name event-bus-nats.
+    const planned = ((JSON.parse((await k.stack.ok(["preview", "--json"])).stdout).steps ?? []) as Array<{ op: string; urn: string }>).map(
+      (st) => [st.op, `${st.urn.split("::").at(-2)!.split("$").at(-1)}::${st.urn.split("::").at(-1)}`] as const,
+    );
+    expect(planned.filter(([op]) => REPLACES.has(op))).toEqual([]);
+    const imported = planned.filter(([op]) => op === "import").map(([, n]) => n);
+    // Resource names: the component's name and the object's (the flags ConfigMap is event-bus-flags).
+    const typeOf: Record<string, string> = { ConfigMap: "core/v1:ConfigMap", Service: "core/v1:Service", StatefulSet: "apps/v1:StatefulSet", Deployment: "apps/v1:Deployment" };
+    const resourceOf = (key: string) => `kubernetes:${typeOf[key.split("/")[0]]}::${key === "ConfigMap/event-bus-config" ? "event-bus-flags" : `event-bus-${key.split("/")[1]}`}`;
+    expect([...imported].sort()).toEqual(ADOPT.map(resourceOf).sort());
+    // Nothing adopted is created: the creates are the stack's own new objects.
+    const created = planned.filter(([op]) => op === "create").map(([, n]) => n);
+    for (const n of imported) expect(created).not.toContain(n);
+
+    const up = await k.stack.ok(["up", "--yes"]);
+    console.log(`adoption up\n${up.stdout.split("\n").filter((l) => /Resources:|imported|updated|created|Duration/.test(l)).join("\n")}`);
+    for (const key of ADOPT) {
+      const [kind, name] = key.split("/");
+      const o = await k.cluster.get(kind, name, k.namespace);
+      // The same object (not deleted and made again), with the selector it had.
+      expect({ key, uid: o.metadata.uid, selector: o.spec?.selector }).toEqual({ key, ...live[key] });
+    }
+    // The stack's declarations are in place: its labels and the Secrets it made.
+    const sts = await k.cluster.get("StatefulSet", "nats", k.namespace);
+    expect(sts.metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "event-bus" });
+    expect(sts.spec.template.spec.containers[0].env).toContainEqual({ name: "NATS_INGEST_PASSWORD", valueFrom: { secretKeyRef: { name: "event-bus-nats-ingest", key: "password" } } });
+
+    // Every pod rolled onto the stack's template (its labels), the NATS pods onto the stack's Secrets.
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=nats,app.kubernetes.io/part-of=event-bus", 3, 240_000);
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service,track=stable", 3, 120_000);
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=ingest-service,app.kubernetes.io/part-of=event-bus", 3, 120_000);
+    // The clients' current password still signs in, on NATS pods started from the stack's own Secrets.
+    const nc = await connect({ servers: k.natsUrls, user: "ingest-service", pass: PASSWORDS.ingest });
+    await nc.flush();
+    await nc.close();
+    expect(k.stack.transcript.join("\n")).not.toContain(PASSWORDS.ingest);
+    // The services go on processing after the roll, on the legacy stream, and nothing crashed.
+    const after = await poll({ timeoutMs: 60_000, intervalMs: 250 }, () => {
+      const hrv = readRecords(k.agent.recordsDir).filter((r) => r.t === "processed" && r.key === "hrv");
+      return hrv.length > before! + 10 ? hrv.length : undefined;
+    });
+    expect(after).toBeDefined();
+    const bound = readRecords(k.agent.recordsDir).filter((r) => r.t === "bound" && r.key === "hrv").map((r) => (r as { stream: string }).stream);
+    expect(new Set(bound)).toEqual(new Set(["ATHLETE_ALLY_EVENTS"]));
+    expect(k.agent.crashes()).toEqual([]);
+    const info = JSON.parse(nats("stream", "info", "ATHLETE_ALLY_EVENTS", "--json").toString());
+    expect(info.state.first_seq).toBe(1);
+    expect(info.state.messages).toBeGreaterThan(messagesBefore);
+
+    await k.stack.ok(["preview", "--expect-no-changes"]);
+  }, 900_000);
+});
