@@ -112,7 +112,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     await k?.stop();
   });
 
-  it("the preview shows an import for each live object and no replace; up keeps them, their selectors and the clients' passwords; nothing is lost", async () => {
+  it("a replace of an adopted object stops the preview; then the preview shows an import for each live object and no replace; up keeps them, their selectors and the clients' passwords; nothing is lost", async () => {
     // The services process on the live bus before the stack exists.
     const before = await poll({ timeoutMs: 60_000, intervalMs: 250 }, () => {
       const hrv = readRecords(k.agent.recordsDir).filter((r) => r.t === "processed" && r.key === "hrv");
@@ -121,8 +121,22 @@ describe("engine and Kubernetes provider - production takes over the live object
     expect(before).toBeDefined();
 
     const messagesBefore = JSON.parse(nats("stream", "info", "ATHLETE_ALLY_EVENTS", "--json").toString()).state.messages as number;
-    k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes: { adopt: ADOPT } });
-    for (const [user, password] of Object.entries(PASSWORDS)) await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
+    // The pull request: the objects to adopt, the live bus taken over, and the clients' passwords carried over.
+    const configure = async (kubernetes: Record<string, unknown> = {}) => {
+      k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes: { adopt: ADOPT, ...kubernetes } });
+      for (const [user, password] of Object.entries(PASSWORDS)) await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
+    };
+
+    // A stack whose StatefulSet differs from the live one in what can only be replaced (the claim
+    // template's size) stops at the preview: production protects it, and an import is never replaced.
+    await configure({ nats: { storageSize: "20Gi" } });
+    const refused = await k.stack.run(["preview"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/unable to replace resource "urn:pulumi:production::event-bus::event-bus:index:Kubernetes\$kubernetes:apps\/v1:StatefulSet::event-bus-nats"\s+as it is currently marked for protection/);
+    expect(refused.stdout + refused.stderr).toMatch(/previously-imported resources that still specify an ID may not be replaced/);
+    expect((await k.cluster.get("StatefulSet", "nats", k.namespace)).metadata.uid).toBe(live["StatefulSet/nats"].uid);
+
+    await configure();
 
     const text = await k.stack.ok(["preview", "--diff"]);
     console.log(`adoption preview (pulumi preview --diff)\n${text.stdout}`);
