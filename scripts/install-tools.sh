@@ -3,7 +3,7 @@
 # the Go module proxy. A quick no-op when the pinned versions are already there.
 #   install-tools.sh local   what the local stack runs: the engine and its plugins, nats-server, the nats CLI
 #   install-tools.sh         everything the tests run too: the Kubernetes provider plugin and control
-#                            plane, etcd, kwok, promtool, actionlint
+#                            plane and kubectl, etcd, kwok, promtool, actionlint
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
@@ -91,7 +91,7 @@ GO
   CGO_ENABLED=0 go build -o "$bin/pulumi-resource-kubernetes" -ldflags "-s -w -X $module/pkg/version.Version=$1" .
 }
 
-# The Kubernetes control plane for the tests. k8s.io/kubernetes's go.mod points its 33 staging
+# The Kubernetes control plane for the tests, and kubectl for the runbook's commands. k8s.io/kubernetes's go.mod points its 33 staging
 # modules at local paths; this module points each at its published v0.<minor>.<patch> instead.
 kubernetes_body() {
   local upstream minor="${1#1.}"
@@ -102,14 +102,14 @@ kubernetes_body() {
     grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/' "$upstream" | awk -v v="v0.${minor}" '{print "\t" $1 " => " $1 " " v}'
     echo ")"
     echo "tool ("
-    printf '\tk8s.io/kubernetes/cmd/%s\n' kube-apiserver kube-controller-manager kube-scheduler
+    printf '\tk8s.io/kubernetes/cmd/%s\n' kube-apiserver kube-controller-manager kube-scheduler kubectl
     echo ")"
   } >> go.mod
   quiet go mod tidy
   minor="${minor%%.*}"
   CGO_ENABLED=0 go build -o "$bin/" \
     -ldflags "-X k8s.io/component-base/version.gitVersion=v$1 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 }
 
 # etcd for that control plane: a main of three lines around etcdmain.Main, as etcd's own.
@@ -158,7 +158,7 @@ if command -v go >/dev/null 2>&1; then
   tools_module etcd "$(pin etcd)" etcd_body etcd
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$(pin kwok)"
   install_kwok_stages "$(pin kwok)"
-  tools_module kubernetes "$(pin kubernetes)" kubernetes_body kube-apiserver kube-controller-manager kube-scheduler
+  tools_module kubernetes "$(pin kubernetes)" kubernetes_body kube-apiserver kube-controller-manager kube-scheduler kubectl
 else
   log "Go is missing: falling back to Debian's nats-server package, which is NOT the pinned $(pin natsServer)"
   log "(tests that depend on newer server behaviour may fail; install Go for the pinned build)"

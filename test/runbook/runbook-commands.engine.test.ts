@@ -17,20 +17,7 @@ import * as path from "node:path";
 import { closeConnections } from "../../components/jetstream/client";
 import { engineStack, type EngineStack } from "../helpers/engine";
 import { NATS_CLI_BIN, REPO_ROOT, startServer, type ServerNode } from "../helpers/nats-servers";
-
-const RUNBOOK = fs.readFileSync(path.join(REPO_ROOT, "docs", "RUNBOOK.md"), "utf8");
-
-/** Every command of the runbook's ```bash blocks, without its trailing comment, in order. */
-export function runbookCommands(text: string): string[] {
-  const out: string[] = [];
-  for (const block of text.matchAll(/^\s*```bash\n([\s\S]*?)^\s*```/gm)) {
-    for (const line of block[1].split("\n")) {
-      const command = line.replace(/\s+#\s.*$/, "").trim();
-      if (command && !command.startsWith("#")) out.push(command);
-    }
-  }
-  return out;
-}
+import { RUNBOOK, runbookCommands, USES_KUBECTL } from "../helpers/runbook";
 
 /** Why a command does not run here. */
 const NOT_HERE: Array<[RegExp, string]> = [
@@ -43,8 +30,7 @@ const NOT_HERE: Array<[RegExp, string]> = [
   [/^pulumi login$/, "Pulumi Cloud is not reachable; every stack here has a file backend of its own"],
   [/^pulumi org set-default /, "Pulumi Cloud is not reachable"],
   [/^export NATS_URL=nats:\/\/nats[.-]/, "the bus's addresses inside the company network; here NATS_URL is the test server's"],
-  [/^kubectl /, "the local stack has no Kubernetes, and kubectl is not built here; the control-plane tests check the same objects through the API"],
-  [/^export NATS_PASSWORD="\$\(kubectl /, "kubectl, as above"],
+  [USES_KUBECTL, "the local stack has no Kubernetes: test/runbook/runbook-kubectl.kube.test.ts runs these against production on the test control plane"],
   [/^export NATS_PASSWORD="\$\(pulumi stack output natsAdminPassword/, "natsAdminPassword exists on stacks with a NATS cluster on Kubernetes; the local server has no users"],
   [/^pulumi config set --stack production --secret --path event-bus:natsUserPasswords\./, "the NATS users' passwords exist on stacks with a NATS cluster on Kubernetes (test/engine/secrets.engine.test.ts carries them over there)"],
   [/^gh /, "GitHub is not reachable"],
