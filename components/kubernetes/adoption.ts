@@ -82,3 +82,12 @@ export function adoption<T extends Named>(o: T, ids: Record<string, string>): { 
     options: { import: id, ...(kept ? { ignoreChanges: kept } : {}) },
   };
 }
+
+/**
+ * The arguments of a Kubernetes resource for an object of the manifests: as declared and with
+ * `options`, or adopted (import, ignoreChanges and the annotation above) when `ids` names it.
+ */
+export function declared<T extends Named>(o: T, ids: Record<string, string>, options: pulumi.CustomResourceOptions): [any, pulumi.CustomResourceOptions] {
+  const a = adoption(o, ids);
+  return [a.manifest, { ...options, ...a.options }];
+}

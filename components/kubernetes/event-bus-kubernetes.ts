@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { adoption, type Named } from "./adoption";
+import { declared } from "./adoption";
 import { labels } from "./labels";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
@@ -51,12 +51,7 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
       ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: labels("event-bus") } }, { parent: this, provider })
       : k8s.core.v1.Namespace.get(`${name}-namespace`, ns, { parent: this, provider });
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
-    // An object of the manifests, created or adopted (event-bus:kubernetes.adopt), with its options.
-    const made = <T extends Named>(o: T, dependsOn: pulumi.Resource[] = [], protect = false): [any, pulumi.CustomResourceOptions] => {
-      const a = adoption(o, args.adopt ?? {});
-      return [a.manifest, { ...child(dependsOn), ...a.options, protect }];
-    };
-
+    const ids = args.adopt ?? {};
     const secrets = (this.secrets = m.users.map((u) => {
       const carried = args.userPasswords?.[u.name];
       const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
@@ -67,11 +62,11 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
         { ...child(), protect: args.protect },
       );
     }));
-    const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...made(m.natsConfig));
-    new k8s.core.v1.Service(`${name}-nats-headless`, ...made(m.natsHeadless));
-    new k8s.core.v1.Service(`${name}-nats`, ...made(m.natsClient));
-    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...made(m.natsStatefulSet, [natsConfig, ...secrets], args.protect));
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...made(m.natsDisruptionBudget));
+    const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...declared(m.natsConfig, ids, child()));
+    new k8s.core.v1.Service(`${name}-nats-headless`, ...declared(m.natsHeadless, ids, child()));
+    new k8s.core.v1.Service(`${name}-nats`, ...declared(m.natsClient, ids, child()));
+    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(m.natsStatefulSet, ids, { ...child([natsConfig, ...secrets]), protect: args.protect }));
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...declared(m.natsDisruptionBudget, ids, child()));
     this.registerOutputs({});
   }
 }

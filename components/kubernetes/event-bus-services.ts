@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EventBusTopology } from "../topology/event-bus-topology";
-import { adoption, type Named } from "./adoption";
+import { declared } from "./adoption";
 import type { EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 
@@ -40,20 +40,16 @@ export class EventBusServices extends pulumi.ComponentResource {
       dependsOn: [args.nats.namespace, ...dependsOn],
       aliases: [{ parent: args.nats }],
     });
-    // An object of the manifests, created or adopted (event-bus:kubernetes.adopt), with its options.
-    const made = <T extends Named>(o: T, dependsOn: pulumi.Resource[] = []): [any, pulumi.CustomResourceOptions] => {
-      const a = adoption(o, args.adopt ?? {});
-      return [a.manifest, { ...child(dependsOn), ...a.options }];
-    };
-    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, ...made(m.flags, durables));
+    const ids = args.adopt ?? {};
+    const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, ...declared(m.flags, ids, child(durables)));
     for (const d of m.deployments) {
       const after = d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables];
-      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...made(d, [...after, ...args.nats.secrets]));
+      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(d, ids, child([...after, ...args.nats.secrets])));
     }
-    for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...made(s));
-    new k8s.core.v1.ConfigMap(`${name}-dashboard`, ...made(m.dashboard));
-    if (m.alerts) new k8s.apiextensions.CustomResource(`${name}-alerts`, m.alerts, child());
-    for (const pm of m.podMonitors ?? []) new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}-monitor`, pm, child());
+    for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));
+    new k8s.core.v1.ConfigMap(`${name}-dashboard`, ...declared(m.dashboard, ids, child()));
+    if (m.alerts) new k8s.apiextensions.CustomResource(`${name}-alerts`, ...declared(m.alerts, ids, child()));
+    for (const pm of m.podMonitors ?? []) new k8s.apiextensions.CustomResource(`${name}-${pm.metadata.name}-monitor`, ...declared(pm, ids, child()));
     this.registerOutputs({});
   }
 }

@@ -17,7 +17,6 @@
 import { execFileSync } from "node:child_process";
 import { connect } from "@nats-io/transport-node";
 import { closeConnections } from "../../components/jetstream/client";
-import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { allManifests } from "../../components/kubernetes/manifests";
 import { adoptKey } from "../../components/kubernetes/adoption";
 import { poll } from "../../components/poll";
@@ -63,7 +62,8 @@ function asMadeByHand(o: any): any {
     for (const c of template.spec.containers) {
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
-        if (ref) e.valueFrom.secretKeyRef = { name: "nats-users", key: ref.name.replace(passwordSecretName({ name: "" } as never), "") };
+        // event-bus-nats-<user> (the stack's Secret per user) -> the seeds' one Secret, key <user>
+        if (ref) e.valueFrom.secretKeyRef = { name: "nats-users", key: /^event-bus-nats-(\w+)$/.exec(ref.name)![1] };
       }
     }
   }

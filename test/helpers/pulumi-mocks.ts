@@ -10,6 +10,8 @@ export interface Registered {
   name: string;
   inputs: Record<string, any>;
   id: string;
+  /** The id the program asked to import or read (the `import` option, a `.get()`), if any. */
+  importId?: string;
 }
 
 export function recordResources(stack = "test"): Registered[] {
@@ -18,7 +20,7 @@ export function recordResources(stack = "test"): Registered[] {
     {
       newResource: (args) => {
         const id = `${args.name}-id`;
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, id, ...(args.id ? { importId: args.id } : {}) });
         // A generated password, as the random provider would return one.
         const extra =
           args.type === "random:index/randomPassword:RandomPassword"

@@ -3,10 +3,14 @@ import { parseStackConfig } from "../../components/config/stack-config";
 import { defineStack } from "../../components/stack";
 import { recordResources, registrationsDone, settle, type Registered } from "../helpers/pulumi-mocks";
 import { stackConfigFile } from "../helpers/stack-files";
+import { adoptKey } from "../../components/kubernetes/adoption";
+import { allManifests } from "../../components/kubernetes/manifests";
+import { render } from "../helpers/render";
 
-async function registeredFor(stack: string): Promise<Registered[]> {
+async function registeredFor(stack: string, kubernetes: Record<string, unknown> = {}): Promise<Registered[]> {
   const registered = recordResources(stack);
-  const out = defineStack(parseStackConfig(stackConfigFile(stack)));
+  const file = stackConfigFile(stack);
+  const out = defineStack(parseStackConfig({ ...file, ...(file.kubernetes ? { kubernetes: { ...(file.kubernetes as object), ...kubernetes } } : {}) }));
   await Promise.all([...Object.values(out.bus.streams), ...Object.values(out.bus.consumers)].map((r) => settle(r!.urn)));
   if (out.kubernetes) await Promise.all(Object.values(out.kubernetes.passwords).map((p) => settle(p)));
   // The last registrations (Deployments wait on their Secrets) reach the mock monitor after these.
@@ -21,6 +25,23 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const count = (rs: Registered[], type: string) => rs.filter((r) => r.type === type).length;
 
 describe("kubernetes resources through mocks", () => {
+  it("production adopting every object it makes: each is imported by namespace and name, with the plugin's force annotation; nothing else is", async () => {
+    const adopt = allManifests(render("production").m).map(adoptKey);
+    const rs = await registeredFor("production", { adopt });
+    const k8s = rs.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace");
+    const adopted = k8s.filter((r) => r.importId).map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`);
+    expect(adopted.sort()).toEqual([...adopt].sort());
+    for (const r of k8s.filter((x) => x.importId)) {
+      expect({ key: `${r.inputs.kind}/${r.inputs.metadata.name}`, id: r.importId, force: r.inputs.metadata.annotations?.["pulumi.com/patchForce"] }).toEqual({
+        key: `${r.inputs.kind}/${r.inputs.metadata.name}`,
+        id: `production/${r.inputs.metadata.name}`,
+        force: "true",
+      });
+    }
+    // The users' Secrets are the stack's own (new names): never adopted.
+    expect(k8s.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.importId)).toEqual([]);
+  });
+
   it("the local stack has none: only streams and consumers", async () => {
     const rs = await registeredFor("local");
     expect(rs.filter((r) => r.type.startsWith("kubernetes:") || r.type.startsWith("random:"))).toEqual([]);
