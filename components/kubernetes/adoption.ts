@@ -14,14 +14,16 @@ export interface Named {
   metadata?: { name?: string; namespace?: string };
 }
 
-/** How `adopt` names an object: its kind and name, as `kubectl get` prints it (`StatefulSet/nats`). */
+/** How `adopt` names an object: its kind, as in the manifest, and its name (`StatefulSet/nats`). */
 export const adoptKey = (o: Named) => `${o.kind}/${o.metadata?.name}`;
 
 /**
  * What the API server fills in on an object and the stack never declares. An import records the
  * whole live object as the resource's inputs; without these, the next diff would read each one as
  * removed, and the plugin replaces a Service whose clusterIP changes. They are the server's, so
- * the adopted object keeps them.
+ * the stack keeps them on every object of these kinds, adopted or not: on one it created they are
+ * in neither the old inputs nor the new (nothing to keep), and an adopted one stays safe after it
+ * leaves the `adopt` list (its state holds them as inputs from then on).
  */
 const SERVER_ASSIGNED: Record<string, string[]> = {
   Service: ["spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies", "spec.ipFamilyPolicy", "spec.internalTrafficPolicy", "spec.sessionAffinity", "spec.type"],
@@ -69,17 +71,18 @@ export function adoptionIds(rendered: Named[], adopt: string[]): Record<string, 
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 /**
- * An object as the stack declares it and the resource options that create it, or, when it is
- * adopted: the import, what the server assigned kept, and the stack taking its fields over.
+ * An object as the stack declares it and its resource options: what the server assigned kept;
+ * and when it is adopted, the import and the stack taking its fields over.
  */
 export function adoption<T extends Named>(o: T, ids: Record<string, string>): { manifest: T; options: Pick<pulumi.CustomResourceOptions, "import" | "ignoreChanges"> } {
-  const id = ids[adoptKey(o)];
-  if (!id) return { manifest: o, options: {} };
   const kept = SERVER_ASSIGNED[o.kind ?? ""];
+  const keeping = kept ? { ignoreChanges: kept } : {};
+  const id = ids[adoptKey(o)];
+  if (!id) return { manifest: o, options: keeping };
   const metadata = o.metadata as Named["metadata"] & { annotations?: Record<string, string> };
   return {
     manifest: { ...o, metadata: { ...metadata, annotations: { ...metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" } } },
-    options: { import: id, ...(kept ? { ignoreChanges: kept } : {}) },
+    options: { import: id, ...keeping },
   };
 }
 

@@ -47,9 +47,9 @@ export const kubernetesSchema = z.strictObject({
    */
   createNamespace: z.boolean({ error: "expected createNamespace to be true or false" }).default(false),
   /**
-   * Live objects to take over instead of creating them, by kind and name as `kubectl get` prints
-   * them (`StatefulSet/nats`, `Deployment/normalize-service`, `ConfigMap/event-bus-config`): the
-   * plugin imports each one and updates it in place (components/kubernetes/adoption.ts).
+   * Live objects to take over instead of creating them, by kind and name (`StatefulSet/nats`,
+   * `Deployment/normalize-service`, `ConfigMap/event-bus-config`): the plugin imports each one and
+   * updates it in place (components/kubernetes/adoption.ts).
    */
   adopt: z.array(z.string({ error: "expected a kind and a name such as \"StatefulSet/nats\"" })).default([]),
   /** The kubeconfig context the Kubernetes provider uses (the kubeconfig comes from KUBECONFIG, as for kubectl); its current context if not set. */

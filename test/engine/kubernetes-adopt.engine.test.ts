@@ -29,7 +29,7 @@ import { render } from "../helpers/render";
 const HRV = "athlete-ally.hrv.raw-received";
 const REPLACES = new Set(["replace", "create-replacement", "delete-replaced"]);
 
-/** What the seeds' cluster runs, made by hand: kinds and names as `kubectl get` prints them. */
+/** What the seeds' cluster runs, made by hand: by kind and name. */
 const LIVE = [
   "Secret/nats-users",
   "ConfigMap/nats-config",
@@ -69,6 +69,10 @@ function asMadeByHand(o: any): any {
   }
   return copy;
 }
+
+/** A `--json` preview's steps as [operation, "<type>::<name>"]: a Service, a StatefulSet and a PodDisruptionBudget share the name event-bus-nats. */
+const plan = (preview: { stdout: string }) =>
+  ((JSON.parse(preview.stdout).steps ?? []) as Array<{ op: string; urn: string }>).map((st) => [st.op, `${st.urn.split("::").at(-2)!.split("$").at(-1)}::${st.urn.split("::").at(-1)}`]);
 
 describe("engine and Kubernetes provider - production takes over the live objects made by hand", () => {
   let k: KubeStack;
@@ -112,7 +116,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     await k?.stop();
   });
 
-  it("a replace of an adopted object stops the preview; then the preview shows an import for each live object and no replace; up keeps them, their selectors and the clients' passwords; nothing is lost", async () => {
+  it("a replace of an adopted object stops the preview; then the preview shows an import for each live object and no replace; up keeps them, their selectors and the clients' passwords; nothing is lost; the list may then go", async () => {
     // The services process on the live bus before the stack exists.
     const before = await poll({ timeoutMs: 60_000, intervalMs: 250 }, () => {
       const hrv = readRecords(k.agent.recordsDir).filter((r) => r.t === "processed" && r.key === "hrv");
@@ -122,14 +126,14 @@ describe("engine and Kubernetes provider - production takes over the live object
 
     const messagesBefore = JSON.parse(nats("stream", "info", "ATHLETE_ALLY_EVENTS", "--json").toString()).state.messages as number;
     // The pull request: the objects to adopt, the live bus taken over, and the clients' passwords carried over.
-    const configure = async (kubernetes: Record<string, unknown> = {}) => {
-      k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes: { adopt: ADOPT, ...kubernetes } });
+    const configure = async (kubernetes: Record<string, unknown> = { adopt: ADOPT }) => {
+      k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes });
       for (const [user, password] of Object.entries(PASSWORDS)) await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
     };
 
     // A stack whose StatefulSet differs from the live one in what can only be replaced (the claim
     // template's size) stops at the preview: production protects it, and an import is never replaced.
-    await configure({ nats: { storageSize: "20Gi" } });
+    await configure({ adopt: ADOPT, nats: { storageSize: "20Gi" } });
     const refused = await k.stack.run(["preview"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toMatch(/unable to replace resource "urn:pulumi:production::event-bus::event-bus:index:Kubernetes\$kubernetes:apps\/v1:StatefulSet::event-bus-nats"\s+as it is currently marked for protection/);
@@ -140,10 +144,7 @@ describe("engine and Kubernetes provider - production takes over the live object
 
     const text = await k.stack.ok(["preview", "--diff"]);
     console.log(`adoption preview (pulumi preview --diff)\n${text.stdout}`);
-    // Each step as [operation, "<type>::<name>"]: a Service, a StatefulSet and a PodDisruptionBudget share the name event-bus-nats.
-    const planned = ((JSON.parse((await k.stack.ok(["preview", "--json"])).stdout).steps ?? []) as Array<{ op: string; urn: string }>).map(
-      (st) => [st.op, `${st.urn.split("::").at(-2)!.split("$").at(-1)}::${st.urn.split("::").at(-1)}`] as const,
-    );
+    const planned = plan(await k.stack.ok(["preview", "--json"]));
     expect(planned.filter(([op]) => REPLACES.has(op))).toEqual([]);
     const imported = planned.filter(([op]) => op === "import").map(([, n]) => n);
     // Resource names: the component's name and the object's (the flags ConfigMap is event-bus-flags).
@@ -189,6 +190,19 @@ describe("engine and Kubernetes provider - production takes over the live object
     expect(info.state.first_seq).toBe(1);
     expect(info.state.messages).toBeGreaterThan(messagesBefore);
 
+    await k.stack.ok(["preview", "--expect-no-changes"]);
+
+    // Once adopted, the list may go: the objects only give up the force annotation (updates), and
+    // what the server assigned stays the server's (no Service or StatefulSet replaced).
+    await configure({});
+    const released = plan(await k.stack.ok(["preview", "--json"]));
+    expect(released.filter(([op]) => op !== "same" && op !== "read")).toEqual(expect.arrayContaining(ADOPT.map((key) => ["update", resourceOf(key)])));
+    expect(released.filter(([op]) => op !== "same" && op !== "read" && op !== "update")).toEqual([]);
+    await k.stack.ok(["up", "--yes"]);
+    for (const key of ADOPT) {
+      const [kind, name] = key.split("/");
+      expect({ key, uid: (await k.cluster.get(kind, name, k.namespace)).metadata.uid }).toEqual({ key, uid: live[key].uid });
+    }
     await k.stack.ok(["preview", "--expect-no-changes"]);
   }, 900_000);
 });

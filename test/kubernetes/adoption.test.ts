@@ -7,7 +7,7 @@ describe("adopting live Kubernetes objects", () => {
   const { m } = render("production");
   const rendered = allManifests(m);
 
-  it("names each object as kubectl get does, and imports it by namespace and name", () => {
+  it("names each object by kind and name, and imports it by namespace and name", () => {
     expect(rendered.map(adoptKey)).toEqual(expect.arrayContaining(["StatefulSet/nats", "Deployment/normalize-service", "Deployment/ingest-service", "ConfigMap/event-bus-config", "Service/nats-headless"]));
     expect(adoptionIds(rendered, ["StatefulSet/nats", "ConfigMap/event-bus-config"])).toEqual({ "StatefulSet/nats": "production/nats", "ConfigMap/event-bus-config": "production/event-bus-config" });
     expect(adoptionIds(rendered, [])).toEqual({});
@@ -30,6 +30,8 @@ describe("adopting live Kubernetes objects", () => {
     expect(sts).toContain("spec.volumeClaimTemplates[*].status");
     expect(sts.filter((p) => /storage|accessModes|metadata\.name|selector|serviceName|podManagementPolicy/.test(p))).toEqual([]);
     expect(adoption(m.flags, ids)).toEqual({ manifest: m.flags, options: {} });
+    // What the server assigns is kept on every Service, adopted or not: an adopted one stays safe once it leaves the list.
+    expect(adoption(m.natsHeadless, ids)).toEqual({ manifest: m.natsHeadless, options: { ignoreChanges: service.options.ignoreChanges } });
   });
 
   it("the service Deployments select as the seeds' live ones do (app only), so an import changes no selector", () => {
