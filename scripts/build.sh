@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 npx --no-install tsc -p tsconfig.build.json
-node "$(node -e 'console.log(require("path").resolve(require("./tsconfig.build.json").compilerOptions.outDir))')/scripts/provider-package.js"
+out="$(node -e 'console.log(require("path").resolve(require("./tsconfig.build.json").compilerOptions.outDir))')"
+node "$out/scripts/provider-package.js" "$PWD" "$out"

@@ -1,15 +1,16 @@
 /**
  * Writes the providers' package into node_modules (components/providers/provider-package.ts), run
- * by `npm run build` after tsc: its entries point at the compiled providers in the output
- * directory of tsconfig.build.json. Replaces what an earlier build wrote there.
+ * by `npm run build` (scripts/build.sh) after tsc, with the project directory and the output
+ * directory: its entries point at the compiled providers there. Replaces what an earlier build
+ * wrote there.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { packageDir, providerPackageFiles } from "../components/providers/provider-package";
 
-const projectDir = path.resolve(__dirname, "..", "..");
-const tsconfig = JSON.parse(fs.readFileSync(path.join(projectDir, "tsconfig.build.json"), "utf8")) as { compilerOptions: { outDir: string } };
-const outDir = path.resolve(projectDir, tsconfig.compilerOptions.outDir);
+// scripts/build.sh names the project and its output directory (tsconfig.build.json's outDir, read once there).
+const [projectDir, outDir] = process.argv.slice(2).map((p) => path.resolve(p));
+if (!projectDir || !outDir) throw new Error("usage: provider-package.js <project directory> <output directory>");
 const version = (JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { version: string }).version;
 
 const dir = packageDir(projectDir);
