@@ -2,8 +2,9 @@
 # Installs the project's pinned tools (versions.json) into .tools/bin, built by package name from
 # the Go module proxy. A quick no-op when the pinned versions are already there.
 #   install-tools.sh local   what the local stack runs: the engine and its plugins, nats-server, the nats CLI
-#   install-tools.sh         everything the tests run too: the Kubernetes provider plugin and control
-#                            plane and kubectl, etcd, kwok, promtool, actionlint
+#   install-tools.sh fast    what the fast test tier runs: those, and actionlint
+#   install-tools.sh         everything the full tier runs too: the Kubernetes provider plugin and
+#                            control plane and kubectl, etcd, kwok, promtool
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
@@ -145,15 +146,16 @@ link_pulumi_plugins() {
 }
 
 set_="${1:-all}"
-case "$set_" in local | all) ;; *) log "unknown set '$set_': expected local or all" && exit 2 ;; esac
+case "$set_" in local | fast | all) ;; *) log "unknown set '$set_': expected local, fast or all" && exit 2 ;; esac
 if command -v go >/dev/null 2>&1; then
   tools_module pulumi "$(pin pulumi)" pulumi_body pulumi
   link_pulumi_plugins
   go_install nats-server github.com/nats-io/nats-server/v2 "$(pin natsServer)"
   go_install nats github.com/nats-io/natscli/nats "$(pin natsCli)"
   [ "$set_" = local ] && exit 0
-  tools_module pulumi-kubernetes "$(pin pulumiKubernetes)" kubernetes_provider_body pulumi-resource-kubernetes
   go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$(pin actionlint)"
+  [ "$set_" = fast ] && exit 0
+  tools_module pulumi-kubernetes "$(pin pulumiKubernetes)" kubernetes_provider_body pulumi-resource-kubernetes
   go_install promtool github.com/prometheus/prometheus/cmd/promtool "$(pin promtool)"
   tools_module etcd "$(pin etcd)" etcd_body etcd
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$(pin kwok)"

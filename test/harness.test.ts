@@ -7,8 +7,9 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import { NATS_SERVER_VERSION } from "../components/versions";
 import { addStream, openManager } from "./helpers/jetstream";
 import * as net from "node:net";
-import { freePort, getJson, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer, testPortRange } from "./helpers/nats-servers";
+import { freePort, getJson, jestWorkerId, MAX_PORT_WORKERS, NatsCluster, REPO_ROOT, ServerNode, startCluster, startServer, testPortRange } from "./helpers/nats-servers";
 import { isAlive } from "./helpers/pid-ledger";
+import { describeCluster } from "./helpers/tier";
 
 const run = promisify(execFile);
 
@@ -37,7 +38,7 @@ describe("test harness - one JetStream server", () => {
   });
 });
 
-describe("test harness - 3-node JetStream cluster", () => {
+describeCluster("test harness - 3-node JetStream cluster", () => {
   let cluster: NatsCluster;
   beforeAll(async () => {
     cluster = await startCluster(3);
@@ -92,7 +93,7 @@ describe("test harness - loopback ports", () => {
     const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
     const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
     expect(new Set(ports).size).toBe(200);
-    const range = testPortRange(low, Number(process.env.JEST_WORKER_ID ?? "1"))!;
+    const range = testPortRange(low, jestWorkerId())!;
     for (const p of ports) {
       expect(p).toBeGreaterThanOrEqual(range[0]);
       expect(p).toBeLessThanOrEqual(range[1]);
@@ -101,17 +102,22 @@ describe("test harness - loopback ports", () => {
   });
 
   it("a port taken by a listener is never handed out", async () => {
+    // Jest's main process (the shared control plane), then one slice per worker: 22,768 ports in 9 slices of 2,529.
+    expect(testPortRange(32_768, undefined)).toEqual([10_000, 12_528]);
     const range = testPortRange(32_768, 1)!;
-    expect(range).toEqual([10_000, 12_845]);
-    expect(testPortRange(32_768, 2)).toEqual([12_846, 15_691]);
-    expect(testPortRange(32_768, 9)).toEqual(range);
+    expect(range).toEqual([12_529, 15_057]);
+    expect(testPortRange(32_768, 2)).toEqual([15_058, 17_586]);
+    expect(testPortRange(32_768, 8)).toEqual([30_232, 32_760]);
+    // A worker beyond the slices is refused, never given another worker's slice.
+    expect(MAX_PORT_WORKERS).toBe(8);
+    expect(() => testPortRange(32_768, 9)).toThrow("JEST_WORKER_ID=9: expected 1 to 8 (one port slice each; run Jest with --maxWorkers=8 or fewer)");
     // No room below the ephemeral range: the kernel's own pick (listen on port 0).
     expect(testPortRange(10_500, 1)).toBeUndefined();
     // Listeners on 400 ports of this worker's slice, taken directly (not from freePort, which would
-    // skip its own hand-outs anyway): 200 hand-outs would hit about 28 of them by chance.
-    const own = testPortRange(Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]), Number(process.env.JEST_WORKER_ID ?? "1"))!;
+    // skip its own hand-outs anyway): 200 hand-outs from the slice of 2,529 would hit about 32 of them by chance.
+    const own = testPortRange(Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]), jestWorkerId())!;
     const servers: net.Server[] = [];
-    for (let p = own[0]; servers.length < 400 && p <= own[1]; p += 7) {
+    for (let p = own[0]; servers.length < 400 && p <= own[1]; p += 5) {
       const s = net.createServer();
       const ok = await new Promise<boolean>((r) => {
         s.once("error", () => r(false));

@@ -15,7 +15,7 @@ const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
 export const ROOT = path.resolve(__dirname, "..", "..");
-/** The compiled pack (npm run build); the CLI would run policies/index.ts the same way. */
+/** The compiled pack (npm run build), which policies/package.json names as the pack's main for the CLI too. */
 export const COMPILED_PACK = path.join(ROOT, "bin", "policies", "index.js");
 
 export interface Diagnostic {

@@ -199,6 +199,48 @@ describe("CI workflows - what they run and with which credentials", () => {
   });
 });
 
+describe("CI workflows - the test tiers, where each runs, and the tools they cache", () => {
+  const jobsRunning = (tier: "fast" | "full") =>
+    allJobs().filter(([, job]) => job.steps.some((s) => (tier === "full" ? /^bash scripts\/test\.sh full$/ : /^bash scripts\/test\.sh( fast)?$/).test(s.run ?? "")));
+
+  it("every pull request runs the fast tier; the merge queue, the nightly run, the full-tests label and a push to main run the full one", () => {
+    const pr = workflow("pull-request.yml");
+    expect(Object.keys(pr.on).sort()).toEqual(["merge_group", "pull_request", "schedule"]);
+    expect((pr.on.pull_request as { types: string[] }).types).toContain("labeled");
+    expect(jobsRunning("fast").map(([name, job]) => [name, job.if])).toEqual([["pull-request.yml:test", "github.event_name == 'pull_request'"]]);
+    expect(jobsRunning("full").map(([name, job]) => [name, job.if])).toEqual([
+      ["deploy.yml:test", "github.event_name == 'push'"],
+      ["pull-request.yml:full", "github.event_name != 'pull_request' || contains(github.event.pull_request.labels.*.name, 'full-tests')"],
+    ]);
+    // A push to main deploys only after the full tier passed.
+    const deploy = workflow("deploy.yml").jobs;
+    for (const name of ["staging", "production-preview"]) expect(deploy[name].needs).toContain("test");
+  });
+
+  it("each test job caches the tools it builds on versions.json and the script that builds them, and Go's caches on versions.json", () => {
+    for (const [name, job] of [...jobsRunning("fast"), ...jobsRunning("full")]) {
+      const go = job.steps.find((s) => s.uses?.startsWith("actions/setup-go@"));
+      expect({ name, goCacheKey: go?.with?.["cache-dependency-path"] }).toEqual({ name, goCacheKey: "versions.json" });
+      const cache = job.steps.find((s) => s.uses?.startsWith("actions/cache@"));
+      expect({ name, path: String(cache?.with?.path).trim().split("\n").map((p) => p.trim())[0], key: cache?.with?.key }).toEqual({
+        name,
+        path: ".tools/bin",
+        key: expect.stringMatching(/^tools-(fast|all)-\$\{\{ runner\.os \}\}-\$\{\{ hashFiles\('versions\.json', 'scripts\/install-tools\.sh'\) \}\}$/),
+      });
+      const tests = job.steps.findIndex((s) => /scripts\/test\.sh/.test(s.run ?? ""));
+      expect({ name, cachedBeforeTests: job.steps.indexOf(cache!) < tests }).toEqual({ name, cachedBeforeTests: true });
+    }
+  });
+
+  it("the full tier checks out the whole history (upgrade.engine builds an earlier release from git), and its timeout fits a cold tool build", () => {
+    for (const [name, job] of jobsRunning("full")) {
+      const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+      expect({ name, depth: checkout?.with?.["fetch-depth"], timeout: job["timeout-minutes"]! >= 75 }).toEqual({ name, depth: 0, timeout: true });
+    }
+    for (const [name, job] of jobsRunning("fast")) expect({ name, timeout: job["timeout-minutes"]! >= 20 && job["timeout-minutes"]! <= 30 }).toEqual({ name, timeout: true });
+  });
+});
+
 describe("CI workflows - each stack is deployed when its own stack file changes", () => {
   const { jobs } = workflow("deploy.yml");
   const script = jobs.changes.steps.find((s) => s.id === "stacks")!.run!;

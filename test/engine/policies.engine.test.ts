@@ -1,17 +1,28 @@
 /**
- * The policy pack inside `pulumi preview --policy-pack policies`, as users and CI run it. A
- * preview of a new stack only checks inputs, so no server is needed (the address given is one
- * nothing listens on). Bad stacks come from a fixture program that adds resources the stack
- * configuration itself would refuse to build (test/fixtures/programs/extra-resources.js).
+ * The policy pack inside `pulumi preview --policy-pack policies`, as users and CI run it, against
+ * an empty server (the program's look at the bus answers at once; an address nothing listens on
+ * would make every preview wait out the look's timeout). Bad stacks come from a fixture program
+ * that adds resources the stack configuration itself would refuse to build
+ * (test/fixtures/programs/extra-resources.js).
  */
 import * as path from "node:path";
 import { engineStack, type EngineStack } from "../helpers/engine";
-import { freePort, REPO_ROOT } from "../helpers/nats-servers";
+import { closeConnections } from "../../components/jetstream/client";
+import { REPO_ROOT, startServer, type ServerNode } from "../helpers/nats-servers";
 
 const POLICY_PACK = path.join(REPO_ROOT, "policies");
 
+let server: ServerNode;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await closeConnections();
+  await server?.stop();
+});
+
 async function previewWithPolicies(stackName: string, extra?: unknown[]) {
-  const overrides: Record<string, unknown> = { kubernetes: undefined, nats: { servers: [`nats://127.0.0.1:${await freePort()}`] } };
+  const overrides: Record<string, unknown> = { kubernetes: undefined, nats: { servers: [server.url] } };
   if (extra) overrides["fixture:extra"] = extra;
   const stack: EngineStack = await engineStack(stackName, { overrides, program: extra ? "extra-resources.js" : undefined });
   try {

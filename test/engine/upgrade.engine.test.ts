@@ -4,7 +4,7 @@
  * through preview, up, refresh and destroy; then the compiled output moves (another outDir, its
  * own provider package) and the state still works.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -44,7 +44,11 @@ describe("engine - state of the previous release, driven by this one; then the c
   beforeAll(async () => {
     server = await startServer();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-upgrade-"));
-    // The previous release's sources, with this checkout's dependencies (it had the same).
+    // The previous release's sources, with this checkout's dependencies (it had the same). A
+    // shallow clone lacks them: the workflows check out the whole history for this test.
+    if (spawnSync("git", ["-C", REPO_ROOT, "cat-file", "-e", `${PREVIOUS_RELEASE}^{commit}`]).status !== 0) {
+      throw new Error(`this checkout lacks the previous release ${PREVIOUS_RELEASE}: a shallow clone can not run this test; clone the whole history (actions/checkout: fetch-depth: 0)`);
+    }
     const previous = path.join(work, "previous");
     fs.mkdirSync(previous);
     execFileSync("bash", ["-c", `git -C "${REPO_ROOT}" archive ${PREVIOUS_RELEASE} | tar -x -C "${previous}"`], { stdio: "pipe" });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamManager, type Consumer, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import { isTransient } from "../../components/jetstream/client";
@@ -18,7 +19,10 @@ export async function openManager(servers: string[], auth: { user?: string; pass
 export async function publishStored(nc: NatsConnection, subject: string, payload: string, timeoutMs = 5_000): Promise<{ stream: string; seq: number }> {
   const js = jetstream(nc);
   let failure: unknown;
-  const ack = await poll({ timeoutMs, intervalMs: 20 }, () => js.publish(subject, payload, { timeout: 1_000 }).catch((e) => void (failure = e)));
+  // One message id across the attempts: an attempt whose ack timed out on a busy machine may have
+  // been stored, and the stream's duplicate window drops the retry instead of storing it twice.
+  const msgID = randomUUID();
+  const ack = await poll({ timeoutMs, intervalMs: 20 }, () => js.publish(subject, payload, { timeout: 1_000, msgID }).catch((e) => void (failure = e)));
   if (ack) return ack;
   throw failure;
 }

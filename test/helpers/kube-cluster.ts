@@ -92,6 +92,59 @@ export interface KubeCluster {
   stop(): Promise<void>;
 }
 
+/** How a client reaches a running control plane: what another process needs to use it. */
+export interface KubeConnection {
+  server: string;
+  token: string;
+  /** The API server's serving certificate, which clients trust. */
+  caFile: string;
+  /** A kubeconfig for kubectl and the Pulumi Kubernetes provider. */
+  kubeconfig: string;
+}
+
+/** A control plane this process started; `stop()` stops its processes. */
+export type StartedKubeCluster = KubeCluster & { kubeconfig: string; connection: KubeConnection };
+
+/** Requests to the API server as its admin, trusting its certificate. */
+function requester(c: KubeConnection): KubeCluster["request"] {
+  let ca: Buffer | undefined;
+  return async (method, apiPath, body, contentType = "application/json") => {
+    ca ??= fs.readFileSync(c.caFile);
+    const data = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${c.server}${apiPath}`,
+        { method, ca, headers: { authorization: `Bearer ${c.token}`, accept: "application/json", ...(data ? { "content-type": contentType, "content-length": Buffer.byteLength(data) } : {}) }, timeout: 30_000 },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => {
+            let parsed: any = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* plain text, e.g. /readyz */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: timed out`)));
+      req.on("error", reject);
+      if (data) req.write(data);
+      req.end();
+    });
+  };
+}
+
+/**
+ * A client of a control plane another process started and stops (the shared one of a Jest run,
+ * test/helpers/shared-control-plane.ts): `stop()` leaves it running.
+ */
+export function connectKubeCluster(connection: KubeConnection, nodes: string[]): KubeCluster & { kubeconfig: string } {
+  return Object.assign(makeCluster(requester(connection), async () => undefined, []), { kubeconfig: connection.kubeconfig, nodes: [...nodes] });
+}
+
 /**
  * kwok's stages for a cluster whose pods run as processes (test/helpers/pod-agent.ts): a pod is
  * made Ready only once the agent has seen its readiness probe pass against its process, and a
@@ -120,7 +173,7 @@ function processStages(dir: string): string[] {
  * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with fake nodes in
  * three zones. With `processes`, pods wait for a PodAgent (test/helpers/pod-agent.ts) to run them.
  */
-export async function startKubeCluster(opts: { nodes?: number; processes?: boolean } = {}): Promise<KubeCluster & { kubeconfig: string }> {
+export async function startKubeCluster(opts: { nodes?: number; processes?: boolean } = {}): Promise<StartedKubeCluster> {
   for (const b of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]) {
     if (!fs.existsSync(path.join(TOOLS_BIN, b))) throw new Error(`${b} is not built: run bash scripts/install-tools.sh`);
   }
@@ -171,47 +224,21 @@ export async function startKubeCluster(opts: { nodes?: number; processes?: boole
       "--endpoint-reconciler-type=none",
     ]);
     const server = `https://127.0.0.1:${apiPort}`;
-    let ca: Buffer | undefined;
-    const request = async (method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> => {
-      ca ??= fs.readFileSync(path.join(certDir, "apiserver.crt"));
-      const data = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-      return new Promise((resolve, reject) => {
-        const req = https.request(
-          `${server}${apiPath}`,
-          { method, ca, headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(data ? { "content-type": contentType, "content-length": Buffer.byteLength(data) } : {}) }, timeout: 30_000 },
-          (res) => {
-            let text = "";
-            res.on("data", (c) => (text += c));
-            res.on("end", () => {
-              let parsed: any = text;
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                /* plain text, e.g. /readyz */
-              }
-              resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-          },
-        );
-        req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: timed out`)));
-        req.on("error", reject);
-        if (data) req.write(data);
-        req.end();
-      });
-    };
+    const connection: KubeConnection = { server, token, caFile: path.join(certDir, "apiserver.crt"), kubeconfig: path.join(dir, "kubeconfig") };
+    const request = requester(connection);
     await waitFor(api, "kube-apiserver ready", async () => {
       if (!fs.existsSync(path.join(certDir, "apiserver.crt"))) return undefined;
       const r = await request("GET", "/readyz").catch(() => undefined);
       return r?.status === 200 ? true : undefined;
     }, 60_000);
 
-    const kubeconfig = path.join(dir, "kubeconfig");
+    const kubeconfig = connection.kubeconfig;
     fs.writeFileSync(
       kubeconfig,
       JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "test", cluster: { server, "certificate-authority": path.join(certDir, "apiserver.crt") } }],
+        clusters: [{ name: "test", cluster: { server, "certificate-authority": connection.caFile } }],
         users: [{ name: "admin", user: { token } }],
         contexts: [{ name: "test", context: { cluster: "test", user: "admin" } }],
         "current-context": "test",
@@ -238,7 +265,7 @@ export async function startKubeCluster(opts: { nodes?: number; processes?: boole
       .map((f) => `--config=${f}`);
     start("kwok", [`--kubeconfig=${kubeconfig}`, "--node-lease-duration-seconds=40", "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", `--server-address=127.0.0.1:${kwokPort}`, "--node-ip=127.0.0.1", ...stages]);
 
-    const cluster = Object.assign(makeCluster(request, stopAll, procs), { kubeconfig });
+    const cluster = Object.assign(makeCluster(request, stopAll, procs), { kubeconfig, connection });
     // kwok's volume provisioner, as the default StorageClass.
     for (const doc of parseAllDocuments(fs.readFileSync(path.join(KWOK_STAGES, "objects", "storage-class.yaml"), "utf8"))) await cluster.apply(doc.toJSON() as Obj);
     const zones = ["zone-a", "zone-b", "zone-c"];

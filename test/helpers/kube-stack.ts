@@ -1,10 +1,13 @@
 /**
  * A whole stack (staging or production, from its own stack file) under the real engine and the
- * real Kubernetes provider plugin, against a test control plane whose pods run as processes
+ * real Kubernetes provider plugin, against the run's shared control plane (or one of the suite's
+ * own: test/helpers/shared-control-plane.ts) whose pods run as processes
  * (test/helpers/pod-agent.ts). The provider finds the control plane as a user's finds theirs:
- * through KUBECONFIG. Only addresses are overridden: `event-bus:nats.servers` names the loopback
- * ports the NATS pods will listen on; and the Prometheus operator's objects are left out (its
- * CRDs are not available here).
+ * through KUBECONFIG. Each stack has a namespace of its own, named after its suite and stack
+ * (`faults-production`), and its pod agent runs only that namespace's pods. Only addresses and
+ * the namespace are overridden: `event-bus:nats.servers` names the loopback ports the NATS pods
+ * will listen on; and the Prometheus operator's objects are left out (its CRDs are not available
+ * here).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,14 +17,17 @@ import { NATS_NAME } from "../../components/kubernetes/nats-cluster";
 import { stackFileConfig } from "../../scripts/stack-file";
 import { prepareProject } from "../../scripts/lib/pulumi-project";
 import { engineStack, type EngineStack } from "./engine";
-import { startKubeCluster, type KubeCluster } from "./kube-cluster";
-import { PodAgent } from "./pod-agent";
+import type { KubeCluster } from "./kube-cluster";
+import { PodAgent, STOPPED_ANNOTATION } from "./pod-agent";
+import { controlPlane } from "./shared-control-plane";
 
 export interface KubeStack {
   cluster: KubeCluster & { kubeconfig: string };
   agent: PodAgent;
   stack: EngineStack;
   namespace: string;
+  /** Whether it runs on the run's shared control plane (else on one of its own, stopped with it). */
+  shared: boolean;
   /** The NATS pods' client URLs (what the stack's providers connect to). */
   natsUrls: string[];
   /**
@@ -42,12 +48,18 @@ export async function kubeStack(
   opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean; agentEnv?: Record<string, string> } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
-  const k: Record<string, unknown> = { ...(file.kubernetes as Record<string, unknown>), prometheusOperator: false, ...opts.kubernetes };
-  const namespace = String(k.namespace);
+  const namespace = suiteNamespace(name);
+  const k: Record<string, unknown> = { ...(file.kubernetes as Record<string, unknown>), prometheusOperator: false, ...opts.kubernetes, namespace };
   const natsReplicas = ((k.nats as { replicas?: number } | undefined)?.replicas ?? DEFAULT_REPLICAS[file.environment as Environment]) as number;
-  const cluster = await startKubeCluster({ nodes: 3, processes: true });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `event-bus-pods-${name}-`));
-  const agent = new PodAgent(cluster, dir, opts.agentEnv);
+  const { cluster, owned } = await controlPlane();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `event-bus-pods-${namespace}-`));
+  const agent = new PodAgent(cluster, namespace, dir, opts.agentEnv);
+  const release = async () => {
+    await agent.stop();
+    if (owned) await cluster.stop();
+    else await releaseNamespace(cluster, namespace);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   let stack: EngineStack | undefined;
   try {
     const ports = await agent.reserveNatsPorts(namespace, NATS_NAME, natsReplicas);
@@ -66,19 +78,47 @@ export async function kubeStack(
       agent,
       stack: s,
       namespace,
+      shared: !owned,
       natsUrls,
       configure: (extra) => void prepareProject({ dir: s.dir, stack: name, overrides: overridesWith(extra) }),
       async stop() {
         s.remove();
-        await agent.stop();
-        await cluster.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
+        await release();
       },
     };
   } catch (e) {
     stack?.remove();
-    await agent.stop();
-    await cluster.stop();
+    await release();
     throw e;
+  }
+}
+
+const namesTaken = new Set<string>();
+
+/**
+ * A namespace of the running suite's own on the shared control plane: its file's first name and
+ * the stack's (`test/migration/faults.kube.test.ts`, production: `faults-production`).
+ */
+function suiteNamespace(stack: string): string {
+  const testPath = expect.getState().testPath ?? "suite";
+  const base = `${path.basename(testPath).split(".")[0]}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 50);
+  let name = base;
+  for (let n = 2; namesTaken.has(name); n++) name = `${base}-${n}`;
+  namesTaken.add(name);
+  return name;
+}
+
+/**
+ * Leaves the shared control plane as the suite found it: the namespace is deleted with all it
+ * holds, and its pods, whose processes the agent has stopped, are marked stopped so that kwok's
+ * stage lets them go. Nothing waits for the namespace controller to finish.
+ */
+async function releaseNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
+  await cluster.remove("Namespace", namespace).catch(() => undefined);
+  const pods = await cluster.list("Pod", namespace).catch(() => []);
+  for (const pod of pods) {
+    await cluster
+      .request("PATCH", `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}`, { metadata: { annotations: { [STOPPED_ANNOTATION]: "true" } } }, "application/merge-patch+json")
+      .catch(() => undefined);
   }
 }

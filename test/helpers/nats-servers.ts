@@ -74,20 +74,35 @@ const HANDED_OUT = new Set<number>();
 
 /** Where the loopback ports handed to test processes start: below every usual ephemeral range. */
 const FIRST_TEST_PORT = 10_000;
-/** Jest workers share the range in this many slices, one per worker, so two workers never pick alike. */
-const WORKER_SLICES = 8;
+/**
+ * How many Jest workers may hand out ports: each gets a slice of its own, and Jest's main process
+ * (the global setup's shared control plane) the slice before them. test/tiers.js never asks for more.
+ */
+export const MAX_PORT_WORKERS = 8;
 
 /**
- * The ports this process may hand out: below the kernel's ephemeral range, so no outgoing
- * connection and no `listen(0)` (the engine's plugins, the API server's clients) can take one
- * between its hand-out and its process listening; one slice of that per Jest worker. Pure.
+ * The ports a process may hand out: below the kernel's ephemeral range, so no outgoing connection
+ * and no `listen(0)` (the engine's plugins, the API server's clients) can take one between its
+ * hand-out and its process listening; one slice of that per Jest worker (`workerId` 1 to
+ * MAX_PORT_WORKERS), slice 0 for Jest's main process (no worker id). A worker beyond the slices is
+ * refused: two workers never share one. Pure.
  */
-export function testPortRange(ephemeralLow: number, workerId: number): [number, number] | undefined {
+export function testPortRange(ephemeralLow: number, workerId: number | undefined): [number, number] | undefined {
+  const slot = workerId ?? 0;
+  if (!Number.isInteger(slot) || slot < 0 || slot > MAX_PORT_WORKERS) {
+    throw new Error(`JEST_WORKER_ID=${workerId}: expected 1 to ${MAX_PORT_WORKERS} (one port slice each; run Jest with --maxWorkers=${MAX_PORT_WORKERS} or fewer)`);
+  }
+  const slices = MAX_PORT_WORKERS + 1;
   const span = ephemeralLow - FIRST_TEST_PORT;
-  if (span < WORKER_SLICES * 100) return undefined;
-  const size = Math.floor(span / WORKER_SLICES);
-  const slice = (Math.max(1, workerId) - 1) % WORKER_SLICES;
-  return [FIRST_TEST_PORT + slice * size, FIRST_TEST_PORT + (slice + 1) * size - 1];
+  if (span < slices * 100) return undefined;
+  const size = Math.floor(span / slices);
+  return [FIRST_TEST_PORT + slot * size, FIRST_TEST_PORT + (slot + 1) * size - 1];
+}
+
+/** This process's Jest worker id (undefined in Jest's main process and outside Jest). */
+export function jestWorkerId(): number | undefined {
+  const id = process.env.JEST_WORKER_ID;
+  return id === undefined ? undefined : Number(id);
 }
 
 /** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
@@ -118,7 +133,7 @@ function tryBind(port: number): Promise<number | undefined> {
  * lies outside the ephemeral range (see testPortRange), so nothing else is given it meanwhile.
  */
 export async function freePort(): Promise<number> {
-  const range = testPortRange(ephemeralLow(), Number(process.env.JEST_WORKER_ID ?? "1"));
+  const range = testPortRange(ephemeralLow(), jestWorkerId());
   for (let attempt = 0; attempt < 500; attempt++) {
     const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
     if (HANDED_OUT.has(candidate)) continue;

@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { poll, sleep } from "../../components/poll";
 import { HEALTH_PORT_ENV, RECORDS_ENV } from "../doubles/records";
+import { compiledDouble } from "./doubles";
 import type { KubeCluster } from "./kube-cluster";
 import { freePort, NATS_SERVER_BIN, REPO_ROOT } from "./nats-servers";
 import { stopChild, superviseChild } from "./pid-ledger";
@@ -56,9 +57,10 @@ export interface PodEvent {
   detail?: string;
 }
 
-const DOUBLES: Array<{ image: RegExp; script: string }> = [
-  { image: /normalize-service/, script: "test/doubles/normalize-service.ts" },
-  { image: /ingest-service/, script: "test/doubles/ingest-service.ts" },
+/** Which double a service image runs (test/doubles/, compiled: test/helpers/doubles.ts). */
+const DOUBLES: Array<{ image: RegExp; double: string }> = [
+  { image: /normalize-service/, double: "normalize-service" },
+  { image: /ingest-service/, double: "ingest-service" },
 ];
 
 export class PodAgent {
@@ -74,6 +76,8 @@ export class PodAgent {
 
   constructor(
     private readonly cluster: KubeCluster,
+    /** The namespace whose pods it runs: on the shared control plane, other suites run theirs. */
+    readonly namespace: string,
     private readonly dir: string,
     private readonly extraEnv: Record<string, string> = {},
   ) {
@@ -152,7 +156,10 @@ export class PodAgent {
   }
 
   private async reconcile(): Promise<void> {
-    const pods: Pod[] = (await this.cluster.request("GET", "/api/v1/pods")).body.items ?? [];
+    const listed = await this.cluster.request("GET", `/api/v1/namespaces/${this.namespace}/pods`);
+    // An answer that is not the list says nothing of the pods: taken as "none", it would stop every process.
+    if (listed.status !== 200 || !Array.isArray(listed.body?.items)) throw new Error(`pod-agent: list pods in ${this.namespace}: ${listed.status} ${JSON.stringify(listed.body).slice(0, 300)}`);
+    const pods: Pod[] = listed.body.items;
     const live = new Map<string, Pod>(pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}#${p.metadata.uid}`, p]));
     // Pods gone or going: stop their processes, then let kwok delete them.
     for (const [id, r] of this.running) {
@@ -304,7 +311,7 @@ export class PodAgent {
     const records = path.join(this.recordsDir, `${pod.metadata.name}-${pod.metadata.uid}.jsonl`);
     return {
       command: process.execPath,
-      args: ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, double.script)],
+      args: [compiledDouble(double.double)],
       env: { PATH: process.env.PATH ?? "", HOSTNAME: pod.metadata.name, POD_NAME: pod.metadata.name, ...env, ...this.extraEnv, [RECORDS_ENV]: records, [HEALTH_PORT_ENV]: String(ports.http ?? "") },
       ports,
     };

@@ -8,14 +8,16 @@
  * quiet period before retirement is 20 s, a pull waits at most 1 s (HRV_EXPIRES_MS).
  *
  * The walk runs twice: as it is, then with one normalize pod deleted in the middle of each step
- * (Kubernetes starts a new one mid-step). Per step: published, lost, processed twice (and why),
- * publishes refused, the longest a message waited, pods restarted, crashes, `pulumi up` seconds.
+ * once its up is changing something, before it ends (Kubernetes starts a new one mid-step). Per
+ * step: published, lost, processed twice (and why), publishes refused, the longest a caller
+ * retried, the longest a message waited, pods restarted, crashes, `pulumi up` seconds; the last
+ * three of what callers and readers see must stay inside WALK_BOUNDS (production-run.ts).
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
 import type { KubeStack } from "../helpers/kube-stack";
-import { boundNow, NORMALIZE, productionRun, stopPublishing } from "./production-run";
-import { formatRows, stepRows, type StepWindow } from "./walk";
+import { boundNow, NORMALIZE, productionRun, stopPublishing, strikeWhenUnderWay, WALK_BOUNDS } from "./production-run";
+import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
 
 
 interface Step {
@@ -29,6 +31,8 @@ const L = "ATHLETE_ALLY_EVENTS";
 const k8s = (normalizeReplicas: number, canaryPercent = 0) => ({ normalize: { ...NORMALIZE, replicas: normalizeReplicas }, canaryPercent });
 const at = (phase: number, mode: "single" | "multi", kubernetes = k8s(3)) => ({ migrationPhase: phase, mode, kubernetes });
 const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
+/** How many normalize pods a step's configuration runs (stable and canary together). */
+const normalizePods = (config: Record<string, unknown>) => (config.kubernetes as { normalize: { replicas: number } }).normalize.replicas;
 
 const WALK: Step[] = [
   { label: "canary 10%", config: at(0, "single", k8s(10, 10)), bound: where(0) },
@@ -56,17 +60,25 @@ describe("migration - production on Kubernetes, every pod a process, services as
     await k?.stop();
   });
 
-  /** `pulumi up` of one step: the stack file changed as a pull request would change it. */
-  const up = async (config: Record<string, unknown>) => {
+  /** `pulumi up` of one step: the stack file changed as a pull request would change it; `strike` runs once the up changes something. */
+  const up = async (config: Record<string, unknown>, strike?: () => Promise<unknown>) => {
     k.configure(config);
-    return k.stack.run(["up", "--yes", "--skip-preview"]);
+    const struck = strikeWhenUnderWay(strike);
+    const r = await k.stack.run(["up", "--yes", "--skip-preview"], { started: struck.started });
+    return { ...r, endedAt: Date.now(), strike: await struck.done() };
+  };
+  /** One normalize pod deleted: its name and when. */
+  const deleteNormalizePod = async () => {
+    const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter((p: any) => !p.metadata.deletionTimestamp);
+    if (!pods.length) return undefined;
+    await k.cluster.remove("Pod", pods[0].metadata.name, k.namespace);
+    return { pod: pods[0].metadata.name as string, at: Date.now() };
   };
 
   it("every step and rollback, the canary and the emergency switch: 0 lost, 0 crashes, every duplicate explained; again with a pod deleted mid-step", async () => {
     const first = await up(at(0, "single"));
     if (first.code !== 0) throw new Error(`first up failed\n${first.stdout}\n${first.stderr}`);
     const windows: Array<StepWindow & { walk: number }> = [];
-    const upMsOf = new Map<string, number>();
     for (const walk of [1, 2]) {
       for (const step of WALK) {
         await sleep(2_000); // traffic flows in each phase
@@ -80,28 +92,25 @@ describe("migration - production on Kubernetes, every pod a process, services as
           await sleep(Math.max(0, until - Date.now() + 500));
         }
         const startedAt = Date.now();
-        // The second walk deletes one normalize pod halfway through the step (as the first walk timed it).
-        const deletion =
-          walk === 2
-            ? sleep((upMsOf.get(step.label) ?? 4_000) / 2).then(async () => {
-                const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter((p: any) => !p.metadata.deletionTimestamp);
-                if (pods.length) await k.cluster.remove("Pod", pods[0].metadata.name, k.namespace);
-                return pods[0]?.metadata.name as string | undefined;
-              })
-            : Promise.resolve(undefined);
-        const r = await up(step.config);
-        const upMs = Date.now() - startedAt;
-        const deleted = await deletion;
+        // The second walk deletes one normalize pod once the step's up is changing something, before it ends.
+        const r = await up(step.config, walk === 2 ? deleteNormalizePod : undefined);
+        const upMs = r.endedAt - startedAt;
         if (r.code !== 0) throw new Error(`walk ${walk}, ${step.label}: pulumi up failed\n${r.stdout.slice(-4000)}\n${r.stderr}\n${await k.agent.describe(k.namespace)}`);
-        upMsOf.set(step.label, upMs);
+        const deleted = r.strike as { pod: string; at: number } | undefined;
         k.agent.assertHealthy();
-        // Every ready normalize pod is bound where the durables are now (a deleted pod's replacement included).
+        // Every normalize pod the step runs is ready and bound where the durables are now (a deleted pod's replacement included).
         const expected = step.bound;
+        const pods = normalizePods(step.config);
         const settled = await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => {
           const b = await boundNow(k);
-          return b.length > 0 && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
+          return b.length === pods && b.every((x) => x.hrv === expected.hrv && x.oura === expected.oura) ? b : undefined;
         });
-        expect({ walk, step: step.label, deleted: deleted !== undefined || walk === 1, bound: settled ? "everywhere expected" : await boundNow(k) }).toEqual({ walk, step: step.label, deleted: true, bound: "everywhere expected" });
+        expect({ walk, step: step.label, deletedMidStep: walk === 1 || (deleted !== undefined && deleted.at < r.endedAt), bound: settled ? `${pods} pods, everywhere expected` : await boundNow(k) }).toEqual({
+          walk,
+          step: step.label,
+          deletedMidStep: true,
+          bound: `${pods} pods, everywhere expected`,
+        });
         windows.push({ walk, label: `${walk === 2 ? "[pod deleted] " : ""}${step.label}`, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
         if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
       }
@@ -121,6 +130,8 @@ describe("migration - production on Kubernetes, every pod a process, services as
     for (const r of rows) {
       expect({ step: r.step, lost: r.lost, crashes: r.crashes, unexplained: r.twiceWhy.includes("unexplained") }).toEqual({ step: r.step, lost: 0, crashes: 0, unexplained: false });
     }
+    // What ingest's callers and the readers saw, step by step, inside the bounds production-run.ts states.
+    expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
     expect(k.agent.crashes()).toEqual([]);
   }, 1_800_000);
 });

@@ -3,10 +3,11 @@
  * plane with the services' doubles: the time-compressed settings, which stream each normalize pod
  * bound, and the end of a run (publishing stops, everything published is processed or lost).
  */
-import { poll } from "../../components/poll";
+import type { ChildProcess } from "node:child_process";
+import { poll, sleep } from "../../components/poll";
 import { readRecords, type DoubleRecord } from "../doubles/records";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
-import { CONSUMED } from "./walk";
+import { CONSUMED, type StepBounds } from "./walk";
 
 /** The normalize-service image the stack files deploy. */
 export const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2" };
@@ -46,4 +47,42 @@ export async function stopPublishing(k: KubeStack): Promise<DoubleRecord[]> {
     return r.every((x) => x.t !== "published" || !CONSUMED.includes(x.subject) || done.has(x.id)) ? true : undefined;
   });
   return readRecords(k.agent.recordsDir);
+}
+
+/**
+ * What the walk's steps may show ingest's callers and the readers, at most, with the settings
+ * above (ingest's 3 pods publish every 30 ms and send a refused event again after 50 ms; a
+ * delivery comes back after an ack wait of 10 s):
+ * - refused: the steps that move the core subjects refuse publishes from the hand-over until
+ *   ingest's roll ends (its old pods still expect the old stream): about 130 such refusals were
+ *   measured per move; a subject left without any stream refuses about 60 a second.
+ * - longestRetryMs: one caller's longest run of refusals; a minute without a stream fails it.
+ * - longestWaitMs: a delivery held by a normalize pod that a roll stops comes back after one ack
+ *   wait, and may wait behind the one before it.
+ */
+export const WALK_BOUNDS: StepBounds = { refused: 400, longestRetryMs: 10_000, longestWaitMs: 30_000 };
+
+/**
+ * Runs `strike` once a `pulumi up` (its `started` hook) prints that it is changing a resource, so
+ * that it lands while the up is under way whatever the machine's speed; `done()` gives what it returned.
+ */
+export function strikeWhenUnderWay<T>(strike?: () => Promise<T>): { started?: (child: ChildProcess, output: () => string) => void; done(): Promise<T | undefined> } {
+  if (!strike) return { done: async () => undefined };
+  let result: Promise<T | undefined> = Promise.resolve(undefined);
+  let watching = true;
+  return {
+    started: (_child, output) => {
+      result = (async () => {
+        while (watching) {
+          if (/\b(creating|updating|deleting|replacing)\b/.test(output())) return strike();
+          await sleep(20);
+        }
+        return undefined;
+      })();
+    },
+    done: async () => {
+      watching = false;
+      return result;
+    },
+  };
 }

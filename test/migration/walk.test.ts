@@ -4,7 +4,7 @@
  * redelivered after a lost acknowledgement) or flagged unexplained.
  */
 import type { DoubleRecord } from "../doubles/records";
-import { stepRows, whyTwice } from "./walk";
+import { overBounds, stepRows, whyTwice, type StepRow } from "./walk";
 
 const pub = (id: string, at: number, subject = "athlete-ally.hrv.raw-received"): DoubleRecord => ({ t: "published", pod: "i", at, firstAt: at - 5, id, subject, stream: "S", seq: 1, duplicate: false, attempts: 1 });
 const proc = (id: string, at: number, stream = "S", seq = 1, redelivered = false): DoubleRecord => ({ t: "processed", pod: "n", at, id, key: "hrv", stream, seq, redelivered });
@@ -35,8 +35,31 @@ describe("walk - a step's row", () => {
       { label: "one", startedAt: 0, upMs: 1_234, endsAt: 1_000 },
       { label: "two", startedAt: 1_000, upMs: 500, endsAt: 3_000 },
     ]);
-    expect(row).toEqual({ step: "one", published: 5, lost: 1, twice: 2, twiceWhy: "1 stored twice, 1 redelivered", refused: 1, longestWaitMs: Number.POSITIVE_INFINITY, podsRestarted: 1, crashes: 0, upS: 1.2 });
-    expect(next).toMatchObject({ step: "two", published: 1, lost: 0, twice: 0, longestWaitMs: 10, crashes: 1 });
+    expect(row).toEqual({ step: "one", published: 5, lost: 1, twice: 2, twiceWhy: "1 stored twice, 1 redelivered", refused: 1, longestRetryMs: 5, longestWaitMs: Number.POSITIVE_INFINITY, podsRestarted: 1, crashes: 0, upS: 1.2 });
+    expect(next).toMatchObject({ step: "two", published: 1, lost: 0, twice: 0, longestRetryMs: 5, longestWaitMs: 10, crashes: 1 });
+  });
+
+  it("the longest retry is the longest a caller took from its first attempt to the event stored", () => {
+    const retried: DoubleRecord = { t: "published", pod: "i", at: 9_000, firstAt: 1_000, id: "r", subject: "sleep.summary", stream: "S", seq: 2, duplicate: false, attempts: 40 };
+    const [row] = stepRows([pub("a", 500), retried], [], [{ label: "one", startedAt: 0, upMs: 1, endsAt: 10_000 }]);
+    expect(row.longestRetryMs).toBe(8_000);
+  });
+});
+
+describe("walk - a step's bounds", () => {
+  const row = (over: Partial<StepRow>): StepRow => ({ step: "1 -> 2", published: 100, lost: 0, twice: 0, twiceWhy: "", refused: 0, longestRetryMs: 0, longestWaitMs: 0, podsRestarted: 0, crashes: 0, upS: 1, ...over });
+  const bounds = { refused: 10, longestRetryMs: 2_000, longestWaitMs: 5_000 };
+
+  it("a step inside every bound passes, at the bounds too", () => {
+    expect(overBounds(row({ refused: 10, longestRetryMs: 2_000, longestWaitMs: 5_000 }), bounds)).toEqual([]);
+  });
+
+  it("a subject without a stream (many refusals, a caller retrying for minutes) and an event never processed each fail, saying which bound", () => {
+    expect(overBounds(row({ refused: 3_600, longestRetryMs: 180_000, longestWaitMs: Number.POSITIVE_INFINITY }), bounds)).toEqual([
+      "1 -> 2: 3600 publishes refused, bound 10",
+      "1 -> 2: a caller retried for 180000 ms, bound 2000 ms",
+      "1 -> 2: an event waited forever to be processed, bound 5000 ms",
+    ]);
   });
 
   it("a second processing of the same stored message that was not a redelivery is unexplained", () => {

@@ -26,6 +26,8 @@ export interface StepRow {
   /** Why each event processed twice was: "stored twice" (a publish retried after its ack was lost) or "redelivered" (an acknowledgement lost). */
   twiceWhy: string;
   refused: number;
+  /** The longest a caller took to have one event stored, from its first attempt (refusals and retries included). */
+  longestRetryMs: number;
   longestWaitMs: number;
   podsRestarted: number;
   crashes: number;
@@ -71,6 +73,7 @@ export function stepRows(records: DoubleRecord[], events: PodEvent[], steps: Ste
       twice: twice.length,
       twiceWhy: [...why.entries()].map(([w, n]) => `${n} ${w}`).join(", "),
       refused: records.filter((r) => r.t === "refused" && inStep(r.at)).length,
+      longestRetryMs: Math.max(0, ...mine.map((p) => p.at - p.firstAt)),
       longestWaitMs: Math.max(0, ...waits),
       podsRestarted: events.filter((e) => e.event === "stopped" && services(e) && inStep(e.at)).length,
       crashes: events.filter((e) => e.event === "crashed" && inStep(e.at)).length,
@@ -79,10 +82,29 @@ export function stepRows(records: DoubleRecord[], events: PodEvent[], steps: Ste
   });
 }
 
+/** What a publisher and a reader may see in one step, at most: a walk passes only inside these. */
+export interface StepBounds {
+  /** Publishes refused in the step (each an error answer to ingest's caller, who sends it again). */
+  refused: number;
+  /** The longest one caller retried before its event was stored: a subject left without a stream shows here. */
+  longestRetryMs: number;
+  /** The longest an event waited between being stored and first processed. */
+  longestWaitMs: number;
+}
+
+/** Where a row goes past its bounds, one line each (empty when within). Pure. */
+export function overBounds(row: StepRow, bounds: StepBounds): string[] {
+  const over: string[] = [];
+  if (row.refused > bounds.refused) over.push(`${row.step}: ${row.refused} publishes refused, bound ${bounds.refused}`);
+  if (row.longestRetryMs > bounds.longestRetryMs) over.push(`${row.step}: a caller retried for ${row.longestRetryMs} ms, bound ${bounds.longestRetryMs} ms`);
+  if (!(row.longestWaitMs <= bounds.longestWaitMs)) over.push(`${row.step}: an event waited ${Number.isFinite(row.longestWaitMs) ? `${row.longestWaitMs} ms` : "forever"} to be processed, bound ${bounds.longestWaitMs} ms`);
+  return over;
+}
+
 /** The table as the note shows it. */
 export function formatRows(rows: StepRow[]): string {
-  const head = "| step | published | lost | processed twice | publishes refused | longest wait (ms) | pods restarted | crashes | pulumi up (s) |";
-  const line = "|---|---|---|---|---|---|---|---|---|";
-  const body = rows.map((r) => `| ${r.step} | ${r.published} | ${r.lost} | ${r.twice}${r.twiceWhy ? ` (${r.twiceWhy})` : ""} | ${r.refused} | ${Number.isFinite(r.longestWaitMs) ? r.longestWaitMs : "never"} | ${r.podsRestarted} | ${r.crashes} | ${r.upS} |`);
+  const head = "| step | published | lost | processed twice | publishes refused | longest retry (ms) | longest wait (ms) | pods restarted | crashes | pulumi up (s) |";
+  const line = "|---|---|---|---|---|---|---|---|---|---|";
+  const body = rows.map((r) => `| ${r.step} | ${r.published} | ${r.lost} | ${r.twice}${r.twiceWhy ? ` (${r.twiceWhy})` : ""} | ${r.refused} | ${r.longestRetryMs} | ${Number.isFinite(r.longestWaitMs) ? r.longestWaitMs : "never"} | ${r.podsRestarted} | ${r.crashes} | ${r.upS} |`);
   return [head, line, ...body].join("\n");
 }

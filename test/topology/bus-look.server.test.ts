@@ -95,7 +95,11 @@ describe("the program's look at the legacy stream", () => {
       const started = Date.now();
       const connection: ConnectionArgs = { servers: [`nats://127.0.0.1:${port}`], connectTimeoutMs: 1_000 };
       expect(await lookAtBus(configFor(3, connection.servers), pulumi.output(connection))).toEqual({ seen: "unreachable" });
-      expect(Date.now() - started).toBeLessThan(LOOK_TIMEOUT_MS + 3_000);
+      // It did ask the listener (not failed before connecting, which also reads as "unreachable")...
+      expect(held.length).toBeGreaterThan(0);
+      // ...and gave up by its deadline, not never: a bound generous for a slow machine that only a
+      // look ignoring LOOK_TIMEOUT_MS reaches.
+      expect(Date.now() - started).toBeLessThan(2 * LOOK_TIMEOUT_MS + 5_000);
     } finally {
       for (const socket of held) socket.destroy();
       await new Promise((r) => silent.close(r));

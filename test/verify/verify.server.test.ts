@@ -11,10 +11,11 @@ import { PROBE, verifyBus, type CheckRow, type VerifyOptions } from "../../scrip
 import { engineStack, type EngineStack } from "../helpers/engine";
 import { openManager } from "../helpers/jetstream";
 import { NatsCluster, startCluster } from "../helpers/nats-servers";
+import { describeCluster } from "../helpers/tier";
 
 const failing = (rows: CheckRow[]) => rows.filter((r) => !r.pass).map((r) => `${r.check}: ${r.seen}`);
 
-describe("verify - the live bus checks", () => {
+describeCluster("verify - the live bus checks", () => {
   let cluster: NatsCluster;
   let admin: Awaited<ReturnType<typeof openManager>>;
   const config = (phase: Phase) => parseStackConfig({ environment: "production", migrationPhase: phase, nats: { servers: cluster.urls } });

@@ -54,6 +54,9 @@ describe.each([
     const carried = `carried-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (name === "production") await k.stack.ok(["config", "set", "--secret", "--path", "event-bus:natsUserPasswords.ingest"], { input: carried });
     const up = await k.stack.ok(["up", "--yes"]);
+    // On the run's one control plane, in a namespace of its own, the pod agent running only its pods.
+    expect({ shared: k.shared, namespace: k.namespace }).toEqual({ shared: true, namespace: `kubernetes-stacks-${name}` });
+    expect(k.agent.runningPods().every((p) => p.startsWith(`kubernetes-stacks-${name}/`))).toBe(true);
     console.log(`${name}: first up\n${up.stdout.split("\n").filter((l) => /Resources:|created|Duration/.test(l)).join("\n")}`);
     expect(k.agent.runningPods().filter((p) => p.includes("/nats-")).length).toBe(natsPods);
     const streams = await streamsOf(k);
