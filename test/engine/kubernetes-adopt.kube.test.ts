@@ -76,13 +76,15 @@ const plan = (preview: { stdout: string }) =>
 
 describe("engine and Kubernetes provider - production takes over the live objects made by hand", () => {
   let k: KubeStack;
-  const { m } = render("production", { migrationPhase: 0, mode: "single", kubernetes: { prometheusOperator: false } });
-  const byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));
+  // Production's objects in the suite's namespace, as the live cluster's hands made them.
+  let byKey: Map<string, any>;
   const nats = (...args: string[]) => execFileSync(NATS_CLI_BIN, ["--server", k.natsUrls.join(","), "--user", "event-bus-admin", "--password", PASSWORDS.admin, ...args], { stdio: "pipe" });
   const live: Record<string, { uid: string; selector?: unknown }> = {};
 
   beforeAll(async () => {
     k = await kubeStack("production", { namespaceExists: true });
+    const { m } = render("production", { migrationPhase: 0, mode: "single", kubernetes: { prometheusOperator: false, namespace: k.namespace } });
+    byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));
     const hand = (o: any) => k.cluster.apply(o, { fieldManager: "kubectl" });
     await hand({ apiVersion: "v1", kind: "Secret", metadata: { name: "nats-users", namespace: k.namespace }, type: "Opaque", stringData: PASSWORDS });
     for (const key of ["ConfigMap/nats-config", "Service/nats-headless", "Service/nats", "StatefulSet/nats"]) await hand(asMadeByHand(byKey.get(key)));

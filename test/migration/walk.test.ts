@@ -39,10 +39,21 @@ describe("walk - a step's row", () => {
     expect(next).toMatchObject({ step: "two", published: 1, lost: 0, twice: 0, longestRetryMs: 5, longestWaitMs: 10, crashes: 1 });
   });
 
-  it("the longest retry is the longest a caller took from its first attempt to the event stored", () => {
+  it("the longest retry is the longest a caller waited on one event: stored after refusals, or given back as an error when its pod stopped", () => {
     const retried: DoubleRecord = { t: "published", pod: "i", at: 9_000, firstAt: 1_000, id: "r", subject: "sleep.summary", stream: "S", seq: 2, duplicate: false, attempts: 40 };
     const [row] = stepRows([pub("a", 500), retried], [], [{ label: "one", startedAt: 0, upMs: 1, endsAt: 10_000 }]);
     expect(row.longestRetryMs).toBe(8_000);
+    // Refused from 2 s on, never stored: its pod gave it back at 14 s.
+    const given: DoubleRecord[] = [
+      { t: "refused", pod: "i", at: 2_000, id: "g", subject: "athlete-ally.hrv.raw-received", reason: "expected stream does not match" },
+      { t: "refused", pod: "i", at: 13_900, id: "g", subject: "athlete-ally.hrv.raw-received", reason: "expected stream does not match" },
+      { t: "abandoned", pod: "i", at: 14_000, id: "g", subject: "athlete-ally.hrv.raw-received" },
+    ];
+    const [gave, after] = stepRows([pub("a", 500), ...given], [], [
+      { label: "one", startedAt: 0, upMs: 1, endsAt: 10_000 },
+      { label: "two", startedAt: 10_000, upMs: 1, endsAt: 20_000 },
+    ]);
+    expect([gave.longestRetryMs, after.longestRetryMs]).toEqual([12_000, 0]);
   });
 });
 

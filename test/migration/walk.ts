@@ -26,7 +26,7 @@ export interface StepRow {
   /** Why each event processed twice was: "stored twice" (a publish retried after its ack was lost) or "redelivered" (an acknowledgement lost). */
   twiceWhy: string;
   refused: number;
-  /** The longest a caller took to have one event stored, from its first attempt (refusals and retries included). */
+  /** The longest a caller waited on one event, from its first attempt until it was stored or given back as an error (refusals and retries included). */
   longestRetryMs: number;
   longestWaitMs: number;
   podsRestarted: number;
@@ -73,13 +73,29 @@ export function stepRows(records: DoubleRecord[], events: PodEvent[], steps: Ste
       twice: twice.length,
       twiceWhy: [...why.entries()].map(([w, n]) => `${n} ${w}`).join(", "),
       refused: records.filter((r) => r.t === "refused" && inStep(r.at)).length,
-      longestRetryMs: Math.max(0, ...mine.map((p) => p.at - p.firstAt)),
+      longestRetryMs: Math.max(0, ...retries(records).filter((r) => inStep(r.firstAt)).map((r) => r.ms)),
       longestWaitMs: Math.max(0, ...waits),
       podsRestarted: events.filter((e) => e.event === "stopped" && services(e) && inStep(e.at)).length,
       crashes: events.filter((e) => e.event === "crashed" && inStep(e.at)).length,
       upS: Math.round(s.upMs / 100) / 10,
     };
   });
+}
+
+/**
+ * How long each caller's event took from its first attempt until the bus took it, or until its
+ * pod gave it back to the caller as an error (abandoned on shutdown, still refused): refusals
+ * included, so a subject left without its stream shows as the longest of these.
+ */
+function retries(records: DoubleRecord[]): Array<{ id: string; firstAt: number; ms: number }> {
+  const byId = new Map<string, { firstAt: number; endAt: number }>();
+  for (const r of records) {
+    if (r.t !== "published" && r.t !== "refused" && r.t !== "abandoned") continue;
+    const firstAt = r.t === "published" ? r.firstAt : r.at;
+    const seen = byId.get(r.id);
+    byId.set(r.id, { firstAt: Math.min(seen?.firstAt ?? firstAt, firstAt), endAt: Math.max(seen?.endAt ?? r.at, r.at) });
+  }
+  return [...byId.entries()].map(([id, x]) => ({ id, firstAt: x.firstAt, ms: x.endAt - x.firstAt }));
 }
 
 /** What a publisher and a reader may see in one step, at most: a walk passes only inside these. */
