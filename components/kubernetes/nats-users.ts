@@ -38,7 +38,8 @@ export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE): Nat
         ...durables.flatMap((d) => [`$JS.API.CONSUMER.INFO.*.${d}`, `$JS.API.CONSUMER.MSG.NEXT.*.${d}`, `$JS.ACK.*.${d}.>`]),
         "$JS.API.STREAM.INFO.*",
         "$JS.API.INFO",
-        ...new Set(normalize.map((s) => s.dlqSubject)),
+        // The seeds log it as the "DLQ subject prefix": the subject itself, and any subject under it.
+        ...new Set(normalize.flatMap((s) => [s.dlqSubject, `${s.dlqSubject}.>`])),
       ],
       subscribe: ["_INBOX.>"],
     },
