@@ -35,13 +35,46 @@ export function nextClaims(previous: Claims | undefined, before: readonly string
  */
 export const takenOverClaims = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.map((s) => [s, claims[s] ?? 0]));
 
+/**
+ * The claims to trust for what a live stream captures (`captured`), given what the state recorded
+ * when the provider last changed the stream (the subjects it captured then, their claims, and the
+ * stream's last sequence then) and the claims written on the server:
+ * - a subject the state knew the stream captured keeps the state's claim: the server's copy may be
+ *   a hand edit, another stack's write, or a claim left behind when the subject was given away;
+ * - a subject captured since (an `up` killed after its claim, or a hand edit such as the seeds'
+ *   rollback) takes the server's claim only when that claim was written after the state (at or
+ *   past its last sequence); otherwise it is left to be recovered from what the stream stored
+ *   after the state's last sequence (`unclaimedAfter`): before that, the stream did not capture it
+ *   for this stack, and what it held there was another incarnation's.
+ * State of an earlier release (no last sequence recorded) trusts the server's claims, as that
+ * release did. Pure.
+ */
+export function trustedClaims(state: { captured: readonly string[]; claims: Claims; lastSeq?: number }, server: Claims, captured: readonly string[]): { claims: Claims; unclaimedAfter: Record<string, number> } {
+  const claims: Claims = {};
+  const unclaimedAfter: Record<string, number> = {};
+  for (const s of captured) {
+    const known = state.captured.includes(s);
+    const claim =
+      state.lastSeq === undefined
+        ? (server[s] ?? state.claims[s])
+        : known
+          ? (state.claims[s] ?? server[s])
+          : server[s] !== undefined && server[s] >= state.lastSeq
+            ? server[s]
+            : undefined;
+    if (claim !== undefined) claims[s] = claim;
+    else unclaimedAfter[s] = known || state.lastSeq === undefined ? 0 : state.lastSeq;
+  }
+  return { claims, unclaimedAfter };
+}
+
 /** The captured subjects with no claim known. */
 export const unclaimed = (claims: Claims, captured: readonly string[]): string[] => captured.filter((s) => claims[s] === undefined);
 
 /**
  * A claim recovered from what the stream holds: just before the first message it still holds on
- * the subject (nothing it holds there is skipped, and nothing before it replayed), or its last
- * sequence when it holds none there (`firstSeq` undefined).
+ * the subject (past the sequence the search started after; nothing it holds there is skipped, and
+ * nothing before it replayed), or its last sequence when it holds none there (`firstSeq` undefined).
  */
 export const recoveredClaim = (firstSeq: number | undefined, lastSeq: number): number => (firstSeq === undefined ? lastSeq : Math.max(0, firstSeq - 1));
 

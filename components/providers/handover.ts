@@ -14,6 +14,7 @@
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ERR, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
+import { claimsFor, claimsOf, withClaims, type Claims } from "../jetstream/claims";
 import { subjectsCollide } from "../jetstream/subjects";
 import { readOrGone } from "./jetstream-resource";
 
@@ -42,16 +43,18 @@ export function takeable(stream: string, wanted: readonly string[], holders: Rea
 }
 
 /**
- * A holder's live configuration with `subjects` instead of its own. Its claims stay as they are:
- * a subject given back keeps the sequence it was claimed at.
+ * A holder's live configuration with `subjects` instead of its own, and the claims of only those:
+ * a claim left behind for a subject given away would be taken, if the subject ever came back (the
+ * seeds' rollback by hand), for where the holder claimed it this time.
  */
-function withSubjects(si: StreamInfo, subjects: string[]) {
-  return { ...si.config, subjects };
+function withSubjects(si: StreamInfo, subjects: string[], claims: Claims) {
+  return withClaims({ ...si.config, subjects }, claimsFor(claims, subjects));
 }
-/** Subjects taken from a holder, to give back if the claim fails. */
+/** Subjects taken from a holder, with the claims they had there, to give back if the claim fails. */
 export interface Taken {
   from: string;
   subjects: string[];
+  claims: Claims;
 }
 
 /**
@@ -69,21 +72,27 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
   for (const { name, give } of takeable(stream, wanted, holders.map((h) => ({ name: h.config.name, subjects: h.config.subjects ?? [] })), handover)) {
     const si = holders.find((h) => h.config.name === name)!;
     const rest = (si.config.subjects ?? []).filter((s) => !give.includes(s));
-    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest)));
-    taken.push({ from: name, subjects: give });
+    const claims = claimsOf(si.config, si.state.last_seq);
+    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest, claims)));
+    taken.push({ from: name, subjects: give, claims: claimsFor(claims, give) });
   }
   return taken;
 }
 
-/** Gives every subject taken back to the stream it came from (a claim that failed). */
+/** Gives every subject taken back to the stream it came from (a claim that failed), with the claims it had there. */
 export async function giveBack(jsm: JetStreamManager, stream: string, taken: readonly Taken[], c: ConnectionArgs): Promise<void> {
-  const byHolder = new Map<string, Set<string>>();
-  for (const t of taken) for (const s of t.subjects) byHolder.set(t.from, (byHolder.get(t.from) ?? new Set()).add(s));
+  const byHolder = new Map<string, { subjects: Set<string>; claims: Claims }>();
+  for (const t of taken) {
+    const h = byHolder.get(t.from) ?? { subjects: new Set<string>(), claims: {} };
+    for (const s of t.subjects) h.subjects.add(s);
+    Object.assign(h.claims, t.claims);
+    byHolder.set(t.from, h);
+  }
   for (const [name, give] of byHolder) {
-    await withRetry(`stream ${stream}: give ${[...give].join(", ")} back to stream ${name}`, c, async () => {
+    await withRetry(`stream ${stream}: give ${[...give.subjects].join(", ")} back to stream ${name}`, c, async () => {
       const now = await jsm.streams.info(name);
-      const subjects = [...new Set([...(now.config.subjects ?? []).filter((s) => s !== name), ...give])];
-      return jsm.streams.update(name, withSubjects(now, subjects));
+      const subjects = [...new Set([...(now.config.subjects ?? []).filter((s) => s !== name), ...give.subjects])];
+      return jsm.streams.update(name, withSubjects(now, subjects, { ...claimsOf(now.config, now.state.last_seq), ...give.claims }));
     });
   }
 }

@@ -35,8 +35,8 @@ export function storedSafety(s: Safety): Safety {
   return kept;
 }
 
-/** Outputs the providers add to what the user wrote: a stream's claims, the owner stamp (components/jetstream/ownership.ts), the schema version (schema.ts). */
-export const OUTPUT_ONLY_KEYS = ["claims", "owner", "schemaVersion"] as const;
+/** Outputs the providers add to what the user wrote: a stream's claims and last sequence, the owner stamp (components/jetstream/ownership.ts), the schema version (schema.ts). */
+export const OUTPUT_ONLY_KEYS = ["claims", "lastSeq", "owner", "schemaVersion"] as const;
 
 /** Stored outputs as the inputs they came from: without the output-only keys. */
 export function storedInputs<T extends Record<string, unknown>>(outputs: T): Omit<T, (typeof OUTPUT_ONLY_KEYS)[number]> {

@@ -13,7 +13,7 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
-import { claimsFor, claimsOf, nextClaims, recoveredClaim, takenOverClaims, unclaimed, withClaims, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, nextClaims, recoveredClaim, takenOverClaims, trustedClaims, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
@@ -23,15 +23,23 @@ import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_
 import { retirementHold, type RetirementHold } from "./retirement";
 import { giveBack, keptForClaim, take, type Handover, type Taken } from "./handover";
 
-/** What the engine stores for a stream: its live configuration, its claims, its owner stamp, the safety flags and the (secret) connection. */
-export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; owner?: string; schemaVersion?: number; connection: ConnectionArgs };
+/**
+ * What the engine stores for a stream: its live configuration, its claims, the sequence it had
+ * reached when the provider last changed it (`lastSeq`: claims written on the server before it are
+ * not this state's), its owner stamp, the safety flags and the (secret) connection.
+ */
+export type StreamOutputs = StreamConfigArgs & Safety & { claims: Claims; lastSeq?: number; owner?: string; schemaVersion?: number; connection: ConnectionArgs };
 
 const label = (name: string) => `stream ${name}`;
 const LOSES = "deletes every message it holds";
 
-/** The outputs for a live stream; `owner` is the stamp it carries (a refresh keeps the state's, whoever holds it now). */
-function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims, owner = ownerOf(info.config)): StreamOutputs {
-  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(owner ? { owner } : {}), schemaVersion: SCHEMA_VERSION, connection };
+/**
+ * The outputs for a live stream; `owner` is the stamp it carries (a refresh keeps the state's,
+ * whoever holds it now), `lastSeq` the sequence it had reached when the provider changed it (a
+ * refresh keeps the state's).
+ */
+function outputs(info: StreamInfo, safety: Safety, connection: ConnectionArgs, claims: Claims, owner = ownerOf(info.config), lastSeq: number | undefined = info.state.last_seq): StreamOutputs {
+  return { ...streamFromWire(info.config), ...storedSafety(safety), claims, ...(lastSeq !== undefined ? { lastSeq } : {}), ...(owner ? { owner } : {}), schemaVersion: SCHEMA_VERSION, connection };
 }
 
 function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<StreamInfo | undefined> {
@@ -39,19 +47,24 @@ function info(jsm: JetStreamManager, name: string, c: ConnectionArgs): Promise<S
 }
 
 /**
- * The claims known for a live stream of the stack's own, with those missing (state and server of
- * an earlier release, or a subject added outside Pulumi) recovered from what it holds: just
- * before its first message on the subject (claims.ts, recoveredClaim). Never 0 for want of a claim.
+ * The claims of a live stream of the stack's own, judged against what the state recorded
+ * (claims.ts, trustedClaims), with those missing (state and server of an earlier release, a
+ * subject added outside Pulumi, a stale claim left on the server) recovered from what it holds:
+ * just before its first message on the subject after the state's last sequence (recoveredClaim).
+ * Never 0 for want of a claim.
  */
-async function knownClaims(jsm: JetStreamManager, si: StreamInfo, claims: Claims, c: ConnectionArgs): Promise<Claims> {
-  const captured = capturedBy(si.config);
-  const known = claimsFor(claims, captured);
-  for (const subject of unclaimed(known, captured)) {
-    // The server's message get takes next_by_subj (a wildcard too); the client's type omits it.
-    const first = await withRetry(`${label(si.config.name)}: find the first message on ${subject}`, c, () => jsm.streams.getMessage(si.config.name, { next_by_subj: subject, seq: 0 } as unknown as { seq: number }));
-    known[subject] = recoveredClaim(first?.seq, si.state.last_seq);
+async function knownClaims(jsm: JetStreamManager, si: StreamInfo, state: Pick<StreamOutputs, "claims" | "lastSeq" | "subjects" | "name">, c: ConnectionArgs): Promise<Claims> {
+  const { claims, unclaimedAfter } = trustedClaims(
+    { captured: state.subjects ? capturedBy({ name: state.name, subjects: state.subjects }) : [], claims: state.claims ?? {}, lastSeq: state.lastSeq },
+    claimsOf(si.config, si.state.last_seq),
+    capturedBy(si.config),
+  );
+  for (const [subject, after] of Object.entries(unclaimedAfter)) {
+    // The server's message get takes next_by_subj (a wildcard too) from `seq` on; the client's type omits it.
+    const first = await withRetry(`${label(si.config.name)}: find the first message on ${subject}`, c, () => jsm.streams.getMessage(si.config.name, { next_by_subj: subject, seq: after + 1 } as unknown as { seq: number }));
+    claims[subject] = recoveredClaim(first?.seq, si.state.last_seq);
   }
-  return known;
+  return claims;
 }
 
 /** On a subject overlap, names the stream that already holds the subject. */
@@ -230,8 +243,8 @@ export async function read(id: string, props: StreamOutputs): Promise<pulumi.dyn
   const { jsm, connection } = await reach(label(id), stored);
   const live = await info(jsm, id, connection);
   if (!live) return {};
-  // What the stream says of its claims, over the state's; one neither knows is recovered.
-  return { id, props: outputs(live, safety, connection, await knownClaims(jsm, live, { ...props.claims, ...claimsOf(live.config, live.state.last_seq) }, connection), props.owner) };
+  // The claims the state and the stream agree on; one neither knows is recovered.
+  return { id, props: outputs(live, safety, connection, await knownClaims(jsm, live, props, connection), props.owner, props.lastSeq) };
 }
 
 export async function updateStream(id: string, olds: StreamOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult<StreamOutputs>> {
@@ -263,7 +276,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     // The claims go onto the server with the subjects they are for: a rerun after an up killed
     // right after this update finds them there (the state never saw it).
     const had = capturedBy(before.config);
-    const previous = await knownClaims(jsm, before, { ...olds.claims, ...claimsOf(before.config, before.state.last_seq) }, connection);
+    const previous = await knownClaims(jsm, before, olds, connection);
     const claims = nextClaims(previous, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
     const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
     return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };

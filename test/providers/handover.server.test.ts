@@ -6,6 +6,7 @@
  */
 import * as streams from "../../components/providers/stream-provider";
 import { keptForClaim, takeable } from "../../components/providers/handover";
+import { claimsOf } from "../../components/jetstream/claims";
 import { addStream, publishStored } from "../helpers/jetstream";
 import { describeEachTopology, useLiveTopology } from "../helpers/topologies";
 
@@ -61,6 +62,9 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect(await subjectsOf("LEGACY")).toEqual(["sleep.*"]);
     expect(await subjectsOf("CORE")).toEqual(["orders.>"]);
     expect(claimed.outs!.claims).toEqual({ "orders.>": 0 });
+    // The holder's claim went with the subject: were it given back by hand one day, it would not
+    // say where the holder claimed it an incarnation ago.
+    expect(claimsOf((await bus.admin.jsm.streams.info("LEGACY")).config)).toEqual({ "sleep.*": 0 });
     expect((await publishStored(bus.admin.nc, "orders.3", "after")).stream).toBe("CORE");
   });
 
