@@ -21,6 +21,22 @@ import { readOrGone } from "./jetstream-resource";
 /** Every stream of the program and the subjects it captures once the deployment is done. */
 export type Handover = Record<string, string[]>;
 
+/** The end of the last change of subjects this process started (the engine's provider host runs every stream's). */
+let lastChange: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs one change of subjects (a stream's read, its take from the holders, its own write) while
+ * no other runs in this process: a take reads a holder and writes it back with fewer subjects,
+ * and the holder's own update, which the engine runs at the same time, would otherwise be undone
+ * by that write (or undo the take). Each attempt is short; a claim waiting for a release waits
+ * between attempts, outside it.
+ */
+export function oneChangeAtATime<T>(change: () => Promise<T>): Promise<T> {
+  const run = lastChange.then(change, change);
+  lastChange = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * The live subjects a stream keeps although it no longer wants them: those another stream of the
  * program will claim (they stay captured until it takes them).
@@ -89,10 +105,10 @@ export async function giveBack(jsm: JetStreamManager, stream: string, taken: rea
     byHolder.set(t.from, h);
   }
   for (const [name, give] of byHolder) {
-    await withRetry(`stream ${stream}: give ${[...give.subjects].join(", ")} back to stream ${name}`, c, async () => {
+    await withRetry(`stream ${stream}: give ${[...give.subjects].join(", ")} back to stream ${name}`, c, () => oneChangeAtATime(async () => {
       const now = await jsm.streams.info(name);
       const subjects = [...new Set([...(now.config.subjects ?? []).filter((s) => s !== name), ...give.subjects])];
       return jsm.streams.update(name, withSubjects(now, subjects, { ...claimsOf(now.config, now.state.last_seq), ...give.claims }));
-    });
+    }));
   }
 }

@@ -21,7 +21,7 @@ import { outdated, SCHEMA_VERSION } from "./schema";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
-import { giveBack, keptForClaim, take, type Handover, type Taken } from "./handover";
+import { giveBack, keptForClaim, oneChangeAtATime, take, type Handover, type Taken } from "./handover";
 
 /**
  * What the engine stores for a stream: its live configuration, its claims, the sequence it had
@@ -120,11 +120,14 @@ async function claimSubjects(
   try {
     const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
       try {
-        // Whatever the attempt must read goes before the take: between the take and the claim,
-        // the subjects are captured by no stream, so nothing else runs there.
-        await prepare?.();
-        if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
-        return await withRetry(`${label(wire.name)}: ${what}`, c, op);
+        // One attempt at a time in this process (handover.ts): a take never interleaves with the
+        // holder's own read and write. Whatever the attempt must read goes before the take:
+        // between the take and the claim, the subjects are captured by no stream.
+        return await oneChangeAtATime(async () => {
+          await prepare?.();
+          if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
+          return await withRetry(`${label(wire.name)}: ${what}`, c, op);
+        });
       } catch (e) {
         if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
         overlap = e;

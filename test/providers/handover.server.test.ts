@@ -88,6 +88,24 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect(await subjectsOf("LEGACY")).toEqual(["LEGACY"]);
   });
 
+  it("a take never undoes the holder's own update running beside it (max age, description): each round ends with both", async () => {
+    for (let round = 0; round < 8; round++) {
+      const before = { LEGACY: ["orders.>", "sleep.*"], CORE: [] as string[] };
+      const after = { LEGACY: ["sleep.*"], CORE: ["orders.>"] };
+      const legacy = await streams.create(stream("LEGACY", before.LEGACY, before, { maxAge: "1h", description: "before" }));
+      const core = await streams.create(stream("CORE", before.CORE, before));
+      // The engine runs both updates at once: the release with its own changes, and the claim.
+      await Promise.all([
+        streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after, { maxAge: "2h", description: `round ${round}` })),
+        streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after)),
+      ]);
+      const live = (await bus.admin.jsm.streams.info("LEGACY")).config;
+      expect({ round, subjects: live.subjects, maxAge: live.max_age, description: live.description }).toEqual({ round, subjects: ["sleep.*"], maxAge: 2 * 3600 * 1e9, description: `round ${round}` });
+      expect(await subjectsOf("CORE")).toEqual(["orders.>"]);
+      for await (const name of bus.admin.jsm.streams.names()) await bus.admin.jsm.streams.delete(name);
+    }
+  });
+
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
     const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
     const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
