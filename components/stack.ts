@@ -5,7 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_KEYS, StackConfigError, type SecretKey, type StackConfig, type StackSecrets, type UserPasswords } from "./config/stack-config";
+import { busLookRequired, SECRET_KEYS, StackConfigError, type SecretKey, type StackConfig, type StackSecrets, type UserPasswords } from "./config/stack-config";
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
@@ -109,8 +109,13 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   if (problems.length) throw new StackConfigError(problems);
   const look = await lookAtBus(config, nats.connection);
   const unseen = unseenWarning(look, config.nats.servers);
-  if (unseen && look.seen === "unreachable" && config.requireBusLook) {
-    throw new StackConfigError([{ key: "requireBusLook", reason: `${unseen}. This stack requires the look (a CI preview from where the bus can be reached)` }]);
+  if (unseen && look.seen === "unreachable" && busLookRequired(config)) {
+    throw new StackConfigError([
+      {
+        key: "requireBusLook",
+        reason: `${unseen}. A ${config.environment} stack requires the look: run it from where the bus can be reached, or set event-bus:requireBusLook to "false" for this run`,
+      },
+    ]);
   }
   if (unseen) pulumi.log.warn(unseen);
   const step = judgePhaseStep(look.phases, config.migrationPhase, config.allowPhaseJump);

@@ -118,9 +118,10 @@ export function stackConfigSchemaFor(catalogue: Catalogue) {
     adoptExisting: boolFromString("adoptExisting").default(false),
     /**
      * Fail the preview (or up) when the program can not reach the bus, instead of warning that
-     * adoption and the legacy stream's retirement were not judged: for CI previews that must look.
+     * adoption, the step from the live phase and the legacy stream's retirement were not judged.
+     * On by default in staging and production (busLookRequired), off for the local stack.
      */
-    requireBusLook: boolFromString("requireBusLook").default(false),
+    requireBusLook: boolFromString("requireBusLook").optional(),
     /**
      * Let one `pulumi up` move more than one migration phase from where the live bus is (what its
      * streams capture); without it a jump fails the preview, so that each phase gets its soak.
@@ -221,6 +222,11 @@ export function parseStackConfig(raw: Record<string, unknown>, secretKeys: reado
 /** The effective replicas of the stack's streams. */
 export function replicasOf(c: StackConfig): number {
   return c.replicas ?? DEFAULT_REPLICAS[c.environment];
+}
+
+/** Whether an unreachable bus fails the preview: `requireBusLook`, by default everywhere but the local stack. */
+export function busLookRequired(c: StackConfig): boolean {
+  return c.requireBusLook ?? c.environment !== "local";
 }
 
 /** The plain keys of the schema. */

@@ -20,6 +20,7 @@ import {
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
 import { poll } from "../poll";
+import { whenIdle } from "../providers/in-flight";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRY_BUDGET_MS, redact, secretsOf, type ConnectionArgs } from "./connection-args";
 
 /** JetStream API codes worth waiting out: the cluster is electing, catching up, or briefly short of peers. */
@@ -151,8 +152,11 @@ export async function manager(c: ConnectionArgs): Promise<JetStreamManager> {
       p.exitHook = true;
       const closeAll = () => void closeConnections();
       process.once("beforeExit", closeAll);
-      process.once("SIGTERM", () => closeConnections().finally(() => process.exit(0)));
-      process.once("SIGINT", () => closeConnections().finally(() => process.exit(130)));
+      // A signal ends the process only once the operations under way are done: a connection
+      // closed mid-take would leave subjects that no stream captures (in-flight.ts).
+      const endOn = (code: number) => () => void whenIdle().then(closeConnections).finally(() => process.exit(code));
+      process.once("SIGTERM", endOn(0));
+      process.once("SIGINT", endOn(130));
     }
   }
   return (await entry).jsm;

@@ -55,6 +55,18 @@ export function canarySplit(total: number, percent: number): { stable: number; c
   return { stable: total - canary, canary };
 }
 
+/**
+ * How each service rolls. normalize-service one pod at a time: a new pod binds where its durables
+ * are and the old ones drain theirs. ingest-service all at once: every new pod starts together and
+ * is Ready within a probe period of 2 s, then the old ones go together, because between the
+ * hand-over of the subjects (just before the roll) and the end of the roll, an old pod's publish
+ * expecting the old stream is refused; the roll is that window.
+ */
+const ROLLS: Record<"normalize-service" | "ingest-service", { maxSurge: number | string; readinessPeriodSeconds: number }> = {
+  "normalize-service": { maxSurge: 1, readinessPeriodSeconds: 10 },
+  "ingest-service": { maxSurge: "100%", readinessPeriodSeconds: 2 },
+};
+
 function serviceDeployment(
   namespace: string,
   app: "normalize-service" | "ingest-service",
@@ -81,7 +93,7 @@ function serviceDeployment(
     spec: {
       replicas,
       selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: ROLLS[app].maxSurge } },
       template: {
         metadata: { labels: podLabels, annotations },
         spec: {
@@ -101,7 +113,7 @@ function serviceDeployment(
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
                 ...extraEnv,
               ],
-              readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: ROLLS[app].readinessPeriodSeconds, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
               resources: { requests: { cpu: spec.cpu, memory: spec.memory }, limits: { memory: spec.memory } },
             },

@@ -246,9 +246,11 @@ function undrained(what: string, left: Undrained, action: string): Error {
     left.arrived !== undefined
       ? `and after ${left.waitedMs} ms of draining (drainTimeoutMs) messages still arrive on its filter: ${left.arrived} new since the wait began; move what publishes there first`
       : `and its readers made no progress for ${left.stalledMs} ms`;
+  // forceDelete drops what a reader is still failing, before its last delivery would dead-letter it.
+  const redelivered = left.num_redelivered > 0 ? ` ${left.num_redelivered} of them had been redelivered: with the readers running they reach maxDeliver and the readers' dead-letter subject; forceDelete drops them before that.` : "";
   return new Error(
     `${what}: has ${left.num_pending} messages not yet delivered and ${left.num_ack_pending} not acknowledged, ${why}; refusing to ${action}. ` +
-      `Let it drain (its readers must be running), or set event-bus:forceDelete (${SET_FORCE_DELETE}, which drops them) and run \`pulumi up\`.`,
+      `Let it drain (its readers must be running), or set event-bus:forceDelete (${SET_FORCE_DELETE}, which drops them) and run \`pulumi up\`.${redelivered}`,
   );
 }
 
@@ -301,8 +303,22 @@ const drainLimits = (s: Safety) => ({ stallMs: s.drainStallMs ?? DEFAULT_DRAIN_S
 /** Why a drain gave up: its readers stalled, or (arrived) messages kept arriving past the timeout. */
 type Undrained = ConsumerInfo & { stalledMs: number; waitedMs: number; arrived?: number };
 
-/** Progress of a durable's readers: what has been delivered and acknowledged so far. */
-const progressOf = (ci: ConsumerInfo) => `${ci.delivered.stream_seq}/${ci.ack_floor.stream_seq}`;
+/**
+ * Progress of a durable's readers: every delivery so far (a redelivery of a message they failed
+ * included: the consumer sequence counts each) and what they acknowledged.
+ */
+const progressOf = (ci: ConsumerInfo) => `${ci.delivered.consumer_seq}/${ci.ack_floor.stream_seq}`;
+
+/**
+ * The longest a drain waits: `timeoutMs`, or, while messages are out for acknowledgement, long
+ * enough for one to run through every delivery it has left (maxDeliver ack waits) and reach the
+ * reader's dead-letter handling, whichever is longer. Pure.
+ */
+export function drainDeadlineMs(ci: Pick<ConsumerInfo, "num_ack_pending"> & { config: { max_deliver?: number; ack_wait?: number } }, limits: { stallMs: number; timeoutMs: number }): number {
+  const ackWaitMs = ci.config.ack_wait ? ci.config.ack_wait / 1e6 : 30_000;
+  const deliveries = ci.config.max_deliver && ci.config.max_deliver > 0 ? ci.config.max_deliver : 0;
+  return ci.num_ack_pending > 0 ? Math.max(limits.timeoutMs, deliveries * ackWaitMs + limits.stallMs) : limits.timeoutMs;
+}
 
 /**
  * Waits until the durable has nothing undelivered or unacknowledged (its readers are draining it:
@@ -336,7 +352,7 @@ async function awaitDrained(
     const limit = stallMs + (ci.num_ack_pending > 0 ? ackWaitMs : 0);
     const now = Date.now();
     if (now - since >= limit) return { left: { ...ci, stalledMs: now - since, waitedMs: now - began } };
-    if (now - began >= timeoutMs) return { left: { ...ci, stalledMs: now - since, waitedMs: now - began, arrived: Math.max(0, seen(ci) - seen(first)) } };
+    if (now - began >= drainDeadlineMs(ci, { stallMs, timeoutMs })) return { left: { ...ci, stalledMs: now - since, waitedMs: now - began, arrived: Math.max(0, seen(ci) - seen(first)) } };
     return undefined;
   });
   return outcome?.left;

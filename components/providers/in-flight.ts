@@ -33,3 +33,12 @@ export function counted(provider: pulumi.dynamic.ResourceProvider): pulumi.dynam
   }
   return out as unknown as pulumi.dynamic.ResourceProvider;
 }
+
+/** The longest a process waits for the operations under way before it ends (a durable's drain waits up to 5 minutes by default). */
+export const IN_FLIGHT_GRACE_MS = 600_000;
+
+/** Resolves once no operation runs in this process, or after `graceMs`. */
+export async function whenIdle(graceMs = IN_FLIGHT_GRACE_MS, pollMs = 200): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (callsInFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, pollMs));
+}

@@ -102,7 +102,9 @@ export const DEFAULT_HANDOVER_WAIT_MS = 15_000;
 /**
  * Runs a create or update; while the server answers "subjects overlap", polls quickly (the
  * stream that releases them is being updated in the same deployment) until `waitMs` has passed,
- * then fails naming the stream that still holds them.
+ * then fails naming the stream that still holds them. With the hand-over, every stream of the
+ * program that held them has been taken from, so what still holds them is outside the program:
+ * it fails at once, giving back what it took, rather than leave that uncaptured while it waits.
  */
 async function claimSubjects(
   what: "create" | "update",
@@ -130,6 +132,7 @@ async function claimSubjects(
         });
       } catch (e) {
         if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
+        if (handover) throw await explainOverlap(jsm, wire, c, e);
         overlap = e;
         return undefined;
       }
@@ -137,9 +140,19 @@ async function claimSubjects(
     if (done) return done;
     throw await explainOverlap(jsm, wire, c, overlap);
   } catch (e) {
-    await giveBack(jsm, wire.name, taken, c);
+    await giveBack(jsm, wire.name, taken, c).catch((g: Error) => {
+      // The claim's own failure stays the error; the one that strands the subjects is added to it.
+      throw withGiveBackFailure(e, taken, g);
+    });
     throw e;
   }
+}
+
+/** A claim's failure, with the give-back that failed after it: what may now be captured by no stream, and why. */
+export function withGiveBackFailure(claim: unknown, taken: readonly Taken[], giveBackError: Error): Error {
+  const what = taken.map((t) => `${t.subjects.join(", ")} to stream ${t.from}`).join("; ");
+  const message = `${(claim as Error).message}; giving ${what} back failed too (${giveBackError.message}), so no stream may capture them now: run \`pulumi up\` again`;
+  return new JetStreamOperationError(message, errCodeOf(claim));
 }
 
 async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0, handover?: Handover): Promise<StreamInfo> {

@@ -192,7 +192,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     expect(info.state.first_seq).toBe(1);
     expect(info.state.messages).toBeGreaterThan(messagesBefore);
 
-    await k.stack.ok(["preview", "--expect-no-changes"]);
+    await k.stack.ok(["preview", "--expect-no-changes", "--diff"]);
 
     // Once adopted, the list may go: the objects only give up the force annotation (updates), and
     // what the server assigned stays the server's (no Service or StatefulSet replaced).
@@ -205,6 +205,6 @@ describe("engine and Kubernetes provider - production takes over the live object
       const [kind, name] = key.split("/");
       expect({ key, uid: (await k.cluster.get(kind, name, k.namespace)).metadata.uid }).toEqual({ key, uid: live[key].uid });
     }
-    await k.stack.ok(["preview", "--expect-no-changes"]);
+    await k.stack.ok(["preview", "--expect-no-changes", "--diff"]);
   }, 900_000);
 });

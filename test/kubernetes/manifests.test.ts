@@ -93,6 +93,11 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
       expect(c.env!.find((e) => e.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name).toMatch(/^event-bus-nats-(normalize|ingest)$/);
       expect(d.spec!.strategy!.type).toBe("RollingUpdate");
     }
+    // normalize rolls one pod at a time; ingest all at once, Ready within 2 s (the window its old pods' publishes are refused).
+    expect(m.deployments.map((d) => [d.metadata!.name, d.spec!.strategy!.rollingUpdate, d.spec!.template.spec!.containers[0].readinessProbe!.periodSeconds])).toEqual([
+      ["normalize-service", { maxUnavailable: 0, maxSurge: 1 }, 10],
+      ["ingest-service", { maxUnavailable: 0, maxSurge: "100%" }, 2],
+    ]);
     // The digest of exactly the flags this stack must have, written out: a digest of anything else
     // (a key left out, another serialisation) would not roll the pods when that part changes.
     const flags = {

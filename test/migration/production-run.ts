@@ -13,13 +13,15 @@ import { CONSUMED, type StepBounds } from "./walk";
 export const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag: "1.4.2" };
 
 /**
- * Production with time compressed: the legacy stream's quiet period before retirement is 20 s, a
- * pull waits at most 1 s, an unacknowledged delivery comes back after 10 s; ingest publishes every 30 ms.
+ * Production with time compressed: the legacy stream's quiet period before retirement is 60 s (the
+ * walk's phase 3 preview must come inside it: its last message is at the 1 -> 2 hand-over, and the
+ * rest of that step, its settling and the preview took up to 30 s on a loaded machine), a pull
+ * waits at most 1 s, an unacknowledged delivery comes back after 10 s; ingest publishes every 30 ms.
  */
 export function productionRun(overrides: Record<string, unknown>): Promise<KubeStack> {
   return kubeStack("production", {
     namespaceExists: true,
-    overrides: { ...overrides, retention: { legacyQuietPeriod: "20s" }, pullLoop: { expiresMs: 1000 }, hrvConsumer: { ackWait: "10s" }, vendorConsumer: { ackWait: "10s" } },
+    overrides: { ...overrides, retention: { legacyQuietPeriod: "60s" }, pullLoop: { expiresMs: 1000 }, hrvConsumer: { ackWait: "10s" }, vendorConsumer: { ackWait: "10s" } },
     agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
   });
 }

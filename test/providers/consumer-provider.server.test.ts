@@ -342,6 +342,33 @@ describe("consumer provider - guards", () => {
     expect({ filter: made.config.filter_subject, pending: made.num_pending }).toEqual({ filter: "legacy.hrv", pending: 2 });
   });
 
+  it("a message its readers fail and the server redelivers is progress: the drain waits until it reaches maxDeliver and the reader dead-letters it", async () => {
+    // The seeds' normalize: a message that fails is redelivered after the ack wait, up to maxDeliver
+    // times; at the last delivery it goes to the dead-letter subject and is acknowledged.
+    const { outs } = await consumers.create(inputs({ ackWait: "1s", maxDeliver: 4 }));
+    await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "fails every time");
+    const consumer = await jetstream(bus.admin.nc).consumers.get("AA_CORE_HOT", "normalize-hrv-durable");
+    const deliveries: number[] = [];
+    const reader = (async () => {
+      while (deliveries.length < 4) {
+        for await (const m of await consumer.fetch({ max_messages: 1, expires: 1_000 })) {
+          deliveries.push(m.info.deliveryCount);
+          // The last delivery: sent to the dead-letter subject (not captured here) and acknowledged.
+          if (m.info.deliveryCount >= 4) {
+            bus.admin.nc.publish("dlq.normalize.hrv.raw-received", m.data);
+            await m.ackAck();
+          }
+        }
+      }
+    })();
+    // Each redelivery comes an ack wait (1 s) after the last, within the stall limit (1 s) plus the
+    // ack wait; the four take over 3 s, past it: only redeliveries counted as progress keep the drain going.
+    await consumers.deleteConsumer(id, { ...asOutputs(outs), drainStallMs: 1_000 });
+    await reader;
+    expect(deliveries).toEqual([1, 2, 3, 4]);
+    await expect(live()).rejects.toThrow(/consumer not found/);
+  });
+
   it("a message out for acknowledgement extends the drain's stall limit by the ack wait", async () => {
     const { outs } = await consumers.create(inputs({ ackWait: "10s" }));
     await publishStored(bus.admin.nc, "athlete-ally.hrv.raw-received", "1");

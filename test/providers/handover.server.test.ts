@@ -5,10 +5,19 @@
  * no stream.
  */
 import * as streams from "../../components/providers/stream-provider";
+import { withGiveBackFailure } from "../../components/providers/stream-provider";
 import { keptForClaim, takeable } from "../../components/providers/handover";
 import { claimsOf } from "../../components/jetstream/claims";
 import { addStream, publishStored } from "../helpers/jetstream";
 import { describeEachTopology, useLiveTopology } from "../helpers/topologies";
+
+describe("hand-over - a give-back that fails after a failed claim", () => {
+  it("keeps the claim's own error, and adds what may now be captured by no stream", () => {
+    const claim = Object.assign(new Error("stream CORE: update: subjects overlap with an existing stream"), { errCode: 10065 });
+    const err = withGiveBackFailure(claim, [{ from: "LEGACY", subjects: ["orders.>"], claims: {} }], new Error("stream LEGACY: read: no answer"));
+    expect(err.message).toBe("stream CORE: update: subjects overlap with an existing stream; giving orders.> to stream LEGACY back failed too (stream LEGACY: read: no answer), so no stream may capture them now: run `pulumi up` again");
+  });
+});
 
 describe("hand-over plans", () => {
   const handover = { LEGACY: ["sleep.*"], CORE: ["athlete-ally.>"], VENDOR: ["vendor.>"] };
@@ -118,4 +127,19 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect(await subjectsOf("CORE")).toEqual(["CORE"]);
     expect((await publishStored(bus.admin.nc, "orders.1", "still captured")).stream).toBe("LEGACY");
   });
+
+  it("a claim blocked by a stream outside the program fails at once and gives back what it took, instead of waiting with it taken", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
+    await streams.create(stream("LEGACY", before.LEGACY, before));
+    const core = await streams.create(stream("CORE", before.CORE, before));
+    await addStream(bus.admin.jsm, { name: "AUDIT", subjects: ["audit.>"], num_replicas: bus.topo.replicas });
+    // Nothing in the deployment will release audit.>: waiting (handoverWaitMs) would only leave orders.> uncaptured meanwhile.
+    const handoverWaitMs = 60_000;
+    const began = Date.now();
+    await expect(streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after, { handoverWaitMs }))).rejects.toThrow(/"audit\.>" collides with "audit\.>" of stream AUDIT/);
+    // A claim that waited would take all of handoverWaitMs; failing at once takes a few round trips.
+    expect(Date.now() - began).toBeLessThan(handoverWaitMs / 2);
+    expect(await subjectsOf("LEGACY")).toEqual(["orders.>"]);
+  }, 90_000);
 });

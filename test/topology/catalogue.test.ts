@@ -35,7 +35,9 @@ describe("catalogue - the seeds' bus", () => {
       "$JS.API.STREAM.INFO.*",
       "$JS.API.INFO",
       "dlq.normalize.hrv.raw-received",
+      "dlq.normalize.hrv.raw-received.>",
       "dlq.normalize.oura",
+      "dlq.normalize.oura.>",
     ]);
   });
 

@@ -162,4 +162,17 @@ describeCluster("verify - the live bus checks", () => {
       ["consumer normalize-oura on AA_VENDOR_HOT", true],
     ]);
   }, 90_000);
+
+  it("phase 3 inside the legacy stream's quiet period: the stream is held, and verify passes while it receives nothing", async () => {
+    // Back to phase 2; a stray lands on the legacy stream, so its 14-day quiet period starts now.
+    await stack.ok(["up", "--yes", "--skip-preview", "--config", "event-bus:migrationPhase=2", "--config", "event-bus:forceDelete=true"]);
+    await admin.nc.request("ATHLETE_ALLY_EVENTS", "stray", { timeout: 5_000 });
+    // (`--config` writes to the stack file: forceDelete, set above, would retire the stream at once.)
+    await stack.ok(["up", "--yes", "--skip-preview", "--config", "event-bus:migrationPhase=3", "--config", "event-bus:forceDelete=false"]);
+    expect((await admin.jsm.streams.info("ATHLETE_ALLY_EVENTS")).state.messages).toBeGreaterThan(0);
+    const rows = await verify(3, { probe: false });
+    const legacy = rows.find((r) => r.check === "legacy stream ATHLETE_ALLY_EVENTS idle")!;
+    expect(legacy).toMatchObject({ pass: true, seen: expect.stringMatching(/^held \(stream ATHLETE_ALLY_EVENTS: received its last message at \S+; it is retired only after 14d without one \(not before \S+\)\); no new messages$/) });
+    expect(failing(rows)).toEqual([]);
+  }, 120_000);
 });
