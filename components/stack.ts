@@ -109,11 +109,13 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   if (problems.length) throw new StackConfigError(problems);
   const look = await lookAtBus(config, nats.connection);
   const unseen = unseenWarning(look, config.nats.servers);
-  if (unseen && look.seen === "unreachable" && busLookRequired(config)) {
+  // Required in a preview (an `up` previews first too): the `up` itself of a stack that creates its
+  // NATS cluster finds no bus yet, and its providers judge adoption and retirement again as they apply.
+  if (unseen && look.seen === "unreachable" && busLookRequired(config) && pulumi.runtime.isDryRun()) {
     throw new StackConfigError([
       {
         key: "requireBusLook",
-        reason: `${unseen}. A ${config.environment} stack requires the look: run it from where the bus can be reached, or set event-bus:requireBusLook to "false" for this run`,
+        reason: `${unseen}. A ${config.environment} stack's preview requires the look: run it from where the bus can be reached, or set event-bus:requireBusLook to "false" for this run (the first preview of a stack whose NATS cluster does not exist yet)`,
       },
     ]);
   }

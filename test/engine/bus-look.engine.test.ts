@@ -25,7 +25,7 @@ describe("engine - a preview that could not look at the bus", () => {
     await stack.ok(["config", "set", "event-bus:requireBusLook", "true"]);
     const r = await stack.run(["preview"]);
     expect(r.code).not.toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/event-bus:requireBusLook: the bus was not looked at .* A local stack requires the look/s);
+    expect(r.stdout + r.stderr).toMatch(/event-bus:requireBusLook: the bus was not looked at .* A local stack's preview requires the look/s);
   }, 120_000);
 
   it("staging requires the look unless told otherwise: its preview fails naming the key, and with requireBusLook false only warns", async () => {
@@ -33,7 +33,7 @@ describe("engine - a preview that could not look at the bus", () => {
     try {
       const refused = await staging.run(["preview"]);
       expect(refused.code).not.toBe(0);
-      expect(refused.stdout + refused.stderr).toMatch(/event-bus:requireBusLook: the bus was not looked at .* A staging stack requires the look: run it from where the bus can be reached, or set event-bus:requireBusLook to "false" for this run/s);
+      expect(refused.stdout + refused.stderr).toMatch(/event-bus:requireBusLook: the bus was not looked at .* A staging stack's preview requires the look: run it from where the bus can be reached, or set event-bus:requireBusLook to "false" for this run/s);
       await staging.ok(["config", "set", "event-bus:requireBusLook", "false"]);
       const warned = await staging.ok(["preview"]);
       expect(warned.stdout + warned.stderr).toMatch(/warning: the bus was not looked at/);
