@@ -118,6 +118,11 @@ async function open(c: ConnectionArgs): Promise<Pooled> {
     // A plain error: withRetry names the resource and the step in front of it.
     throw new Error(redact(`can not reach NATS at ${c.servers.join(", ")}: ${(e as Error).message}`, secretsOf(c)));
   }
+  const refused = unsupportedServer(nc.info?.version);
+  if (refused) {
+    await nc.close().catch(() => undefined);
+    throw new Error(`NATS at ${c.servers.join(", ")} ${refused}`);
+  }
   const jsm = await jetstreamManager(nc, { timeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, checkAPI: false });
   const pooled: Pooled = { nc, jsm };
   void (async () => {
@@ -127,6 +132,24 @@ async function open(c: ConnectionArgs): Promise<Pooled> {
     }
   })();
   return pooled;
+}
+
+/** The oldest nats-server that keeps a stream's and a durable's metadata, where the stack keeps its ownership stamps and claims. */
+export const OLDEST_SERVER = "2.10.0";
+
+/**
+ * Why a server of this version can not carry the stack, or undefined when it can: an older one
+ * drops metadata silently, and with it the guards that stop one resource from deleting another's
+ * stream and the claims that say where a moved durable starts. Pure.
+ */
+export function unsupportedServer(version: string | undefined): string | undefined {
+  const parse = (v: string) => v.replace(/^v/, "").split(/[.-]/).slice(0, 3).map(Number);
+  const [have, need] = [parse(version ?? "0.0.0"), parse(OLDEST_SERVER)];
+  for (let i = 0; i < 3; i++) {
+    if ((have[i] || 0) > need[i]) return undefined;
+    if ((have[i] || 0) < need[i]) return `runs nats-server ${version ?? "(version not reported)"}, which keeps no stream or consumer metadata: the stack's ownership stamps and claims live there; upgrade to ${OLDEST_SERVER} or later`;
+  }
+  return undefined;
 }
 
 /** How long the pooled connection for `c` has been without a server (0 when connected or not open). */

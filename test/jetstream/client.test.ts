@@ -1,5 +1,5 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { isTransient } from "../../components/jetstream/client";
+import { isTransient, unsupportedServer } from "../../components/jetstream/client";
 
 const apiError = (err_code: number, description: string, code = 500) => new JetStreamApiError({ code, err_code, description });
 
@@ -13,5 +13,13 @@ describe("client - which server answers are worth waiting out", () => {
     [apiError(10052, "stream configuration update can not change storage type", 500), false],
   ])("%s -> %s", (e, transient) => {
     expect(isTransient(e)).toBe(transient);
+  });
+});
+
+describe("client - the servers the stack can run on", () => {
+  it("refuses a nats-server older than 2.10, which drops the metadata the ownership stamps and claims live in", () => {
+    expect(unsupportedServer("2.9.25")).toBe("runs nats-server 2.9.25, which keeps no stream or consumer metadata: the stack's ownership stamps and claims live there; upgrade to 2.10.0 or later");
+    expect(unsupportedServer(undefined)).toMatch(/^runs nats-server \(version not reported\)/);
+    for (const ok of ["2.10.0", "2.10.26", "2.11.0-RC.1", "2.15.2", "3.0.0"]) expect({ ok, refused: unsupportedServer(ok) }).toEqual({ ok, refused: undefined });
   });
 });
