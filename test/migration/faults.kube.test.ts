@@ -62,8 +62,8 @@ const CASES: FaultCase[] = [
  * rerun rolls ingest, and the old ingest pods expect the old stream meanwhile, so a caller may be
  * refused for as long as the case runs (plus 10 s of slack), at most at the pace of 3 pods retrying
  * every 50 ms (60 a second); a delivery a struck pod or node held comes back within a few ack
- * waits (10 s each). Measured on 2026-12-02: at most 21.1 s of retrying in a 40.2 s case, 1,115
- * refusals, a 12.7 s wait.
+ * waits (10 s each). Measured on 2026-12-02: at most 21.4 s of retrying in a 45.8 s case, 1,141
+ * refusals, a 25.6 s wait (a pod stopped mid-roll holding deliveries).
  */
 const faultBounds = (upMs: number): StepBounds => ({ refused: Math.ceil((60 * (upMs + 10_000)) / 1_000), longestRetryMs: upMs + 10_000, longestWaitMs: 60_000 });
 

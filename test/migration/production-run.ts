@@ -56,14 +56,15 @@ export async function stopPublishing(k: KubeStack): Promise<DoubleRecord[]> {
  * above (ingest's 3 pods publish every 30 ms and send a refused event again after 50 ms; a
  * delivery comes back after an ack wait of 10 s):
  * - refused: the steps that move the core subjects refuse publishes from the hand-over until
- *   ingest's roll ends (its old pods still expect the old stream): 81 to 143 per such step were
- *   measured (2026-12-02); a subject left without any stream refuses about 60 a second.
- * - longestRetryMs: one caller's longest wait on one event, refusals included; a subject without
- *   its stream for ten seconds fails it.
+ *   ingest's roll ends (its old pods still expect the old stream): 53 to 288 per such step were
+ *   measured (2026-12-02, the full tier on 2 loaded cores), none in the other steps; a subject left
+ *   without any stream refuses about 60 a second.
+ * - longestRetryMs: one caller's longest wait on one event, refusals included: at most 5.9 s was
+ *   measured; a subject without its stream for 15 s fails it.
  * - longestWaitMs: a delivery held by a normalize pod that a roll stops comes back after one ack
- *   wait (10 s); at most 984 ms was measured.
+ *   wait (10 s); at most 2.9 s was measured.
  */
-export const WALK_BOUNDS: StepBounds = { refused: 400, longestRetryMs: 10_000, longestWaitMs: 15_000 };
+export const WALK_BOUNDS: StepBounds = { refused: 600, longestRetryMs: 15_000, longestWaitMs: 15_000 };
 
 /**
  * Runs `strike` once a `pulumi up` (its `started` hook) prints that it is changing a resource, so
