@@ -15,7 +15,7 @@ import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ERR, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { claimsFor, claimsOf, withClaims, type Claims } from "../jetstream/claims";
-import { subjectsCollide } from "../jetstream/subjects";
+import { coveredBy, subjectsCollide } from "../jetstream/subjects";
 import { readOrGone } from "./jetstream-resource";
 
 /** Every stream of the program and the subjects it captures once the deployment is done. */
@@ -84,8 +84,20 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
     const si = await readOrGone(`stream ${name}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
     if (si) holders.push(si);
   }
+  const plan = takeable(stream, wanted, holders.map((h) => ({ name: h.config.name, subjects: h.config.subjects ?? [] })), handover);
+  // Before anything changes: a subject given up wider than what is claimed must leave nothing that
+  // publishers use uncaptured (the step back from phase 1 gives `vendor.>` up for `vendor.oura.>`).
+  for (const { name, give } of plan) {
+    const stranded = await strandedSubjects(jsm, name, give, Object.values(handover).flat(), c);
+    if (stranded.length) {
+      throw new Error(
+        `stream ${stream}: taking ${give.join(", ")} from stream ${name} for ${wanted.join(", ")} would leave ${stranded.join(", ")} captured by no stream, and publishers use ${stranded.length > 1 ? "them" : "it"}; ` +
+          `move those publishers first (or purge what stream ${name} stored there, \`nats stream purge ${name} --subject <subject>\`, once nothing publishes there), then run \`pulumi up\` again`,
+      );
+    }
+  }
   const taken: Taken[] = [];
-  for (const { name, give } of takeable(stream, wanted, holders.map((h) => ({ name: h.config.name, subjects: h.config.subjects ?? [] })), handover)) {
+  for (const { name, give } of plan) {
     const si = holders.find((h) => h.config.name === name)!;
     const rest = (si.config.subjects ?? []).filter((s) => !give.includes(s));
     const claims = claimsOf(si.config, si.state.last_seq);
@@ -93,6 +105,24 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
     taken.push({ from: name, subjects: give, claims: claimsFor(claims, give) });
   }
   return taken;
+}
+
+/**
+ * The subjects a holder has stored messages on, under what it gives up, that no stream of the
+ * program captures once the deployment is done (`captured`): taken as the sign that something
+ * publishes there (with their counts).
+ */
+async function strandedSubjects(jsm: JetStreamManager, holder: string, give: readonly string[], captured: readonly string[], c: ConnectionArgs): Promise<string[]> {
+  const wanted = captured;
+  const wider = give.filter((g) => !coveredBy(g, wanted));
+  const out: string[] = [];
+  for (const g of wider) {
+    const si = await withRetry(`stream ${holder}: list the subjects it stored under ${g}`, c, () => jsm.streams.info(holder, { subjects_filter: g }));
+    for (const [subject, count] of Object.entries(si.state.subjects ?? {})) {
+      if (!coveredBy(subject, wanted)) out.push(`${subject} (${count} stored in ${holder})`);
+    }
+  }
+  return out;
 }
 
 /** Gives every subject taken back to the stream it came from (a claim that failed), with the claims it had there. */

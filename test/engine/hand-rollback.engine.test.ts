@@ -7,45 +7,31 @@
  */
 import { execFileSync } from "node:child_process";
 import { jetstream } from "@nats-io/jetstream";
-import { closeConnections } from "../../components/jetstream/client";
-import { engineStack, type EngineStack } from "../helpers/engine";
-import { openManager, publishStored, startReader } from "../helpers/jetstream";
-import { NATS_CLI_BIN, startServer, type ServerNode } from "../helpers/nats-servers";
+import { useLocalStack } from "../helpers/engine";
+import { publishStored, startReader } from "../helpers/jetstream";
+import { NATS_CLI_BIN } from "../helpers/nats-servers";
 
 const HRV = "athlete-ally.hrv.raw-received";
 const DURABLE = "normalize-hrv-durable";
 
 describe("engine - the seeds' rollback made by hand, then the stack's step back: nothing processed twice", () => {
-  let server: ServerNode;
-  let stack: EngineStack;
-  let admin: Awaited<ReturnType<typeof openManager>>;
-  beforeAll(async () => {
-    server = await startServer();
-    admin = await openManager([server.url]);
-    stack = await engineStack("local", { overrides: { nats: { servers: [server.url] }, migrationPhase: 0 } });
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    stack?.remove();
-    await server?.stop();
-  });
+  const bus = useLocalStack(0);
 
   const up = async (phase: number) => {
-    await stack.ok(["config", "set", "event-bus:migrationPhase", String(phase)]);
-    await stack.ok(["up", "--yes", "--skip-preview"]);
+    await bus.stack.ok(["config", "set", "event-bus:migrationPhase", String(phase)]);
+    await bus.stack.ok(["up", "--yes", "--skip-preview"]);
   };
   const publish = async (from: number, n: number) => {
-    for (let i = from; i < from + n; i++) await publishStored(admin.nc, HRV, `event-${i}`);
+    for (let i = from; i < from + n; i++) await publishStored(bus.admin.nc, HRV, `event-${i}`);
   };
   /** Reads what the HRV durable on `stream` delivers until `n` have come, acknowledging each, as normalize-service does. */
   const readAll = async (stream: string, n: number) => {
-    const consumer = await jetstream(admin.nc).consumers.get(stream, DURABLE);
+    const consumer = await jetstream(bus.admin.nc).consumers.get(stream, DURABLE);
     const reader = startReader(consumer, { batch: 10, pauseMs: 10, ackAck: true, done: (read) => read.length >= n });
     await reader.finished;
     return reader.read;
   };
-  const nats = (...args: string[]) => execFileSync(NATS_CLI_BIN, ["--server", server.url, ...args], { stdio: "pipe" });
+  const nats = (...args: string[]) => execFileSync(NATS_CLI_BIN, ["--server", bus.server.url, ...args], { stdio: "pipe" });
 
   it("20 processed at phase 0, 10 at phase 2, 5 after the hand rollback: the step back delivers the 5, and only them", async () => {
     await up(0);
@@ -63,7 +49,7 @@ describe("engine - the seeds' rollback made by hand, then the stack's step back:
 
     await up(1);
     // Right after the 20 the legacy stream held from phase 0: the 5 are what it has to deliver.
-    const durable = await admin.jsm.consumers.info("ATHLETE_ALLY_EVENTS", DURABLE);
+    const durable = await bus.admin.jsm.consumers.info("ATHLETE_ALLY_EVENTS", DURABLE);
     expect({ pending: durable.num_pending, startsAt: durable.config.opt_start_seq }).toEqual({ pending: 5, startsAt: 21 });
     expect(await readAll("ATHLETE_ALLY_EVENTS", 5)).toEqual(["event-30", "event-31", "event-32", "event-33", "event-34"]);
   }, 300_000);

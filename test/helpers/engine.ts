@@ -6,7 +6,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult, type RunOptions } from "../../scripts/lib/pulumi-project";
-import { REPO_ROOT } from "./nats-servers";
+import { closeConnections } from "../../components/jetstream/client";
+import { openManager } from "./jetstream";
+import { REPO_ROOT, startServer, type ServerNode } from "./nats-servers";
 
 export { pulumi, runPulumi, type PulumiProject, type PulumiResult };
 
@@ -71,4 +73,24 @@ export function plannedOps(previewJson: string): Record<string, number> {
   const ops: Record<string, number> = {};
   for (const [op] of plannedSteps(previewJson)) ops[op] = (ops[op] ?? 0) + 1;
   return ops;
+}
+
+/**
+ * For a describe's tests: a real server, an admin connection to it, and the local stack on it
+ * through the engine (starting at `migrationPhase`), all stopped after them.
+ */
+export function useLocalStack(migrationPhase: number): { readonly server: ServerNode; readonly admin: Awaited<ReturnType<typeof openManager>>; readonly stack: EngineStack } {
+  const live = {} as { server: ServerNode; admin: Awaited<ReturnType<typeof openManager>>; stack: EngineStack };
+  beforeAll(async () => {
+    live.server = await startServer();
+    live.admin = await openManager([live.server.url]);
+    live.stack = await engineStack("local", { overrides: { nats: { servers: [live.server.url] }, migrationPhase } });
+  });
+  afterAll(async () => {
+    await live.admin?.close();
+    await closeConnections();
+    live.stack?.remove();
+    await live.server?.stop();
+  });
+  return live;
 }

@@ -36,6 +36,24 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap
 
 describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   const replicas = stack === "production" ? 3 : 1;
+  /** The seeds' flags as this stack's file sets them, written out. */
+  const SEEDS_FLAGS = {
+    EVENT_STREAM_MODE: stack === "production" ? "single" : "multi",
+    FEATURE_SERVICE_MANAGES_STREAMS: "false",
+    FEATURE_SERVICE_MANAGES_CONSUMERS: "false",
+    STREAM_CORE_NAME: "AA_CORE_HOT",
+    STREAM_VENDOR_NAME: "AA_VENDOR_HOT",
+    STREAM_DLQ_NAME: "AA_DLQ",
+    STREAM_LEGACY_NAME: "ATHLETE_ALLY_EVENTS",
+    NORMALIZE_HRV_DURABLE: "normalize-hrv-durable",
+    NORMALIZE_HRV_MAX_DELIVER: "5",
+    NORMALIZE_HRV_DLQ_SUBJECT: "dlq.normalize.hrv.raw-received",
+    NORMALIZE_HRV_ACK_WAIT_MS: "60000",
+    HRV_BATCH_SIZE: "10",
+    HRV_EXPIRES_MS: "5000",
+    HRV_IDLE_BACKOFF_MS: "50",
+    NATS_URL: "nats://nats:4222",
+  };
 
   it("every object validates against the Kubernetes schema", () => {
     for (const o of allManifests(render(stack).m)) {
@@ -60,22 +78,8 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   it("the flags ConfigMap holds exactly the seeds' settings", () => {
     const { config, m } = render(stack);
     expect(m.flags.metadata!.name).toBe("event-bus-config");
-    expect(m.flags.data).toMatchObject({
-      EVENT_STREAM_MODE: config.mode,
-      FEATURE_SERVICE_MANAGES_STREAMS: "false",
-      FEATURE_SERVICE_MANAGES_CONSUMERS: "false",
-      STREAM_CORE_NAME: "AA_CORE_HOT",
-      STREAM_VENDOR_NAME: "AA_VENDOR_HOT",
-      STREAM_DLQ_NAME: "AA_DLQ",
-      STREAM_LEGACY_NAME: "ATHLETE_ALLY_EVENTS",
-      NORMALIZE_HRV_DURABLE: "normalize-hrv-durable",
-      NORMALIZE_HRV_MAX_DELIVER: "5",
-      NORMALIZE_HRV_DLQ_SUBJECT: "dlq.normalize.hrv.raw-received",
-      NORMALIZE_HRV_ACK_WAIT_MS: "60000",
-      HRV_BATCH_SIZE: "10",
-      HRV_EXPIRES_MS: "5000",
-      HRV_IDLE_BACKOFF_MS: "50",
-    });
+    expect(config.mode).toBe(SEEDS_FLAGS.EVENT_STREAM_MODE);
+    expect(m.flags.data).toEqual(SEEDS_FLAGS);
   });
 
   it("normalize-service reads the flags ConfigMap and ingest-service gets the same flags in its pod template; passwords from Secrets; a flag change rolls both", () => {
@@ -100,23 +104,7 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     ]);
     // The digest of exactly the flags this stack must have, written out: a digest of anything else
     // (a key left out, another serialisation) would not roll the pods when that part changes.
-    const flags = {
-      EVENT_STREAM_MODE: stack === "production" ? "single" : "multi",
-      FEATURE_SERVICE_MANAGES_STREAMS: "false",
-      FEATURE_SERVICE_MANAGES_CONSUMERS: "false",
-      STREAM_CORE_NAME: "AA_CORE_HOT",
-      STREAM_VENDOR_NAME: "AA_VENDOR_HOT",
-      STREAM_DLQ_NAME: "AA_DLQ",
-      STREAM_LEGACY_NAME: "ATHLETE_ALLY_EVENTS",
-      NORMALIZE_HRV_DURABLE: "normalize-hrv-durable",
-      NORMALIZE_HRV_MAX_DELIVER: "5",
-      NORMALIZE_HRV_DLQ_SUBJECT: "dlq.normalize.hrv.raw-received",
-      NORMALIZE_HRV_ACK_WAIT_MS: "60000",
-      HRV_BATCH_SIZE: "10",
-      HRV_EXPIRES_MS: "5000",
-      HRV_IDLE_BACKOFF_MS: "50",
-      NATS_URL: "nats://nats:4222",
-    };
+    const flags = SEEDS_FLAGS;
     expect(m.flags.data).toEqual(flags);
     const checksum = (d: (typeof m.deployments)[number]) => d.spec!.template.metadata!.annotations!["checksum/event-bus-config"];
     expect(checksum(m.deployments[0])).toBe(sha256OfFlags(flags));

@@ -115,6 +115,26 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     }
   });
 
+  it("the step back from phase 1: giving vendor.> up for vendor.oura.> is refused while another vendor's events are stored there, before anything changes; with only Oura's it goes", async () => {
+    const before = { LEGACY: ["athlete-ally.>"], VENDOR: ["vendor.>"] };
+    const after = { LEGACY: ["athlete-ally.>", "vendor.oura.>"], VENDOR: [] as string[] };
+    const legacy = await streams.create(stream("LEGACY", before.LEGACY, before));
+    await streams.create(stream("VENDOR", before.VENDOR, before));
+    await publishStored(bus.admin.nc, "vendor.oura.sleep", "oura");
+    // A publisher that began sending another vendor's webhooks during phase 1.
+    await publishStored(bus.admin.nc, "vendor.acme.sleep", "acme");
+    await expect(streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after))).rejects.toThrow(
+      /stream LEGACY: taking vendor\.> from stream VENDOR for athlete-ally\.>, vendor\.oura\.> would leave vendor\.acme\.sleep \(1 stored in VENDOR\) captured by no stream/,
+    );
+    expect(await subjectsOf("VENDOR")).toEqual(["vendor.>"]);
+    expect(await subjectsOf("LEGACY")).toEqual(["athlete-ally.>"]);
+    expect((await publishStored(bus.admin.nc, "vendor.acme.sleep", "still captured")).stream).toBe("VENDOR");
+    // Once those publishers have moved and their messages are purged, the step back goes.
+    await bus.admin.jsm.streams.purge("VENDOR", { filter: "vendor.acme.>" });
+    await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
+    expect(await subjectsOf("LEGACY")).toEqual(["athlete-ally.>", "vendor.oura.>"]);
+  });
+
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
     const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
     const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };

@@ -6,26 +6,18 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { poll } from "../../components/poll";
-import { addStream, openManager, publishStored } from "../helpers/jetstream";
-import { REPO_ROOT, startServer, type ServerNode } from "../helpers/nats-servers";
+import { addStream, publishStored } from "../helpers/jetstream";
+import { REPO_ROOT } from "../helpers/nats-servers";
+import { TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 import { superviseChild } from "../helpers/pid-ledger";
 
 describe("provider process - a signal while an operation is under way", () => {
-  let server: ServerNode;
-  let admin: Awaited<ReturnType<typeof openManager>>;
-  beforeAll(async () => {
-    server = await startServer();
-    admin = await openManager([server.url]);
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await server?.stop();
-  });
+  const bus = useLiveTopology(TOPOLOGIES[0].start);
 
   it.each(["SIGINT", "SIGTERM"] as const)("%s: the drain under way ends as it would have, then the process exits", async (signal) => {
-    await addStream(admin.jsm, { name: "SIGNALS", subjects: ["signals.>"] });
-    await publishStored(admin.nc, "signals.a", "nobody reads this");
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "test", "fixtures", "drain-on-signal.ts"), server.url], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    await addStream(bus.admin.jsm, { name: "SIGNALS", subjects: ["signals.>"] });
+    await publishStored(bus.admin.nc, "signals.a", "nobody reads this");
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "test", "fixtures", "drain-on-signal.ts"), bus.topo.urls[0]], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const { exited, output } = superviseChild(child);
     let stdout = "";
     child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -39,7 +31,7 @@ describe("provider process - a signal while an operation is under way", () => {
     // The drain ran its course (its readers made no progress for its stall limit) and refused, as without the signal.
     expect(stdout).toMatch(/outcome: consumer draining on stream SIGNALS: has 1 messages not yet delivered and 0 not acknowledged, and its readers made no progress for \d+ ms; refusing to delete it/);
     expect(child.exitCode ?? child.signalCode).toBe(signal === "SIGINT" ? 130 : 0);
-    expect((await admin.jsm.consumers.info("SIGNALS", "draining")).num_pending).toBe(1);
-    await admin.jsm.streams.delete("SIGNALS");
+    expect((await bus.admin.jsm.consumers.info("SIGNALS", "draining")).num_pending).toBe(1);
+    await bus.admin.jsm.streams.delete("SIGNALS");
   }, 60_000);
 });
