@@ -43,7 +43,7 @@ describe.each([
   beforeAll(async () => {
     // Staging's stack creates its namespace; production's exists already, as a live cluster's does.
     k = await kubeStack(name, name === "staging" ? { kubernetes: { createNamespace: true } } : { namespaceExists: true });
-  }, 180_000);
+  }, 360_000);
   afterAll(async () => {
     await closeConnections();
     await k?.stop();
@@ -98,13 +98,13 @@ describe.each([
     const bound = processed!.filter((r) => r.t === "bound" && r.key === "hrv").map((r) => (r as { stream: string }).stream);
     expect(new Set(bound)).toEqual(new Set([expected]));
     expect(k.agent.crashes()).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it("a second preview plans nothing, and neither does one after refresh", async () => {
     await k.stack.ok(["preview", "--expect-no-changes"]);
     await k.stack.ok(["refresh", "--yes"]);
     await k.stack.ok(["preview", "--expect-no-changes"]);
-  }, 180_000);
+  }, 360_000);
 
   it(`a flag flip (${flip.env} -> ${flip.to}) previews as an update of the flags ConfigMap and the Deployments, no replace; up rolls the pods onto it`, async () => {
     await k.stack.ok(["config", "set", flip.key, flip.value]);
@@ -129,7 +129,7 @@ describe.each([
     expect(gone).toHaveLength(podsEach);
     expect(k.agent.crashes()).toEqual([]);
     await k.stack.ok(["preview", "--expect-no-changes"]);
-  }, 240_000);
+  }, 480_000);
 
   if (name === "staging") {
     it("destroy removes every object, the durables and streams (after forceDelete is stored: they hold messages) and the namespace", async () => {
@@ -142,7 +142,7 @@ describe.each([
       await k.stack.ok(["destroy", "--yes"]);
       expect(plannedOps((await k.stack.ok(["preview", "--json"])).stdout).create).toBeGreaterThan(10);
       expect(await k.cluster.get("Namespace", k.namespace)).toBeUndefined();
-    }, 300_000);
+    }, 600_000);
   } else {
     it("destroy is refused by protection: the streams, the NATS StatefulSet, the passwords and their Secrets stay", async () => {
       const destroy = await k.stack.run(["destroy", "--yes"]);
@@ -161,6 +161,6 @@ describe.each([
       expect(Object.keys(await streamsOf(k)).sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT", "ATHLETE_ALLY_EVENTS"]);
       expect(await k.cluster.get("StatefulSet", "nats", k.namespace)).toBeDefined();
       expect(await k.cluster.get("Secret", "event-bus-nats-admin", k.namespace)).toBeDefined();
-    }, 240_000);
+    }, 480_000);
   }
 });
