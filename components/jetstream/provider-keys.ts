@@ -1,5 +1,6 @@
 /** The metadata keys the providers write on the server (never compared as configuration, never the user's). */
+import { CARRY_KEY } from "./carry";
 import { CLAIMS_KEY } from "./claims";
 import { OWNER_KEY } from "./ownership";
 
-export const PROVIDER_KEYS: readonly string[] = [OWNER_KEY, CLAIMS_KEY];
+export const PROVIDER_KEYS: readonly string[] = [OWNER_KEY, CLAIMS_KEY, CARRY_KEY];

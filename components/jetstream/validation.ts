@@ -60,7 +60,7 @@ export const metadata = z.record(z.string(), z.string({ error: "expected metadat
 }).superRefine((m, ctx) => {
   for (const key of Object.keys(m)) {
     if (key.startsWith("_nats.")) ctx.addIssue({ code: "custom", path: [key], message: "keys starting with '_nats.' are reserved by the server" });
-    if (PROVIDER_KEYS.includes(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${key} is reserved: the providers write ${PROVIDER_KEYS.join(" and ")} there` });
+    if (PROVIDER_KEYS.includes(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${key} is reserved: the providers write ${PROVIDER_KEYS.join(", ")} there` });
   }
 });
 

@@ -12,7 +12,9 @@
  * for the release.
  */
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { headers } from "@nats-io/nats-core";
 import { ERR, withRetry } from "../jetstream/client";
+import { addCarries, CARRIED_FROM_HEADER, carriesFor, carriesOf, carryMsgId, withCarries, withoutCarries, type Carries } from "../jetstream/carry";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { claimsFor, claimsOf, withClaims, type Claims } from "../jetstream/claims";
 import { coveredBy, subjectsCollide } from "../jetstream/subjects";
@@ -63,8 +65,8 @@ export function takeable(stream: string, wanted: readonly string[], holders: Rea
  * a claim left behind for a subject given away would be taken, if the subject ever came back (the
  * seeds' rollback by hand), for where the holder claimed it this time.
  */
-function withSubjects(si: StreamInfo, subjects: string[], claims: Claims) {
-  return withClaims({ ...si.config, subjects }, claimsFor(claims, subjects));
+function withSubjects(si: StreamInfo, subjects: string[], claims: Claims, carries: Carries = carriesOf(si.config)) {
+  return withCarries(withClaims({ ...si.config, subjects }, claimsFor(claims, subjects)), carries);
 }
 /** Subjects taken from a holder, with the claims they had there, to give back if the claim fails. */
 export interface Taken {
@@ -76,6 +78,9 @@ export interface Taken {
 /**
  * Takes what `stream` claims from the other streams of the program that hold it and no longer
  * want it (read afresh: a releasing stream may have kept it again meanwhile). Returns what it took.
+ * What a holder stored on a subject given back that none of its durables reads, but one of
+ * `stream`'s does (a step back after a refused durable move), is marked on the holder in the same
+ * write (carry.ts), for `carryMarked` to copy once `stream` captures the subject.
  */
 export async function take(jsm: JetStreamManager, stream: string, wanted: readonly string[], handover: Handover, c: ConnectionArgs): Promise<Taken[]> {
   const holders: StreamInfo[] = [];
@@ -97,14 +102,83 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
     }
   }
   const taken: Taken[] = [];
+  const claimantDurables = plan.length ? await durableFilters(jsm, stream, c) : [];
   for (const { name, give } of plan) {
     const si = holders.find((h) => h.config.name === name)!;
     const rest = (si.config.subjects ?? []).filter((s) => !give.includes(s));
     const claims = claimsOf(si.config, si.state.last_seq);
-    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest, claims)));
+    const stored = new Set<string>();
+    for (const s of give) {
+      const after = claims[s];
+      if (after === undefined || after >= si.state.last_seq) continue;
+      if (await firstAfter(jsm, name, s, after, c)) stored.add(s);
+    }
+    const carry = carriesFor(give, claims, si.state.last_seq, stored.size ? await durableFilters(jsm, name, c) : [], claimantDurables, (s) => stored.has(s));
+    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest, claims, addCarries(carriesOf(si.config), stream, carry))));
     taken.push({ from: name, subjects: give, claims: claimsFor(claims, give) });
   }
   return taken;
+}
+
+/** The filter lists of every durable on a stream (none: it reads all), or none when the stream is gone. */
+async function durableFilters(jsm: JetStreamManager, stream: string, c: ConnectionArgs): Promise<string[][]> {
+  return withRetry(`stream ${stream}: list its durables`, c, async () => {
+    const out: string[][] = [];
+    try {
+      for await (const ci of jsm.consumers.list(stream)) out.push(ci.config.filter_subjects ?? (ci.config.filter_subject ? [ci.config.filter_subject] : []));
+    } catch (e) {
+      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR.STREAM_NOT_FOUND) return [];
+      throw e;
+    }
+    return out;
+  });
+}
+
+/** The first message a stream holds on `subject` after sequence `after`, if any. */
+function firstAfter(jsm: JetStreamManager, stream: string, subject: string, after: number, c: ConnectionArgs) {
+  // The server's message get takes next_by_subj (a wildcard too) from `seq` on; the client's type omits it.
+  return withRetry(`stream ${stream}: find the next message on ${subject}`, c, () => jsm.streams.getMessage(stream, { next_by_subj: subject, seq: after + 1 } as unknown as { seq: number }));
+}
+
+/**
+ * Copies to `claimant`, which now captures their subjects, the messages the program's other
+ * streams marked for it (take), then clears the marks: each copy with the holder's headers, the
+ * holder and sequence it came from, and a message id made of them (a rerun inside the claimant's
+ * duplicate window stores none twice). Runs inside the claim's change (oneChangeAtATime).
+ * Returns how many it copied.
+ */
+export async function carryMarked(jsm: JetStreamManager, claimant: string, handover: Handover, c: ConnectionArgs): Promise<number> {
+  let copied = 0;
+  const js = jsm.jetstream();
+  for (const name of Object.keys(handover)) {
+    if (name === claimant) continue;
+    const si = await readOrGone(`stream ${name}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
+    const marks = si ? carriesOf(si.config)[claimant] : undefined;
+    if (!si || !marks) continue;
+    for (const [subject, { after, through }] of Object.entries(marks)) {
+      let seq = after;
+      for (;;) {
+        const m = await firstAfter(jsm, name, subject, seq, c);
+        if (!m || m.seq > through) break;
+        const h = headers();
+        for (const [k, values] of m.header ?? []) {
+          if (k === "Nats-Msg-Id" || k.startsWith("Nats-Expected")) continue;
+          for (const v of values) h.append(k, v);
+        }
+        h.set(CARRIED_FROM_HEADER, `${name}:${m.seq}`);
+        await withRetry(`stream ${claimant}: copy message ${m.seq} of stream ${name} (${m.subject})`, c, () =>
+          js.publish(m.subject, m.data, { msgID: carryMsgId(name, m.seq), expect: { streamName: claimant }, headers: h }),
+        );
+        copied++;
+        seq = m.seq;
+      }
+    }
+    await withRetry(`stream ${name}: clear what was copied to stream ${claimant}`, c, async () => {
+      const now = await jsm.streams.info(name);
+      return jsm.streams.update(name, withCarries(now.config, withoutCarries(carriesOf(now.config), claimant, Object.keys(marks))));
+    });
+  }
+  return copied;
 }
 
 /**
@@ -138,7 +212,9 @@ export async function giveBack(jsm: JetStreamManager, stream: string, taken: rea
     await withRetry(`stream ${stream}: give ${[...give.subjects].join(", ")} back to stream ${name}`, c, () => oneChangeAtATime(async () => {
       const now = await jsm.streams.info(name);
       const subjects = [...new Set([...(now.config.subjects ?? []).filter((s) => s !== name), ...give.subjects])];
-      return jsm.streams.update(name, withSubjects(now, subjects, { ...claimsOf(now.config, now.state.last_seq), ...give.claims }));
+      // What the take marked to copy to this stream stays with the holder, which captures it again.
+      const carries = withoutCarries(carriesOf(now.config), stream, [...give.subjects]);
+      return jsm.streams.update(name, withSubjects(now, subjects, { ...claimsOf(now.config, now.state.last_seq), ...give.claims }, carries));
     }));
   }
 }

@@ -21,7 +21,8 @@ import { outdated, SCHEMA_VERSION } from "./schema";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
-import { giveBack, keptForClaim, oneChangeAtATime, take, type Handover, type Taken } from "./handover";
+import { carryMarked, giveBack, keptForClaim, oneChangeAtATime, take, type Handover, type Taken } from "./handover";
+import { carriesOf, withCarries, type Carries } from "../jetstream/carry";
 
 /**
  * What the engine stores for a stream: its live configuration, its claims, the sequence it had
@@ -128,7 +129,11 @@ async function claimSubjects(
         return await oneChangeAtATime(async () => {
           await prepare?.();
           if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
-          return await withRetry(`${label(wire.name)}: ${what}`, c, op);
+          const done = await withRetry(`${label(wire.name)}: ${what}`, c, op);
+          // What the holders marked for this stream when it took its subjects (now, or in an up
+          // killed before the copy) follows the subjects here.
+          if (handover) await carryMarked(jsm, wire.name, handover, c);
+          return done;
         });
       } catch (e) {
         if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
@@ -168,17 +173,20 @@ async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionA
 async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs: number, handover?: Handover): Promise<StreamInfo> {
   const wanted = wire.subjects ?? [];
   let kept: string[] = [];
+  // What a claimant's take marked on this stream to copy, and has not copied yet: kept on the server.
+  let carries: Carries = {};
   const updated = await claimSubjects(
     "update",
     jsm,
     wire,
     c,
     waitMs,
-    () => jsm.streams.update(wire.name, structuredClone({ ...wire, subjects: [...wanted, ...kept] })),
+    () => jsm.streams.update(wire.name, structuredClone(withCarries({ ...wire, subjects: [...wanted, ...kept] }, carries))),
     handover,
     async () => {
       const live = handover ? await info(jsm, wire.name, c) : undefined;
       kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
+      carries = live ? carriesOf(live.config) : {};
     },
   );
   return kept.length ? { ...updated, config: { ...updated.config, subjects: (updated.config.subjects ?? []).filter((s) => !kept.includes(s)) } } : updated;

@@ -77,14 +77,15 @@ export function plannedOps(previewJson: string): Record<string, number> {
 
 /**
  * For a describe's tests: a real server, an admin connection to it, and the local stack on it
- * through the engine (starting at `migrationPhase`), all stopped after them.
+ * through the engine (starting at `migrationPhase`, with `overrides` of its stack file), all
+ * stopped after them.
  */
-export function useLocalStack(migrationPhase: number): { readonly server: ServerNode; readonly admin: Awaited<ReturnType<typeof openManager>>; readonly stack: EngineStack } {
+export function useLocalStack(migrationPhase: number, overrides: ConfigOverrides = {}): { readonly server: ServerNode; readonly admin: Awaited<ReturnType<typeof openManager>>; readonly stack: EngineStack } {
   const live = {} as { server: ServerNode; admin: Awaited<ReturnType<typeof openManager>>; stack: EngineStack };
   beforeAll(async () => {
     live.server = await startServer();
     live.admin = await openManager([live.server.url]);
-    live.stack = await engineStack("local", { overrides: { nats: { servers: [live.server.url] }, migrationPhase } });
+    live.stack = await engineStack("local", { overrides: { nats: { servers: [live.server.url] }, migrationPhase, ...overrides } });
   });
   afterAll(async () => {
     await live.admin?.close();

@@ -6,7 +6,8 @@
  */
 import * as streams from "../../components/providers/stream-provider";
 import { withGiveBackFailure } from "../../components/providers/stream-provider";
-import { keptForClaim, takeable } from "../../components/providers/handover";
+import { carryMarked, keptForClaim, take, takeable } from "../../components/providers/handover";
+import { CARRIED_FROM_HEADER, carriesOf } from "../../components/jetstream/carry";
 import { claimsOf } from "../../components/jetstream/claims";
 import { addStream, publishStored } from "../helpers/jetstream";
 import { describeEachTopology, useLiveTopology } from "../helpers/topologies";
@@ -133,6 +134,61 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     await bus.admin.jsm.streams.purge("VENDOR", { filter: "vendor.acme.>" });
     await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
     expect(await subjectsOf("LEGACY")).toEqual(["athlete-ally.>", "vendor.oura.>"]);
+  });
+
+  it("a step back after a refused durable move, killed between the take and the copy: the holder keeps the mark through its own update, the rerun copies each message once", async () => {
+    const forward = { LEGACY: [] as string[], CORE: ["orders.>"] };
+    const back = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const legacy = await streams.create(stream("LEGACY", ["orders.>"], { LEGACY: ["orders.>"], CORE: [] }));
+    const core = await streams.create(stream("CORE", [], { LEGACY: ["orders.>"], CORE: [] }));
+    await bus.admin.jsm.consumers.add("LEGACY", { durable_name: "reader", filter_subject: "orders.>", ack_policy: "explicit" as never });
+    await publishStored(bus.admin.nc, "orders.1", "read on LEGACY");
+    // The forward step: CORE claims orders.>; the durable's move is refused, so none reads it there.
+    const claimed = await streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", forward.CORE, forward));
+    const stranded = [];
+    for (let i = 0; i < 3; i++) stranded.push(await publishStored(bus.admin.nc, `orders.${i}`, `window-${i}`));
+    expect(stranded.map((s) => s.stream)).toEqual(["CORE", "CORE", "CORE"]);
+
+    // The step back's take, then the kill: the mark is on CORE, in the write that gave the subjects up.
+    const c = { servers: bus.topo.urls };
+    const { manager } = await import("../../components/jetstream/client");
+    const jsm = await manager(c);
+    await take(jsm, "LEGACY", back.LEGACY, back, c);
+    expect(await subjectsOf("CORE")).toEqual(["CORE"]);
+    expect(carriesOf((await bus.admin.jsm.streams.info("CORE")).config)).toEqual({ LEGACY: { "orders.>": { after: 0, through: 3 } } });
+    // The rerun: CORE's own update first (it replaces its metadata whole) keeps the mark.
+    await streams.updateStream("CORE", claimed.outs as streams.StreamOutputs, stream("CORE", back.CORE, back));
+    expect(Object.keys(carriesOf((await bus.admin.jsm.streams.info("CORE")).config))).toEqual(["LEGACY"]);
+    // Then LEGACY's claim copies the three and clears the mark.
+    await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", back.LEGACY, back));
+    expect(carriesOf((await bus.admin.jsm.streams.info("CORE")).config)).toEqual({});
+    const durable = await bus.admin.jsm.consumers.info("LEGACY", "reader");
+    expect(durable.num_pending).toBe(4);
+    const copied = [];
+    for (let seq = 2; seq <= 4; seq++) {
+      const m = await bus.admin.jsm.streams.getMessage("LEGACY", { seq });
+      copied.push(`${m!.subject} ${m!.string()} ${m!.header.get(CARRIED_FROM_HEADER)}`);
+    }
+    expect(copied).toEqual(stranded.map((s, i) => `orders.${i} window-${i} CORE:${s.seq}`));
+    // Nothing is marked any more: a second copy run copies none.
+    expect(await carryMarked(jsm, "LEGACY", back, c)).toBe(0);
+    expect((await bus.admin.jsm.streams.info("LEGACY")).state.messages).toBe(4);
+  });
+
+  it("no mark where the holder has a durable reading the subjects (a durable moved there drains there), nor where the claimant has none", async () => {
+    const forward = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
+    const back = { LEGACY: ["orders.>", "audit.>"], CORE: [] as string[] };
+    await streams.create(stream("LEGACY", ["orders.>", "audit.>"], { LEGACY: back.LEGACY, CORE: [] }));
+    const core = await streams.create(stream("CORE", [], { LEGACY: back.LEGACY, CORE: [] }));
+    await bus.admin.jsm.consumers.add("LEGACY", { durable_name: "orders", filter_subject: "orders.>", ack_policy: "explicit" as never });
+    await streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", forward.CORE, forward));
+    await bus.admin.jsm.consumers.add("CORE", { durable_name: "orders", filter_subject: "orders.>", ack_policy: "explicit" as never });
+    await publishStored(bus.admin.nc, "orders.1", "read by CORE's durable");
+    await publishStored(bus.admin.nc, "audit.1", "read by no durable anywhere");
+    const c = { servers: bus.topo.urls };
+    const { manager } = await import("../../components/jetstream/client");
+    await take(await manager(c), "LEGACY", back.LEGACY, back, c);
+    expect(carriesOf((await bus.admin.jsm.streams.info("CORE")).config)).toEqual({});
   });
 
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
