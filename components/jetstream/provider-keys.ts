@@ -2,5 +2,6 @@
 import { CARRY_KEY } from "./carry";
 import { CLAIMS_KEY } from "./claims";
 import { OWNER_KEY } from "./ownership";
+import { RECREATE_KEY } from "./recreated-durables";
 
-export const PROVIDER_KEYS: readonly string[] = [OWNER_KEY, CLAIMS_KEY, CARRY_KEY];
+export const PROVIDER_KEYS: readonly string[] = [OWNER_KEY, CLAIMS_KEY, CARRY_KEY, RECREATE_KEY];

@@ -23,6 +23,7 @@ import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_
 import { retirementHold, type RetirementHold } from "./retirement";
 import { carryMarked, giveBack, keptForClaim, oneChangeAtATime, take, type Handover, type Taken } from "./handover";
 import { carriesOf, withCarries, type Carries } from "../jetstream/carry";
+import { durablesToRecreate, withDurablesToRecreate } from "../jetstream/recreated-durables";
 
 /**
  * What the engine stores for a stream: its live configuration, its claims, the sequence it had
@@ -95,6 +96,15 @@ async function explainOverlap(jsm: JetStreamManager, wire: WireStreamConfig, c: 
 export function recreatable(c: ConsumerConfig): Partial<ConsumerConfig> {
   const { opt_start_seq: _seq, ...rest } = c;
   return c.deliver_policy === DeliverPolicy.StartSequence ? { ...rest, deliver_policy: DeliverPolicy.All } : c;
+}
+
+/** Makes again each durable that is not on the stream (an identical one made by an earlier attempt counts). */
+async function recreateDurables(jsm: JetStreamManager, stream: string, durables: ReadonlyArray<Partial<ConsumerConfig>>, c: ConnectionArgs): Promise<void> {
+  for (const d of durables) {
+    const name = d.durable_name ?? d.name ?? "";
+    const there = await readOrGone(`${label(stream)}: read consumer ${name}`, c, [ERR.CONSUMER_NOT_FOUND], () => jsm.consumers.info(stream, name));
+    if (!there) await withRetry(`${label(stream)}: recreate consumer ${name}`, c, () => jsm.consumers.add(stream, d));
+  }
 }
 
 /** Default wait for another stream to release subjects this one claims. */
@@ -282,19 +292,25 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
   if (!owns(olds.owner, before.config)) throw takenOver(label(id), olds.owner, before.config);
   // A stream stored before stamps (an earlier release) is stamped by its first update.
   const wire = withOwner(streamToWire(config), olds.owner ?? newOwner());
-  if (recreate) {
+  // The state plans a replace, but the live stream may have been recreated already (an `up` that
+  // failed or was killed after the recreate): it is replaced only while it still differs so.
+  if (recreate && diffStreamWire(before.config as WireStreamConfig, wire).changes.some((ch) => ch.kind === "replace")) {
     // Allowed by allowReplace: the stream and its messages go, a new one takes the name. The
     // server deletes its consumers with it; they are made again, as they were, on the new stream
-    // (their Consumer resources, and the services bound by name, find them where they were).
-    const durables: ConsumerConfig[] = [];
-    for await (const ci of jsm.consumers.list(id)) durables.push(ci.config);
+    // (their Consumer resources, and the services bound by name, find them where they were). Their
+    // list goes onto the new stream in its create, until each is back (recreated-durables.ts).
+    const byName = new Map(durablesToRecreate(before.config).map((d) => [d.durable_name, d]));
+    for await (const ci of jsm.consumers.list(id)) byName.set(ci.config.durable_name, recreatable(ci.config));
+    const durables = [...byName.values()];
     await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
-    const created = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
-    for (const d of durables) {
-      await withRetry(`${label(id)}: recreate consumer ${d.durable_name ?? d.name}`, connection, () => jsm.consumers.add(id, recreatable(d)));
-    }
-    return { outs: outputs(created, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
+    const created = await add(jsm, withDurablesToRecreate(wire, durables), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+    await recreateDurables(jsm, id, durables, connection);
+    const done = await update(jsm, wire, connection);
+    return { outs: outputs(done, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
   }
+  // Durables a recreate left to make again (it failed or was killed before all were back): kept
+  // on the server through this update (which may be what lets them be made), made, then cleared.
+  const pending = durablesToRecreate(before.config);
   // The server refuses what it can not change in place; diff has already stopped those it could foresee.
   try {
     // The claims go onto the server with the subjects they are for: a rerun after an up killed
@@ -302,7 +318,12 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     const had = capturedBy(before.config);
     const previous = await knownClaims(jsm, before, olds, connection);
     const claims = nextClaims(previous, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
-    const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+    const waitMs = safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS;
+    let updated = await updateHandingOver(jsm, withDurablesToRecreate(withClaims(wire, claims), pending), connection, waitMs, safety.handover);
+    if (pending.length) {
+      await recreateDurables(jsm, id, pending, connection);
+      updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, waitMs, safety.handover);
+    }
     return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   } catch (e) {
     if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) throw deleted();

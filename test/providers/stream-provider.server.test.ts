@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import * as streams from "../../components/providers/stream-provider";
 import { claimsOf } from "../../components/jetstream/claims";
+import { durablesToRecreate } from "../../components/jetstream/recreated-durables";
 import { addStream, publishStored, waitFor } from "../helpers/jetstream";
 import { describeEachTopology, TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
@@ -140,6 +141,25 @@ describeEachTopology("stream provider on a $kind", ({ start }) => {
     await publishStored(bus.admin.nc, "orders.2", "after");
     await waitFor("both durables to count the new message", async () => (await bus.admin.jsm.consumers.info("ORDERS", "late")).num_pending === 1);
     expect((await bus.admin.jsm.consumers.info("ORDERS", "late")).config.deliver_policy).toBe("all");
+  });
+
+  it("a recreate that fails before its durables are back keeps their list on the new stream: the rerun makes them again, without recreating the stream again", async () => {
+    const { outs } = await streams.create(inputs());
+    await bus.admin.jsm.consumers.add("ORDERS", { durable_name: "billing", ack_policy: AckPolicy.Explicit, filter_subject: "orders.1", max_ack_pending: 1000 });
+    await bus.admin.jsm.consumers.add("ORDERS", { durable_name: "audit", ack_policy: AckPolicy.Explicit, max_ack_pending: 5 });
+    // The new stream's consumer limit refuses billing (maxAckPending 1000 > 10): the update fails after the recreate.
+    await expect(streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true, consumerLimits: { maxAckPending: 10 } }))).rejects.toThrow(/recreate consumer (billing|audit)/);
+    const live = await bus.admin.jsm.streams.info("ORDERS");
+    expect(live.config.storage).toBe("memory");
+    expect(durablesToRecreate(live.config).map((d) => d.durable_name).sort()).toEqual(["audit", "billing"]);
+    await publishStored(bus.admin.nc, "orders.1", "arrived after the recreate");
+    // The rerun, from the same state (the engine never saw the recreate), with the limit fixed.
+    await streams.updateStream("ORDERS", outs as streams.StreamOutputs, inputs({ storage: "memory", allowReplace: true }));
+    const after = await bus.admin.jsm.streams.info("ORDERS");
+    expect({ created: after.created, messages: after.state.messages, marked: durablesToRecreate(after.config) }).toEqual({ created: live.created, messages: 1, marked: [] });
+    const names = [];
+    for await (const ci of bus.admin.jsm.consumers.list("ORDERS")) names.push(`${ci.name}:${ci.config.filter_subject ?? ""}:${ci.num_pending}`);
+    expect(names.sort()).toEqual(["audit::1", "billing:orders.1:1"]);
   });
 
   it("without allowReplace the update refuses it and the messages stay", async () => {
