@@ -14,7 +14,8 @@ import { ERR, manager, withRetry } from "../jetstream/client";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { consumerInputsSchema, type ConsumerConfigArgs } from "../jetstream/consumer-args";
 import { formatDuration } from "../jetstream/durations";
-import { capturedBy, coveredBy, filtersOf } from "../jetstream/subjects";
+import { capturedBy, coveredBy, filtersOf, subjectsCollide } from "../jetstream/subjects";
+import { claimsOf } from "../jetstream/claims";
 import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { poll } from "../poll";
@@ -92,6 +93,37 @@ async function checkAgainstStream(jsm: JetStreamManager, config: ConsumerConfigA
   }
 }
 
+/**
+ * A durable has one start sequence for all its filter subjects, while its stream may have claimed
+ * each at another sequence. Starting after `start` is exact for a filter only when the stream holds
+ * nothing on it between its claim and `start`: before it, what arrived after the claim would be
+ * skipped; after it, what an earlier incarnation stored before the claim would be processed again.
+ * Refuses, naming the filter and what it holds there, when the one start can not be exact. A
+ * filter whose claim the stream does not carry is not judged (single-filter durables start at
+ * their own claim).
+ */
+async function checkOneStart(jsm: JetStreamManager, config: ConsumerConfigArgs, start: number, c: ConnectionArgs): Promise<void> {
+  const filters = filtersOf(config);
+  if (filters.length < 2) return;
+  const what = label(config.stream, config.durableName);
+  const si = await readOrGone(`${what}: read stream`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(config.stream));
+  if (!si) return;
+  const claims = claimsOf(si.config, si.state.last_seq);
+  for (const f of filters) {
+    const subject = Object.keys(claims).find((s) => subjectsCollide(s, f));
+    if (subject === undefined || claims[subject] === start) continue;
+    const [low, high] = claims[subject] < start ? [claims[subject], start] : [start, claims[subject]];
+    // The server's message get takes next_by_subj (a wildcard too) from `seq` on; the client's type omits it.
+    const first = await withRetry(`${what}: find a message on ${f} after ${low}`, c, () => jsm.streams.getMessage(config.stream, { next_by_subj: f, seq: low + 1 } as unknown as { seq: number }));
+    if (!first || first.seq > high) continue;
+    const effect = claims[subject] < start ? `skip what arrived on it after stream ${config.stream} claimed ${subject} at ${claims[subject]}` : `process again what stream ${config.stream} stored on it before it claimed ${subject} at ${claims[subject]} (an earlier incarnation)`;
+    throw new Error(
+      `${what}: starting after ${start} for all its filter subjects would ${effect}, from sequence ${first.seq} on; ` +
+        `a durable has one start sequence, and its stream claimed its filters at different ones. Give each filter subject a durable of its own (each starts at its own claim), or purge those messages first`,
+    );
+  }
+}
+
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   declare(news.connection);
   const checked = await checkAdoption(label(String(news.stream), String(news.durableName)), olds, news, checkInputs(consumerInputsSchema, news).failures, async (known) => {
@@ -157,6 +189,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const id = consumerId(stream, durableName);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
+  if (safety.startAfterSeq !== undefined) await checkOneStart(jsm, config, safety.startAfterSeq, connection);
   const owner = newOwner();
   const wire = withOwner(consumerToWire(config), owner);
   // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours.
@@ -273,6 +306,8 @@ export async function moveConsumer(
   const { stream: to, durableName: durable } = config;
   const what = `consumer ${durable}: move from stream ${from} to ${to}`;
   await checkAgainstStream(jsm, config, c, safety.drainOnly);
+  // Before anything changes: the durable's one start must fit every filter on its new stream.
+  if (safety.startAfterSeq !== undefined) await checkOneStart(jsm, config, safety.startAfterSeq, c);
   const found = await info(jsm, from, durable, c);
   // One another resource has taken over stays where it is, for its owner.
   const old = found && owns(stamp.stored, found.config) ? found : undefined;

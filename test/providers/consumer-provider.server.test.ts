@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import * as consumers from "../../components/providers/consumer-provider";
+import * as streams from "../../components/providers/stream-provider";
 import { addStream, publishStored, startReader, waitFor } from "../helpers/jetstream";
 import { describeEachTopology, TOPOLOGIES, useLiveTopology } from "../helpers/topologies";
 
@@ -185,6 +186,28 @@ describeEachTopology("consumer provider on a $kind", ({ start }) => {
     expect(reader.read.length).toBe(40);
     await expect(bus.admin.jsm.consumers.info("AA_CORE_HOT", "normalize-hrv-durable")).rejects.toThrow(/consumer not found/);
     await reader.finished.catch(() => undefined);
+  });
+
+  it("a durable with several filter subjects gets one start: refused, naming the filter, when its stream claimed them at sequences with messages between", async () => {
+    const streamInputs = (subjects: string[]) => ({ name: "ORDERS", subjects, replicas: bus.topo.replicas, connection: { servers: bus.topo.urls } });
+    const created = await streams.create(streamInputs(["orders.>", "refunds.>"]));
+    await publishStored(bus.admin.nc, "refunds.1", "an earlier incarnation's refund");
+    // refunds.> leaves ORDERS and comes back later: claimed again at sequence 2, after two orders.
+    const without = await streams.updateStream("ORDERS", created.outs as streams.StreamOutputs, streamInputs(["orders.>"]));
+    await publishStored(bus.admin.nc, "orders.1", "order 1");
+    const back = await streams.updateStream("ORDERS", without.outs as streams.StreamOutputs, streamInputs(["orders.>", "refunds.>"]));
+    expect(back.outs!.claims).toEqual({ "orders.>": 0, "refunds.>": 2 });
+    await publishStored(bus.admin.nc, "refunds.2", "refund 2");
+    const durable = (startAfterSeq: number) => inputs({ stream: "ORDERS", durableName: "ledger", filterSubject: undefined, filterSubjects: ["orders.>", "refunds.>"], startAfterSeq });
+    // After refunds' claim: the order stored at 2 would be skipped.
+    await expect(consumers.create(durable(2))).rejects.toThrow(/consumer ledger on stream ORDERS: starting after 2 for all its filter subjects would skip what arrived on it after stream ORDERS claimed orders\.> at 0, from sequence 2 on/);
+    // After orders' claim: the refund of the earlier incarnation would be processed again.
+    await expect(consumers.create(durable(0))).rejects.toThrow(/starting after 0 .* would process again what stream ORDERS stored on it before it claimed refunds\.> at 2 \(an earlier incarnation\), from sequence 1 on/);
+    await expect(bus.admin.jsm.consumers.info("ORDERS", "ledger")).rejects.toThrow(/consumer not found/);
+    // Once the earlier incarnation's refund is purged, one start fits both.
+    await bus.admin.jsm.streams.purge("ORDERS", { filter: "refunds.>", seq: 2 });
+    await consumers.create(durable(0));
+    expect((await bus.admin.jsm.consumers.info("ORDERS", "ledger")).num_pending).toBe(2);
   });
 
   it("startAfterSeq: a new durable starts right after that sequence; later values are no change", async () => {
