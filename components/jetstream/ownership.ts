@@ -11,12 +11,38 @@ import { randomUUID } from "node:crypto";
 /** The metadata key of the stamp; never compared as configuration, never shown in outputs. */
 export const OWNER_KEY = "event-bus.owner";
 
+/**
+ * The metadata key of the stack stamp: the Pulumi stack (`<organization>/<project>/<stack>`) whose
+ * resource owns it. Two stacks on one bus would hand subjects over between each other's streams
+ * and overwrite each other's claims; a stack refuses to act on what another one stamped.
+ */
+export const STACK_KEY = "event-bus.stack";
+
+/** The stack stamp on a live configuration, if any. */
+export const stackOf = (live: { metadata?: Record<string, string> }): string | undefined => live.metadata?.[STACK_KEY];
+
+/** The other stack a live configuration belongs to: its stamp, when both it and `ours` are known and differ. */
+export function otherStack(ours: string | undefined, live: { metadata?: Record<string, string> }): string | undefined {
+  const theirs = stackOf(live);
+  return ours !== undefined && theirs !== undefined && theirs !== ours ? theirs : undefined;
+}
+
+/** The refusal to act on what another stack owns. */
+export function ofAnotherStack(what: string, theirs: string, ours: string, adoptable: boolean): Error {
+  return new Error(
+    `${what}: belongs to Pulumi stack ${theirs} (${STACK_KEY} on the server), not to ${ours}: two stacks must not manage one bus's streams and durables (each would undo the other's hand-overs and claims). Nothing was changed. ` +
+      (adoptable
+        ? `Point this stack at a bus of its own (event-bus:nats.servers), or, to move it to this stack for good, set event-bus:adoptExisting to "true" and run \`pulumi up\` (the other stack then leaves it alone).`
+        : `Point this stack at a bus of its own (event-bus:nats.servers).`),
+  );
+}
+
 /** A new owner stamp, for a resource that is being created. */
 export const newOwner = (): string => randomUUID();
 
 /** A wire configuration carrying the stamp, beside the user's own metadata. */
-export function withOwner<W extends { metadata?: Record<string, string> }>(wire: W, owner: string): W {
-  return { ...wire, metadata: { ...(wire.metadata ?? {}), [OWNER_KEY]: owner } };
+export function withOwner<W extends { metadata?: Record<string, string> }>(wire: W, owner: string, stack?: string): W {
+  return { ...wire, metadata: { ...(wire.metadata ?? {}), [OWNER_KEY]: owner, ...(stack ? { [STACK_KEY]: stack } : {}) } };
 }
 
 /** The stamp on a live configuration, if any. */

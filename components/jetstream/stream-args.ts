@@ -28,6 +28,11 @@ export const safetyShape = {
   adopting: z.string().optional(),
   /** Set by the providers' check (never by hand): the changes an update makes by deleting and recreating the resource. */
   replacing: z.string().optional(),
+  /**
+   * The Pulumi stack the resource belongs to (`<organization>/<project>/<stack>`), stamped on the
+   * server: what another stack stamped is refused (components/jetstream/ownership.ts).
+   */
+  stack: z.string().min(1).optional(),
 };
 
 /** Stream-only guards and hand-over behaviour; they never reach the server. */

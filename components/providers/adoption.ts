@@ -7,7 +7,8 @@
  *   on any server. With `adoptExisting` (the stack file's `event-bus:adoptExisting: "true"`) the
  *   check passes, the preview shows the differences in the resource's `adopting` input, and the
  *   create updates the existing resource in place, keeping its messages and delivery state;
- * - a difference the server can not make in place is refused even then.
+ * - a difference the server can not make in place is refused even then;
+ * - one another Pulumi stack stamped is refused unless `adoptExisting` is set (ownership.ts).
  * A preview that can not reach the server (or does not know the connection yet) skips the look.
  */
 import { describeChanges, type ConfigDiff } from "../jetstream/update-rules";
@@ -15,6 +16,7 @@ import type { CheckFailure } from "../jetstream/validation";
 import { withoutUnknowns } from "../jetstream/validation";
 import { within } from "../poll";
 import { userInputs } from "./inputs";
+import { ofAnotherStack } from "../jetstream/ownership";
 
 /** What a look at the server found for a resource about to be created. */
 export interface Existing {
@@ -22,6 +24,8 @@ export interface Existing {
   changes: string;
   /** Differences the server can not make in place. */
   replaces: string;
+  /** The other Pulumi stack that stamped it (ownership.ts), if another did. */
+  otherStack?: string;
 }
 
 /** What a diff of the live configuration against the wanted one says about taking it over. */
@@ -49,6 +53,9 @@ export async function checkAdoption(
   const known = withoutUnknowns(userInputs(inputs));
   if (failures.length || !creating || known.gaps.length) return { inputs, failures };
   const existing = await within(ADOPTION_LOOK_TIMEOUT_MS, look(known.value as Record<string, unknown>));
+  if (existing?.otherStack && inputs.adoptExisting !== true) {
+    return { inputs, failures: [{ property: "stack", reason: ofAnotherStack(what, existing.otherStack, String(inputs.stack), true).message }] };
+  }
   if (!existing || !existing.changes) return { inputs, failures };
   if (existing.replaces) {
     return { inputs, failures: [{ property: "adoptExisting", reason: `${what}: already exists and can not be taken over: ${existing.replaces}` }] };

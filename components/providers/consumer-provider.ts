@@ -19,7 +19,7 @@ import { claimsOf } from "../jetstream/claims";
 import { describeChanges, diffConsumer, diffConsumerWire } from "../jetstream/update-rules";
 import { consumerFromWire, consumerToWire, consumerUpdateConfig, type WireConsumerConfig } from "../jetstream/wire";
 import { poll } from "../poll";
-import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
+import { newOwner, ofAnotherStack, otherStack, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
@@ -131,7 +131,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const config = startingConfig(parsed.config, parsed.safety);
     const existing = await info(await manager(parsed.connection), config.stream, config.durableName, parsed.connection);
     if (!existing) return undefined;
-    return existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config)));
+    return { ...existingFrom(diffConsumerWire(existing.config as WireConsumerConfig, consumerToWire(config))), otherStack: otherStack(parsed.safety.stack, existing.config) };
   });
   return { ...checked, inputs: withReplacementNote(olds, checked.inputs, planned, IDENTITY) };
 }
@@ -191,11 +191,13 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
   if (safety.startAfterSeq !== undefined) await checkOneStart(jsm, config, safety.startAfterSeq, connection);
   const owner = newOwner();
-  const wire = withOwner(consumerToWire(config), owner);
+  const wire = withOwner(consumerToWire(config), owner, safety.stack);
   // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours.
   const stamped = async (ci: ConsumerInfo) => (ownerOf(ci.config) === owner ? ci : applyUpdate(jsm, stream, durableName, wire, connection));
   const existing = await info(jsm, stream, durableName, connection);
   if (existing) {
+    const theirs = otherStack(safety.stack, existing.config);
+    if (theirs && !safety.adoptExisting) throw ofAnotherStack(what, theirs, safety.stack!, true);
     const d = diffConsumerWire(existing.config as WireConsumerConfig, wire);
     if (d.changes.length === 0) return { id, outs: outputs(stream, await stamped(existing), safety, connection) };
     if (!safety.adoptExisting) {
@@ -245,7 +247,7 @@ export async function updateConsumer(id: string, olds: ConsumerOutputs, news: Re
   const recreate = mustRecreate(what, LOSES, diffConsumer(oldConfig, config), safety.allowReplace);
   const jsm = await connect(what, connection);
   await checkAgainstStream(jsm, config, connection, safety.drainOnly);
-  const wire = withOwner(consumerToWire(config), owner);
+  const wire = withOwner(consumerToWire(config), owner, safety.stack);
   const live = await info(jsm, stream, durable, connection);
   if (!live) throw new Error(`${what}: was deleted outside Pulumi; run \`pulumi refresh\` and then \`pulumi up\` to create it again`);
   if (!owns(olds.owner, live.config)) throw takenOver(what, olds.owner, live.config);
@@ -308,6 +310,10 @@ export async function moveConsumer(
   await checkAgainstStream(jsm, config, c, safety.drainOnly);
   // Before anything changes: the durable's one start must fit every filter on its new stream.
   if (safety.startAfterSeq !== undefined) await checkOneStart(jsm, config, safety.startAfterSeq, c);
+  // Before anything changes: a durable of another stack already where this one moves is that stack's.
+  const there = await info(jsm, to, durable, c);
+  const theirs = there && otherStack(safety.stack, there.config);
+  if (theirs && !safety.adoptExisting) throw ofAnotherStack(`${what}: the durable on ${to}`, theirs, safety.stack!, true);
   const found = await info(jsm, from, durable, c);
   // One another resource has taken over stays where it is, for its owner.
   const old = found && owns(stamp.stored, found.config) ? found : undefined;
@@ -320,7 +326,7 @@ export async function moveConsumer(
     const left = await awaitDrained(jsm, from, durable, c, old, drainLimits(safety));
     if (left) throw undrained(`${what}: the durable on ${from}`, left, "move it");
   }
-  const wire = withOwner(consumerToWire(config), stamp.owner);
+  const wire = withOwner(consumerToWire(config), stamp.owner, safety.stack);
   const added = await add(jsm, to, durable, wire, c);
   // One already there (a move interrupted after the create, run again) is stamped as this resource's.
   const created = ownerOf(added.config) === stamp.owner ? added : await applyUpdate(jsm, to, durable, wire, c);

@@ -19,6 +19,7 @@ import type { ConnectionArgs } from "../jetstream/connection-args";
 import { claimsFor, claimsOf, withClaims, type Claims } from "../jetstream/claims";
 import { coveredBy, subjectsCollide } from "../jetstream/subjects";
 import { readOrGone } from "./jetstream-resource";
+import { ofAnotherStack, otherStack } from "../jetstream/ownership";
 
 /** Every stream of the program and the subjects it captures once the deployment is done. */
 export type Handover = Record<string, string[]>;
@@ -82,7 +83,7 @@ export interface Taken {
  * `stream`'s does (a step back after a refused durable move), is marked on the holder in the same
  * write (carry.ts), for `carryMarked` to copy once `stream` captures the subject.
  */
-export async function take(jsm: JetStreamManager, stream: string, wanted: readonly string[], handover: Handover, c: ConnectionArgs): Promise<Taken[]> {
+export async function take(jsm: JetStreamManager, stream: string, wanted: readonly string[], handover: Handover, c: ConnectionArgs, stack?: string): Promise<Taken[]> {
   const holders: StreamInfo[] = [];
   for (const name of Object.keys(handover)) {
     if (name === stream) continue;
@@ -90,6 +91,11 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
     if (si) holders.push(si);
   }
   const plan = takeable(stream, wanted, holders.map((h) => ({ name: h.config.name, subjects: h.config.subjects ?? [] })), handover);
+  // Before anything changes: a holder another stack stamped is that stack's to change, never this one's.
+  for (const { name } of plan) {
+    const theirs = otherStack(stack, holders.find((h) => h.config.name === name)!.config);
+    if (theirs) throw ofAnotherStack(`stream ${stream}: taking ${wanted.join(", ")} from stream ${name}`, theirs, stack!, false);
+  }
   // Before anything changes: a subject given up wider than what is claimed must leave nothing that
   // publishers use uncaptured (the step back from phase 1 gives `vendor.>` up for `vendor.oura.>`).
   for (const { name, give } of plan) {

@@ -16,9 +16,10 @@ export const SAFETY_KEYS = Object.keys(BEHAVIOUR_SHAPE) as ReadonlyArray<keyof S
 /**
  * Inputs whose value is never a change by itself: read only on create (startAfterSeq, adopting),
  * the preview's note of a recreating update (replacing), or where the program's other streams'
- * subjects go (handover, read by the update that a change of subjects makes anyway).
+ * subjects go (handover, read by the update that a change of subjects makes anyway), the stack
+ * stamp (written by the next update that changes something; a stack never changes its identity).
  */
-export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing", "handover"] as const satisfies ReadonlyArray<keyof Safety>;
+export const CREATE_ONLY_KEYS = ["startAfterSeq", "adopting", "replacing", "handover", "stack"] as const satisfies ReadonlyArray<keyof Safety>;
 
 export type Safety = Partial<z.infer<z.ZodObject<typeof BEHAVIOUR_SHAPE>>>;
 

@@ -12,7 +12,7 @@ import { streamInputsSchema, type StreamConfigArgs } from "../jetstream/stream-a
 import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
-import { newOwner, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
+import { newOwner, ofAnotherStack, otherStack, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
 import { claimsFor, claimsOf, nextClaims, recoveredClaim, takenOverClaims, trustedClaims, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
@@ -126,6 +126,7 @@ async function claimSubjects(
   op: () => Promise<StreamInfo>,
   handover?: Handover,
   prepare?: () => Promise<void>,
+  stack?: string,
 ): Promise<StreamInfo> {
   let overlap: unknown;
   // What this claim took from the program's other streams: given back if it fails.
@@ -138,7 +139,7 @@ async function claimSubjects(
         // between the take and the claim, the subjects are captured by no stream.
         return await oneChangeAtATime(async () => {
           await prepare?.();
-          if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c)));
+          if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c, stack)));
           const done = await withRetry(`${label(wire.name)}: ${what}`, c, op);
           // What the holders marked for this stream when it took its subjects (now, or in an up
           // killed before the copy) follows the subjects here.
@@ -170,8 +171,8 @@ export function withGiveBackFailure(claim: unknown, taken: readonly Taken[], giv
   return new JetStreamOperationError(message, errCodeOf(claim));
 }
 
-async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0, handover?: Handover): Promise<StreamInfo> {
-  return claimSubjects("create", jsm, wire, c, waitMs, () => jsm.streams.add(structuredClone(wire)), handover);
+async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs = 0, handover?: Handover, stack?: string): Promise<StreamInfo> {
+  return claimSubjects("create", jsm, wire, c, waitMs, () => jsm.streams.add(structuredClone(wire)), handover, undefined, stack);
 }
 
 /**
@@ -180,7 +181,7 @@ async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionA
  * taking what it claims from the program's other streams first. Returns the live stream with the
  * subjects it wants (those kept for a claimant are not this stream's any more).
  */
-async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs: number, handover?: Handover): Promise<StreamInfo> {
+async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs: number, handover?: Handover, stack?: string): Promise<StreamInfo> {
   const wanted = wire.subjects ?? [];
   let kept: string[] = [];
   // What a claimant's take marked on this stream to copy, and has not copied yet: kept on the server.
@@ -198,6 +199,7 @@ async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, 
       kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
       carries = live ? carriesOf(live.config) : {};
     },
+    stack,
   );
   return kept.length ? { ...updated, config: { ...updated.config, subjects: (updated.config.subjects ?? []).filter((s) => !kept.includes(s)) } } : updated;
 }
@@ -212,7 +214,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const { config, connection } = splitInputs(parseInputs(streamInputsSchema, known, label(String(known.name))));
     const existing = await info(await manager(connection), config.name, connection);
     if (!existing) return undefined;
-    return existingFrom(diffStreamWire(existing.config as WireStreamConfig, streamToWire(config)));
+    return { ...existingFrom(diffStreamWire(existing.config as WireStreamConfig, streamToWire(config))), otherStack: otherStack(known.stack as string | undefined, existing.config) };
   });
   return { ...checked, inputs: withReplacementNote(olds, checked.inputs, planned, IDENTITY) };
 }
@@ -236,7 +238,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const name = config.name;
   if (config.sealed) throw new Error(`${label(name)}: a stream can not be created sealed; create it, then set sealed: true`);
   const owner = newOwner();
-  const wire = withOwner(streamToWire(config), owner);
+  const wire = withOwner(streamToWire(config), owner, safety.stack);
   const jsm = await connect(label(name), connection);
   // Identical to what was wanted, but stamped by another resource (or by none): stamped as ours,
   // keeping the claims it carries (an update replaces the metadata whole).
@@ -246,7 +248,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // New: everything it captures is captured since its creation (claims 0, not written).
-      const added = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+      const added = await add(jsm, wire, connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover, safety.stack);
       const claims = nextClaims(undefined, [], capturedBy(added.config), 0);
       return { id: name, outs: outputs(await stamped(added, claims), safety, connection, claims) };
     } catch (e) {
@@ -254,6 +256,8 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
     }
     const existing = await info(jsm, name, connection);
     if (!existing) continue; // deleted meanwhile: create again
+    const theirs = otherStack(safety.stack, existing.config);
+    if (theirs && !safety.adoptExisting) throw ofAnotherStack(label(name), theirs, safety.stack!, true);
     const d = diffStreamWire(existing.config as WireStreamConfig, wire);
     // Taken over: what it captures counts as captured since its creation (so new durables read it
     // all), unless the stream says where it claimed it (one this program made, in an up cut short).
@@ -291,7 +295,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
   if (!before) throw deleted();
   if (!owns(olds.owner, before.config)) throw takenOver(label(id), olds.owner, before.config);
   // A stream stored before stamps (an earlier release) is stamped by its first update.
-  const wire = withOwner(streamToWire(config), olds.owner ?? newOwner());
+  const wire = withOwner(streamToWire(config), olds.owner ?? newOwner(), safety.stack);
   // The state plans a replace, but the live stream may have been recreated already (an `up` that
   // failed or was killed after the recreate): it is replaced only while it still differs so.
   if (recreate && diffStreamWire(before.config as WireStreamConfig, wire).changes.some((ch) => ch.kind === "replace")) {
@@ -303,7 +307,7 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     for await (const ci of jsm.consumers.list(id)) byName.set(ci.config.durable_name, recreatable(ci.config));
     const durables = [...byName.values()];
     await deleteOrGone(`${label(id)}: delete (replaced)`, connection, [ERR.STREAM_NOT_FOUND], () => jsm.streams.delete(id));
-    const created = await add(jsm, withDurablesToRecreate(wire, durables), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover);
+    const created = await add(jsm, withDurablesToRecreate(wire, durables), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover, safety.stack);
     await recreateDurables(jsm, id, durables, connection);
     const done = await update(jsm, wire, connection);
     return { outs: outputs(done, safety, connection, nextClaims(undefined, [], capturedBy(created.config), 0)) };
@@ -319,10 +323,10 @@ export async function updateStream(id: string, olds: StreamOutputs, news: Record
     const previous = await knownClaims(jsm, before, olds, connection);
     const claims = nextClaims(previous, had, [...new Set([...had, ...capturedBy(wire)])], before.state.last_seq);
     const waitMs = safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS;
-    let updated = await updateHandingOver(jsm, withDurablesToRecreate(withClaims(wire, claims), pending), connection, waitMs, safety.handover);
+    let updated = await updateHandingOver(jsm, withDurablesToRecreate(withClaims(wire, claims), pending), connection, waitMs, safety.handover, safety.stack);
     if (pending.length) {
       await recreateDurables(jsm, id, pending, connection);
-      updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, waitMs, safety.handover);
+      updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, waitMs, safety.handover, safety.stack);
     }
     return { outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   } catch (e) {

@@ -11,6 +11,17 @@ export interface EventBusTopologyArgs {
   connection: pulumi.Input<ConnectionArgs>;
 }
 
+/** The stack's identity, `<organization>/<project>/<stack>` (the organization left out where the engine names none, as under mocks). */
+export function stackIdentity(): string {
+  let organization: string | undefined;
+  try {
+    organization = pulumi.getOrganization();
+  } catch {
+    organization = undefined;
+  }
+  return [organization, pulumi.getProject(), pulumi.getStack()].filter(Boolean).join("/");
+}
+
 /**
  * The event bus's streams and durable consumers for one stack. Only wiring: what exists and
  * with which settings is decided by computeTopology() (components/topology/topology.ts).
@@ -23,10 +34,12 @@ export class EventBusTopology extends pulumi.ComponentResource {
     super("event-bus:index:Topology", name, {}, opts);
     // Every stream knows where each subject goes, so that a hand-over leaves no subject uncaptured.
     const handover = handoverOf(args.topology);
+    // Stamped on everything it makes: what another stack stamped is refused (ownership.ts).
+    const stack = stackIdentity();
     for (const plan of args.topology.streams) {
       this.streams[plan.role] = new Stream(
         `${name}-${plan.resourceName}`,
-        { ...streamInputs(plan), handover, ...args.topology.safety, connection: args.connection },
+        { ...streamInputs(plan), handover, ...args.topology.safety, stack, connection: args.connection },
         { parent: this, protect: plan.protect },
       );
     }
@@ -39,6 +52,7 @@ export class EventBusTopology extends pulumi.ComponentResource {
         {
           ...consumerInputs(plan),
           ...args.topology.safety,
+          stack,
           startAfterSeq: stream.claims.apply((claims) => startAfterSeq(plan.config.stream, claims, plan.claimSubject)),
           connection: args.connection,
         },

@@ -191,6 +191,20 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect(carriesOf((await bus.admin.jsm.streams.info("CORE")).config)).toEqual({});
   });
 
+  it("a take from a stream another stack stamped is refused before anything changes, naming that stack", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>"] };
+    await streams.create(stream("LEGACY", before.LEGACY, before, { stack: "acme/event-bus/production" }));
+    const core = await streams.create(stream("CORE", before.CORE, before, { stack: "acme/event-bus/staging" }));
+    const legacyBefore = (await bus.admin.jsm.streams.info("LEGACY")).config;
+    await expect(streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after, { stack: "acme/event-bus/staging" }))).rejects.toThrow(
+      /stream CORE: taking orders\.> from stream LEGACY: belongs to Pulumi stack acme\/event-bus\/production \(event-bus\.stack on the server\), not to acme\/event-bus\/staging.*Nothing was changed/,
+    );
+    expect((await bus.admin.jsm.streams.info("LEGACY")).config).toEqual(legacyBefore);
+    expect(await subjectsOf("CORE")).toEqual(["CORE"]);
+    expect((await publishStored(bus.admin.nc, "orders.1", "still captured")).stream).toBe("LEGACY");
+  });
+
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
     const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
     const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
