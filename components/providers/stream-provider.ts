@@ -270,7 +270,9 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
       throw new Error(`${label(name)}: can not adopt: ${describeChanges(d.changes.filter((c) => c.kind === "replace"))} ${d.blocked.join("; ")}`.trim());
     }
     const claims = nextClaims(existingClaims, capturedBy(existing.config), capturedBy(wire), existing.state.last_seq);
-    const updated = await update(jsm, withClaims(wire, claims), connection);
+    // Taken over in the step where it claims subjects (a hot stream the seeds' script made before
+    // its phase): the same hand-over as any update, taking them from the program's stream that holds them.
+    const updated = await updateHandingOver(jsm, withClaims(wire, claims), connection, safety.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS, safety.handover, safety.stack);
     return { id: name, outs: outputs(updated, safety, connection, claimsFor(claims, capturedBy(updated.config))) };
   }
   throw new Error(`${label(name)}: created and deleted concurrently by someone else; try again`);

@@ -205,6 +205,23 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect((await publishStored(bus.admin.nc, "orders.1", "still captured")).stream).toBe("LEGACY");
   });
 
+  it("a stream that already exists (made by the seeds' script) and is taken over in the step where it claims subjects takes them through the hand-over", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>"] };
+    const legacy = await streams.create(stream("LEGACY", before.LEGACY, before));
+    // create-streams.js made CORE before this phase: other settings, no subjects of the program's.
+    await addStream(bus.admin.jsm, { name: "CORE", subjects: ["CORE"], max_age: 3600e9, num_replicas: bus.topo.replicas });
+    await publishStored(bus.admin.nc, "orders.1", "before");
+    const adopted = await streams.create(stream("CORE", after.CORE, after, { adoptExisting: true, maxAge: "48h" }));
+    expect(adopted.outs).toMatchObject({ subjects: ["orders.>"], maxAge: "2d" });
+    expect(await subjectsOf("CORE")).toEqual(["orders.>"]);
+    expect(await subjectsOf("LEGACY")).toEqual(["LEGACY"]);
+    expect((await publishStored(bus.admin.nc, "orders.2", "after")).stream).toBe("CORE");
+    // The release that runs after finds nothing left to keep.
+    await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
+    expect((await bus.admin.jsm.streams.info("LEGACY")).state.messages).toBe(1);
+  });
+
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
     const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
     const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
