@@ -8,7 +8,7 @@ import type { ConsumerConfigKey, ConsumerSettings, StackConfig } from "../config
 import { parseDuration } from "../jetstream/durations";
 import { labels } from "./labels";
 import { CLIENT_PORT } from "./nats-conf";
-import { NATS_NAME } from "./nats-cluster";
+import { EVENT_BUS_LAYOUT, natsClientUrl } from "./nats-layout";
 
 /** The ConfigMap's name, as the services' Deployments and the seeds know it. */
 export const FLAGS_CONFIGMAP = "event-bus-config";
@@ -20,8 +20,9 @@ export type FlagsInput = Pick<StackConfig, "mode" | "streams" | "pullLoop"> & Re
  * The seeds' `event-bus-config` data: only keys the services read (normalize-service binds by
  * EVENT_STREAM_MODE and finds its durables by trying streams, so no key says where they are).
  * A change of any of them rolls both Deployments; the migration phase alone changes none.
+ * NATS_URL names the cluster's client Service (the live one's, when taken over: nats-layout.ts).
  */
-export function flagsData(c: FlagsInput): Record<string, string> {
+export function flagsData(c: FlagsInput, natsUrl = natsClientUrl(EVENT_BUS_LAYOUT, CLIENT_PORT)): Record<string, string> {
   const ackWait = parseDuration(c.hrvConsumer.ackWait);
   return {
     EVENT_STREAM_MODE: c.mode,
@@ -38,7 +39,7 @@ export function flagsData(c: FlagsInput): Record<string, string> {
     HRV_BATCH_SIZE: String(c.pullLoop.batchSize),
     HRV_EXPIRES_MS: String(c.pullLoop.expiresMs),
     HRV_IDLE_BACKOFF_MS: String(c.pullLoop.idleBackoffMs),
-    NATS_URL: `nats://${NATS_NAME}:${CLIENT_PORT}`,
+    NATS_URL: natsUrl,
   };
 }
 

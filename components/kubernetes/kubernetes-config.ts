@@ -11,6 +11,33 @@ const quantity = (what: string) => z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|m)
 const image = z.string().regex(/^[a-z0-9./_:-]+$/, { error: "expected an image reference such as ghcr.io/athlete-ally/normalize-service" });
 const tag = z.string().regex(/^[\w][\w.-]{0,127}$/, { error: "expected an image tag such as 1.4.2" });
 
+const objectName = (what: string) => z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: `expected ${what} as a Kubernetes object name (lower-case letters, digits, '-')` }).max(63);
+
+/** `kubernetes.nats.layout`: how the live NATS cluster is laid out, when the stack takes one over (nats-layout.ts). */
+const layoutSchema = z
+  .strictObject({
+    preset: z.enum(["event-bus", "helm-chart"], { error: 'expected preset "event-bus" (what this stack makes) or "helm-chart" (what the official NATS Helm chart makes)' }).default("event-bus"),
+    helmRelease: objectName("helmRelease").optional(),
+    fullnameOverride: objectName("fullnameOverride").optional(),
+    statefulSet: objectName("statefulSet").optional(),
+    headlessService: objectName("headlessService").optional(),
+    clientService: objectName("clientService").optional(),
+    configMap: objectName("configMap").optional(),
+    disruptionBudget: objectName("disruptionBudget").optional(),
+    claimTemplate: objectName("claimTemplate").optional(),
+    mountPath: z.string().regex(/^\/[^\s]*$/, { error: "expected mountPath as an absolute path such as /data" }).optional(),
+    storeDir: z.string().regex(/^\/[^\s"]*$/, { error: "expected storeDir as an absolute path such as /data (nats-server stores in <storeDir>/jetstream)" }).optional(),
+    clusterName: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected clusterName as nats.conf's cluster name (letters, digits, '-', '_')" }).optional(),
+    selector: z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: "expected a label key" }), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, { error: "expected a label value" })).optional(),
+  })
+  .superRefine((l, ctx) => {
+    if (l.preset === "helm-chart" && !l.helmRelease) ctx.addIssue({ code: "custom", path: ["helmRelease"], message: 'expected helmRelease (the release the chart was installed as, e.g. "staging-nats") with preset "helm-chart"' });
+    if (l.preset !== "helm-chart" && (l.helmRelease || l.fullnameOverride)) ctx.addIssue({ code: "custom", path: ["preset"], message: 'expected preset "helm-chart" with helmRelease or fullnameOverride' });
+    if (l.storeDir && l.mountPath && !(l.storeDir === l.mountPath || l.storeDir.startsWith(`${l.mountPath.replace(/\/$/, "")}/`))) {
+      ctx.addIssue({ code: "custom", path: ["storeDir"], message: `expected storeDir inside mountPath ${l.mountPath}: outside it the streams would not be on the volume` });
+    }
+  });
+
 const serviceSchema = z.strictObject({
   image,
   tag,
@@ -28,8 +55,9 @@ export const kubernetesSchema = z.strictObject({
       storageClass: z.string().min(1).optional(),
       cpu: quantity("cpu").default("500m"),
       memory: quantity("memory").default("1Gi"),
+      layout: layoutSchema.default({ preset: "event-bus" }),
     })
-    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi" }),
+    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" } }),
   normalize: serviceSchema,
   ingest: serviceSchema,
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */

@@ -19,7 +19,9 @@ import type { Topology } from "../topology/topology";
 import { flagsData, renderFlags } from "./flags";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
-import { NATS_NAME, renderNatsCluster, type NatsClusterManifests } from "./nats-cluster";
+import { renderNatsCluster, type NatsClusterManifests } from "./nats-cluster";
+import { natsClientUrl, natsLayout } from "./nats-layout";
+import { CLIENT_PORT } from "./nats-conf";
 import { natsUsers, type NatsUser } from "./nats-users";
 import { renderServices } from "./service-deployments";
 
@@ -46,19 +48,20 @@ export interface PodMonitorManifest {
 export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfig): KubernetesManifests {
   const namespace = k.namespace;
   const users = natsUsers(c);
-  const nats = renderNatsCluster({ ...k.nats, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
-  const data = flagsData(c);
+  const layout = natsLayout(k.nats.layout);
+  const nats = renderNatsCluster({ ...k.nats, layout, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
+  const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));
   const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase) });
   const manifests = { ...nats, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
   if (!k.prometheusOperator) return manifests;
-  const podMonitor = (name: string, app: string, port: string): PodMonitorManifest => ({
+  const podMonitor = (name: string, app: string, port: string, selector: Record<string, string> = { app }): PodMonitorManifest => ({
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
     metadata: { name, namespace, labels: labels(app) },
-    spec: { selector: { matchLabels: { app } }, podMetricsEndpoints: [{ port, path: "/metrics", interval: "30s" }] },
+    spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [{ port, path: "/metrics", interval: "30s" }] },
   });
   const podMonitors = [
-    podMonitor("nats", NATS_NAME, NATS_EXPORTER.portName),
+    podMonitor("nats", "nats", NATS_EXPORTER.portName, layout.selector),
     podMonitor("normalize-service", "normalize-service", "metrics"),
     podMonitor("ingest-service", "ingest-service", "metrics"),
   ];

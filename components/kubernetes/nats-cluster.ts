@@ -14,10 +14,10 @@ import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, renderNatsConf } from "./nats-conf";
 import type { NatsUser } from "./nats-users";
+import type { NatsLayout } from "./nats-layout";
 
-export const NATS_NAME = "nats";
-export const NATS_HEADLESS = "nats-headless";
-export const NATS_CONFIG = "nats-config";
+/** The labels of the NATS pods and objects, besides the layout's selector. */
+const NATS_APP = "nats";
 
 /** The Secret holding a NATS user's password (key `password`); created by the Pulumi component. */
 export const passwordSecretName = (u: Pick<NatsUser, "name">) => `event-bus-nats-${u.name}`;
@@ -29,6 +29,8 @@ export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storag
   /** One server per node, or none scheduled (production); otherwise spread when possible. */
   strictSpread: boolean;
   users: NatsUser[];
+  /** The names, selector, claim template and store directory (the live cluster's, when taken over). */
+  layout: NatsLayout;
 }
 
 export interface NatsClusterManifests {
@@ -41,22 +43,24 @@ export interface NatsClusterManifests {
 
 export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const ns = n.namespace;
-  const natsLabels = labels(NATS_NAME, { app: NATS_NAME });
-  const conf = renderNatsConf({ name: NATS_NAME, headlessService: NATS_HEADLESS, replicas: n.replicas, storageSize: n.storageSize, users: n.users });
+  const l = n.layout;
+  const selector = l.selector;
+  const natsLabels = { ...labels(NATS_APP, { app: NATS_APP }), ...selector };
+  const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users });
   const natsConfig: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: { name: NATS_CONFIG, namespace: ns, labels: natsLabels },
+    metadata: { name: l.configMap, namespace: ns, labels: natsLabels },
     data: { "nats.conf": conf },
   };
   const natsHeadless: IService = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: NATS_HEADLESS, namespace: ns, labels: natsLabels },
+    metadata: { name: l.headlessService, namespace: ns, labels: natsLabels },
     spec: {
       clusterIP: "None",
       publishNotReadyAddresses: true,
-      selector: { app: NATS_NAME },
+      selector,
       ports: [
         { name: "nats", port: CLIENT_PORT, targetPort: "nats" },
         { name: "cluster", port: CLUSTER_PORT, targetPort: "cluster" },
@@ -67,26 +71,26 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const natsClient: IService = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: NATS_NAME, namespace: ns, labels: natsLabels },
-    spec: { selector: { app: NATS_NAME }, ports: [{ name: "nats", port: CLIENT_PORT, targetPort: "nats" }, { name: "monitor", port: MONITOR_PORT, targetPort: "monitor" }] },
+    metadata: { name: l.clientService, namespace: ns, labels: natsLabels },
+    spec: { selector, ports: [{ name: "nats", port: CLIENT_PORT, targetPort: "nats" }, { name: "monitor", port: MONITOR_PORT, targetPort: "monitor" }] },
   };
   const natsStatefulSet: IStatefulSet = {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name: NATS_NAME, namespace: ns, labels: natsLabels },
+    metadata: { name: l.statefulSet, namespace: ns, labels: natsLabels },
     spec: {
-      serviceName: NATS_HEADLESS,
+      serviceName: l.headlessService,
       replicas: n.replicas,
       podManagementPolicy: "Parallel",
       // The volumes hold the streams: they outlive the StatefulSet and any scale-down.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-      selector: { matchLabels: { app: NATS_NAME } },
+      selector: { matchLabels: selector },
       template: {
         metadata: { labels: natsLabels, annotations: { "checksum/nats-config": createHash("sha256").update(conf).digest("hex") } },
         spec: {
           terminationGracePeriodSeconds: 60,
           topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: n.strictSpread ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: { app: NATS_NAME } } },
+            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: n.strictSpread ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: selector } },
           ],
           containers: [
             {
@@ -110,7 +114,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
               volumeMounts: [
                 { name: "config", mountPath: "/etc/nats-config" },
                 { name: "pid", mountPath: "/var/run/nats" },
-                { name: "jetstream", mountPath: "/data" },
+                { name: l.claimTemplate, mountPath: l.mountPath },
               ],
             },
             {
@@ -123,14 +127,14 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
             },
           ],
           volumes: [
-            { name: "config", configMap: { name: NATS_CONFIG } },
+            { name: "config", configMap: { name: l.configMap } },
             { name: "pid", emptyDir: {} },
           ],
         },
       },
       volumeClaimTemplates: [
         {
-          metadata: { name: "jetstream" },
+          metadata: { name: l.claimTemplate },
           spec: {
             accessModes: ["ReadWriteOnce"],
             resources: { requests: { storage: n.storageSize } },
@@ -143,9 +147,9 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const natsDisruptionBudget: IPodDisruptionBudget = {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: { name: NATS_NAME, namespace: ns, labels: natsLabels },
+    metadata: { name: l.disruptionBudget, namespace: ns, labels: natsLabels },
     // A 3-node JetStream cluster keeps its quorum with one server down, never two.
-    spec: { maxUnavailable: 1, selector: { matchLabels: { app: NATS_NAME } } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
   };
   return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget };
 }

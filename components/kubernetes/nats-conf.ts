@@ -9,12 +9,13 @@ export const CLIENT_PORT = 4222;
 export const CLUSTER_PORT = 6222;
 export const MONITOR_PORT = 8222;
 export const PID_FILE = "/var/run/nats/nats.pid";
-export const STORE_DIR = "/data/jetstream";
-
 export interface NatsConfInput {
   /** StatefulSet name; pods are <name>-0, <name>-1, ... */
   name: string;
   headlessService: string;
+  /** `store_dir` (nats-server stores in `<storeDir>/jetstream`) and the cluster's name: the live cluster's, when taken over (nats-layout.ts). */
+  storeDir: string;
+  clusterName: string;
   replicas: number;
   /** Kubernetes quantity of the PVC, e.g. "10Gi": JetStream may use all of it. */
   storageSize: string;
@@ -44,12 +45,12 @@ export function renderNatsConf(i: NatsConfInput): string {
     `pid_file: "${PID_FILE}"`,
     ``,
     `jetstream {`,
-    `  store_dir: "${STORE_DIR}"`,
+    `  store_dir: ${JSON.stringify(i.storeDir)}`,
     `  max_memory_store: 0`,
     `  max_file_store: ${natsSize(i.storageSize)}`,
     `}`,
     ...(i.replicas > 1
-      ? [``, `cluster {`, `  name: ${JSON.stringify(i.name)}`, `  port: ${CLUSTER_PORT}`, `  no_advertise: true`, `  routes: [`, ...routes, `  ]`, `}`]
+      ? [``, `cluster {`, `  name: ${JSON.stringify(i.clusterName)}`, `  port: ${CLUSTER_PORT}`, `  no_advertise: true`, `  routes: [`, ...routes, `  ]`, `}`]
       : []),
     ``,
     `authorization {`,

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_REPLICAS, type Environment } from "../../components/config/stack-config";
-import { NATS_NAME } from "../../components/kubernetes/nats-cluster";
+import { EVENT_BUS_LAYOUT } from "../../components/kubernetes/nats-layout";
 import { stackFileConfig } from "../../scripts/stack-file";
 import { prepareProject } from "../../scripts/lib/pulumi-project";
 import { engineStack, type EngineStack } from "./engine";
@@ -62,7 +62,7 @@ export async function kubeStack(
   };
   let stack: EngineStack | undefined;
   try {
-    const ports = await agent.reserveNatsPorts(namespace, NATS_NAME, natsReplicas);
+    const ports = await agent.reserveNatsPorts(namespace, EVENT_BUS_LAYOUT.statefulSet, natsReplicas);
     const natsUrls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
     agent.start();
     if (opts.namespaceExists) await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });

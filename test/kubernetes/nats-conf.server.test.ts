@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 import { parseStackConfig } from "../../components/config/stack-config";
 import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-config";
 import { renderKubernetes } from "../../components/kubernetes/manifests";
-import { PID_FILE, STORE_DIR } from "../../components/kubernetes/nats-conf";
+import { PID_FILE } from "../../components/kubernetes/nats-conf";
+import { EVENT_BUS_LAYOUT } from "../../components/kubernetes/nats-layout";
 import { computeTopology } from "../../components/topology/topology";
 import { NATS_SERVER_BIN } from "../helpers/nats-servers";
 import { stackConfigFile } from "../helpers/stack-files";
@@ -21,7 +22,7 @@ const run = promisify(execFile);
 async function serverCheck(conf: string, env: Record<string, string>): Promise<{ ok: boolean; output: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-conf-"));
   try {
-    const local = conf.replace(STORE_DIR, path.join(dir, "jetstream")).replace(PID_FILE, path.join(dir, "nats.pid"));
+    const local = conf.replace(EVENT_BUS_LAYOUT.storeDir, path.join(dir, "jetstream")).replace(PID_FILE, path.join(dir, "nats.pid"));
     const file = path.join(dir, "nats.conf");
     fs.writeFileSync(file, local);
     const r = await run(NATS_SERVER_BIN, ["-t", "-c", file], { env: { ...process.env, ...env } }).then(

@@ -15,7 +15,7 @@ const password = (name: string) => `test-${name}-password-0123`;
 /** The authorization block of production's nats.conf, passwords written in as Kubernetes would fill them. */
 function authorization(): string {
   const users = natsUsers(parseStackConfig(stackConfigFile("production")));
-  const conf = renderNatsConf({ name: "nats", headlessService: "nats-headless", replicas: 1, storageSize: "1Gi", users });
+  const conf = renderNatsConf({ name: "nats", headlessService: "nats-headless", storeDir: "/data/jetstream", clusterName: "nats", replicas: 1, storageSize: "1Gi", users });
   const block = conf.slice(conf.indexOf("authorization {"));
   return users.reduce((text, u) => text.replace(`$${u.passwordEnv}`, JSON.stringify(password(u.name))), block);
 }
