@@ -53,7 +53,8 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
     const ids = args.adopt ?? {};
     const secrets = (this.secrets = m.users.map((u) => {
-      const carried = args.userPasswords?.[u.name];
+      // The anonymous user's password is never used (no_auth_user signs clients in without one): always generated.
+      const carried = u.name === "anonymous" ? undefined : args.userPasswords?.[u.name];
       const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
       this.passwords[u.name] = password;
       return new k8s.core.v1.Secret(

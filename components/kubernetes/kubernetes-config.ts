@@ -56,8 +56,14 @@ export const kubernetesSchema = z.strictObject({
       cpu: quantity("cpu").default("500m"),
       memory: quantity("memory").default("1Gi"),
       layout: layoutSchema.default({ preset: "event-bus" }),
+      /**
+       * Clients that connect without credentials: "allow" signs them in as event-bus-anonymous with
+       * the permissions every client had on a bus without authorization (the first stage of taking
+       * over such a bus; `npm run anonymous-clients` lists who still does), "deny" refuses them.
+       */
+      anonymousClients: z.enum(["allow", "deny"], { error: 'expected anonymousClients "allow" (clients without credentials keep working, as event-bus-anonymous) or "deny"' }).default("deny"),
     })
-    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" } }),
+    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" }, anonymousClients: "deny" }),
   normalize: serviceSchema,
   ingest: serviceSchema,
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */

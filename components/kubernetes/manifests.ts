@@ -22,7 +22,8 @@ import { labels } from "./labels";
 import { renderNatsCluster, type NatsClusterManifests } from "./nats-cluster";
 import { natsClientUrl, natsLayout } from "./nats-layout";
 import { CLIENT_PORT } from "./nats-conf";
-import { natsUsers, type NatsUser } from "./nats-users";
+import { ANONYMOUS_USER, natsUsers, type NatsUser } from "./nats-users";
+import { CATALOGUE } from "../topology/catalogue";
 import { renderServices } from "./service-deployments";
 
 export interface KubernetesManifests extends NatsClusterManifests {
@@ -47,9 +48,10 @@ export interface PodMonitorManifest {
 
 export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfig): KubernetesManifests {
   const namespace = k.namespace;
-  const users = natsUsers(c);
+  const anonymous = k.nats.anonymousClients === "allow";
+  const users = natsUsers(c, CATALOGUE, { anonymous });
   const layout = natsLayout(k.nats.layout);
-  const nats = renderNatsCluster({ ...k.nats, layout, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
+  const nats = renderNatsCluster({ ...k.nats, layout, noAuthUser: anonymous ? ANONYMOUS_USER.user : undefined, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
   const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));
   const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase) });
   const manifests = { ...nats, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };

@@ -31,6 +31,8 @@ export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storag
   users: NatsUser[];
   /** The names, selector, claim template and store directory (the live cluster's, when taken over). */
   layout: NatsLayout;
+  /** The user clients without credentials are signed in as; none: they are refused. */
+  noAuthUser?: string;
 }
 
 export interface NatsClusterManifests {
@@ -46,7 +48,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const l = n.layout;
   const selector = l.selector;
   const natsLabels = { ...labels(NATS_APP, { app: NATS_APP }), ...selector };
-  const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users });
+  const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users, noAuthUser: n.noAuthUser });
   const natsConfig: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",

@@ -20,6 +20,8 @@ export interface NatsConfInput {
   /** Kubernetes quantity of the PVC, e.g. "10Gi": JetStream may use all of it. */
   storageSize: string;
   users: NatsUser[];
+  /** The user clients without credentials are signed in as (`no_auth_user`); none: they are refused. */
+  noAuthUser?: string;
 }
 
 /** "10Gi" -> "10G" (nats.conf's 1024-based units), "500Mi" -> "500M". */
@@ -53,6 +55,7 @@ export function renderNatsConf(i: NatsConfInput): string {
       ? [``, `cluster {`, `  name: ${JSON.stringify(i.clusterName)}`, `  port: ${CLUSTER_PORT}`, `  no_advertise: true`, `  routes: [`, ...routes, `  ]`, `}`]
       : []),
     ``,
+    ...(i.noAuthUser ? [`# Clients without credentials are signed in as this user (kubernetes.nats.anonymousClients: allow).`, `no_auth_user: ${JSON.stringify(i.noAuthUser)}`, ``] : []),
     `authorization {`,
     `  users: [`,
     ...users,

@@ -4,12 +4,12 @@
  * user (the providers) manages JetStream. Passwords are never here: nats.conf refers to
  * environment variables that Kubernetes fills from Secrets.
  */
-import { consumerSettings, type StackConfig } from "../config/stack-config";
+import { consumerSettings, type NatsUserName, type StackConfig } from "../config/stack-config";
 import { CATALOGUE, publishedSubjects, type Catalogue } from "../topology/catalogue";
 
 export interface NatsUser {
   /** The service (and the Secret `event-bus-nats-<name>` that holds its password). */
-  name: "admin" | "ingest" | "normalize";
+  name: NatsUserName | "anonymous";
   user: string;
   /** The environment variable nats.conf reads the password from. */
   passwordEnv: string;
@@ -17,8 +17,17 @@ export interface NatsUser {
   subscribe: string[];
 }
 
-/** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE): NatsUser[] {
+/**
+ * The user every client that connects without credentials is signed in as while
+ * `kubernetes.nats.anonymousClients` is "allow" (nats.conf's `no_auth_user`): the first stage of
+ * turning authorization on under a live bus whose clients connect without credentials (the seeds'
+ * NATS_URLs carry no user). It may do what every client could before: publish and subscribe to
+ * everything. `npm run anonymous-clients` lists who still connects that way; "deny" closes the door.
+ */
+export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", passwordEnv: "NATS_ANONYMOUS_PASSWORD", publish: [">"], subscribe: [">"] };
+
+/** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
@@ -43,5 +52,6 @@ export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE): Nat
       ],
       subscribe: ["_INBOX.>"],
     },
+    ...(opts.anonymous ? [ANONYMOUS_USER] : []),
   ];
 }
