@@ -83,7 +83,7 @@ export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}
     streams: Object.fromEntries(topology.streams.map((s) => [s.role, { name: s.config.name, subjects: s.config.subjects ?? [], replicas: s.config.replicas }])),
     bindings: topology.bindings,
     /** What the flags ConfigMap holds (on Kubernetes stacks: event-bus-config); the services restart when it changes. */
-    flags: flagsData(config),
+    flags: manifests ? manifests.flags.data! : flagsData(config),
     /** Why the legacy stream stays although the phase retires it (its quiet period, or undelivered messages). */
     legacyHold: topology.legacyHold,
     bus,
@@ -107,7 +107,11 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   const known = await knownValue(nats.connection);
   const problems = known ? connectionProblems(known) : [];
   if (problems.length) throw new StackConfigError(problems);
-  const look = await lookAtBus(config, nats.connection);
+  // A bus taken over while clients without credentials still may connect (anonymousClients
+  // "allow": it has no authorization today) is looked at without credentials when the stack's own
+  // are made by this very update: its first preview compares it all the same.
+  const anonymous = kubernetesConfigOf(config)?.nats.anonymousClients === "allow";
+  const look = await lookAtBus(config, !known && anonymous ? natsConnection(config, {}) : nats.connection);
   const unseen = unseenWarning(look, config.nats.servers);
   // Required in a preview (an `up` previews first too): the `up` itself of a stack that creates its
   // NATS cluster finds no bus yet, and its providers judge adoption and retirement again as they apply.

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EventBusTopology } from "../topology/event-bus-topology";
-import { declared } from "./adoption";
+import { adoptKey, declared } from "./adoption";
+import { leftoverEnv, leftoverEnvError } from "./leftover-env";
 import type { EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 
@@ -44,6 +45,15 @@ export class EventBusServices extends pulumi.ComponentResource {
     const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, ...declared(m.flags, ids, child(durables)));
     for (const d of m.deployments) {
       const after = d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables];
+      const adopted = ids[adoptKey(d)];
+      if (adopted) {
+        // A live Deployment taken over: env entries set by hand that shadow the flags stop the preview.
+        const live = k8s.apps.v1.Deployment.get(`${name}-${d.metadata!.name}-live`, adopted, { parent: this, provider: args.provider });
+        live.spec.template.spec.containers.apply((containers) => {
+          const leftovers = leftoverEnv(containers, Object.keys(m.flags.data ?? {}));
+          if (leftovers.length) throw new Error(leftoverEnvError(d.metadata!.namespace!, d.metadata!.name!, leftovers));
+        });
+      }
       new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(d, ids, child([...after, ...args.nats.secrets])));
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));

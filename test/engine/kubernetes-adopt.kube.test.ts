@@ -22,7 +22,7 @@ import { adoptKey } from "../../components/kubernetes/adoption";
 import { poll } from "../../components/poll";
 import { readRecords } from "../doubles/records";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
-import { NATS_CLI_BIN } from "../helpers/nats-servers";
+import { NATS_CLI_BIN, TOOLS_BIN } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
 import { render } from "../helpers/render";
 
@@ -142,7 +142,21 @@ describe("engine and Kubernetes provider - production takes over the live object
     expect(refused.stdout + refused.stderr).toMatch(/previously-imported resources that still specify an ID may not be replaced/);
     expect((await k.cluster.get("StatefulSet", "nats", k.namespace)).metadata.uid).toBe(live["StatefulSet/nats"].uid);
 
+    // What the seeds' runbook leaves: `kubectl set env deployment/normalize-service EVENT_STREAM_MODE=multi`.
+    // The explicit entry would shadow the flags ConfigMap after the stack takes the Deployment over:
+    // the preview stops, naming it and the command that removes it.
+    const kubectl = (command: string) => execFileSync("bash", ["-c", command], { env: { ...process.env, PATH: `${TOOLS_BIN}:${process.env.PATH}`, KUBECONFIG: k.cluster.kubeconfig }, stdio: "pipe" }).toString();
+    kubectl(`kubectl -n ${k.namespace} set env deployment/normalize-service EVENT_STREAM_MODE=multi`);
     await configure();
+    const shadowed = await k.stack.run(["preview"]);
+    expect(shadowed.code).not.toBe(0);
+    const remove = /\((kubectl -n \S+ set env deployment\/normalize-service -c normalize-service EVENT_STREAM_MODE-)\)/.exec(shadowed.stdout + shadowed.stderr);
+    expect({ refusal: /deployment \S+\/normalize-service: env EVENT_STREAM_MODE=multi \(container normalize-service\) was set by hand/.test(shadowed.stdout + shadowed.stderr), remove: remove?.[1] }).toEqual({
+      refusal: true,
+      remove: `kubectl -n ${k.namespace} set env deployment/normalize-service -c normalize-service EVENT_STREAM_MODE-`,
+    });
+    kubectl(remove![1]);
+    await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", 3, 120_000);
 
     const text = await k.stack.ok(["preview", "--diff"]);
     console.log(`adoption preview (pulumi preview --diff)\n${text.stdout}`);

@@ -30,6 +30,8 @@ export interface KubeStack {
   shared: boolean;
   /** The NATS pods' client URLs (what the stack's providers connect to). */
   natsUrls: string[];
+  /** The NATS pods' monitoring URLs (their port 8222). */
+  natsMonitorUrls: string[];
   /**
    * Rewrites the stack file: the repository's, with the harness's overrides and these (their
    * `kubernetes` keys merged into the stack file's), as a pull request changes it.
@@ -41,11 +43,12 @@ export interface KubeStack {
 /**
  * Starts a control plane and a pod agent and lays out the stack. `kubernetes` overrides keys of
  * the stack file's `event-bus:kubernetes`; `namespaceExists` creates the namespace beforehand, as
- * a cluster a team already runs has it.
+ * a cluster a team already runs has it; `natsStatefulSet` names a live NATS StatefulSet laid out
+ * otherwise than the stack's own (its pods get the reserved ports).
  */
 export async function kubeStack(
   name: "staging" | "production",
-  opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean; agentEnv?: Record<string, string> } = {},
+  opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean; agentEnv?: Record<string, string>; natsStatefulSet?: string } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
   const namespace = suiteNamespace(name);
@@ -62,7 +65,7 @@ export async function kubeStack(
   };
   let stack: EngineStack | undefined;
   try {
-    const ports = await agent.reserveNatsPorts(namespace, EVENT_BUS_LAYOUT.statefulSet, natsReplicas);
+    const ports = await agent.reserveNatsPorts(namespace, opts.natsStatefulSet ?? EVENT_BUS_LAYOUT.statefulSet, natsReplicas);
     const natsUrls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
     agent.start();
     if (opts.namespaceExists) await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
@@ -80,6 +83,7 @@ export async function kubeStack(
       namespace,
       shared: !owned,
       natsUrls,
+      natsMonitorUrls: ports.map((p) => `http://127.0.0.1:${p.monitor}`),
       configure: (extra) => void prepareProject({ dir: s.dir, stack: name, overrides: overridesWith(extra) }),
       async stop() {
         s.remove();

@@ -286,7 +286,8 @@ export class PodAgent {
       for (const [k, v] of Object.entries(await data(ref[0], ref[1]))) out[`${from.prefix ?? ""}${k}`] = v;
     }
     for (const e of container.env ?? []) {
-      if (e.value !== undefined) out[e.name] = e.value;
+      // As the kubelet: $(VAR) names a variable defined before it ($$ escapes), and stays as written otherwise.
+      if (e.value !== undefined) out[e.name] = String(e.value).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole: string, name?: string) => (name === undefined ? "$" : (out[name] ?? whole)));
       else if (e.valueFrom?.secretKeyRef) out[e.name] = (await data("Secret", e.valueFrom.secretKeyRef.name))[e.valueFrom.secretKeyRef.key];
       else if (e.valueFrom?.configMapKeyRef) out[e.name] = (await data("ConfigMap", e.valueFrom.configMapKeyRef.name))[e.valueFrom.configMapKeyRef.key];
       else if (e.valueFrom?.fieldRef) out[e.name] = fieldOf(pod, e.valueFrom.fieldRef.fieldPath);
@@ -398,15 +399,24 @@ export function mapServiceUrl(url: string, natsUrls: () => string): string {
  * paths inside mounted volumes their host folders.
  */
 export function mapNatsConf(conf: string, ports: NatsPorts, peer: (podName: string) => NatsPorts | undefined, hostPath: (p: string) => string): string {
-  let inCluster = false;
+  // The stack's nats.conf (`port: 4222`, `cluster {`) or the Helm chart's JSON form (`"port": 4222,`, `"cluster": {`).
+  let clusterIndent: string | undefined;
+  const key = (quoted: boolean, k: string) => (quoted ? `"${k}": ` : `${k}: `);
+  const value = (quoted: boolean, v: string) => (quoted ? `"${v}"` : v);
   return conf
     .split("\n")
     .map((line) => {
-      if (/^cluster\s*\{/.test(line)) inCluster = true;
-      else if (inCluster && /^\}/.test(line)) inCluster = false;
-      if (/^port:\s*\d+\s*$/.test(line)) return `listen: 127.0.0.1:${ports.client}`;
-      if (/^http_port:\s*\d+\s*$/.test(line)) return `http: 127.0.0.1:${ports.monitor}`;
-      if (inCluster && /^\s+port:\s*\d+\s*$/.test(line)) return `  listen: 127.0.0.1:${ports.cluster}`;
+      const opens = /^(\s*)"?cluster"?\s*:?\s*\{/.exec(line);
+      if (opens) clusterIndent = opens[1];
+      else if (clusterIndent !== undefined && new RegExp(`^${clusterIndent}\\}`).test(line)) clusterIndent = undefined;
+      const port = /^(\s*)("?)(port|http_port)"?\s*:\s*\d+(,?)\s*$/.exec(line);
+      if (port) {
+        const [, indent, q, k, comma] = port;
+        const quoted = q === '"';
+        if (clusterIndent !== undefined && k === "port") return `${indent}${key(quoted, "listen")}${value(quoted, `127.0.0.1:${ports.cluster}`)}${comma}`;
+        if (k === "port") return `${indent}${key(quoted, "listen")}${value(quoted, `127.0.0.1:${ports.client}`)}${comma}`;
+        return `${indent}${key(quoted, "http")}${value(quoted, `127.0.0.1:${ports.monitor}`)}${comma}`;
+      }
       return line
         .replace(/nats:\/\/([a-z0-9-]+)\.[a-z0-9.-]+:\d+/g, (whole, name: string) => {
           const p = peer(name);

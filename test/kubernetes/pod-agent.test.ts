@@ -5,6 +5,7 @@
  */
 import { mapNatsConf, mapServiceUrl } from "../helpers/pod-agent";
 import { render } from "../helpers/render";
+import { helmChartNats } from "../fixtures/helm-chart-nats";
 
 describe("pod agent - a stack's nats.conf with only its addresses mapped", () => {
   const { m } = render("production");
@@ -27,6 +28,19 @@ describe("pod agent - a stack's nats.conf with only its addresses mapped", () =>
     const kept = (text: string) => text.split("\n").filter((l) => !/listen|port|nats:\/\/|store_dir|pid_file|http/.test(l));
     expect(kept(mapped)).toEqual(kept(conf));
     expect(kept(conf)).toEqual(expect.arrayContaining(["server_name: $POD_NAME", "lame_duck_duration: 30s", "  max_file_store: 10G"]));
+  });
+
+  it("maps the Helm chart's JSON form of nats.conf the same way (test/fixtures/helm-chart-nats.ts)", () => {
+    const chart = helmChartNats("production-nats", "production").find((o) => o.kind === "ConfigMap").data["nats.conf"] as string;
+    const out = mapNatsConf(chart, ports(1), (pod) => ports(Number(pod.split("-").pop())), (p) => p.replace(/^\/data/, "/tmp/claims/production-nats-js-production-nats-1").replace(/^\/var\/run\/nats/, "/tmp/pid"));
+    expect(out).toMatch(/^ {2}"listen": "127\.0\.0\.1:10001",$/m);
+    expect(out).toMatch(/^ {2}"http": "127\.0\.0\.1:12001",$/m);
+    expect(out).toMatch(/^ {4}"listen": "127\.0\.0\.1:11001",$/m);
+    expect(out).toContain('"nats://127.0.0.1:11000",');
+    expect(out).toContain('"nats://127.0.0.1:11002"\n');
+    expect(out).toContain('"store_dir": "/tmp/claims/production-nats-js-production-nats-1"');
+    expect(out).toContain('"server_name": $SERVER_NAME');
+    expect(out).not.toMatch(/headless|"port"|http_port/);
   });
 
   it("maps a NATS Service address to the NATS pods' URLs, and leaves loopback URLs alone", () => {

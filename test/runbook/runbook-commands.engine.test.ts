@@ -79,6 +79,8 @@ describe("runbook - every command of docs/RUNBOOK.md runs against the local stac
     [/^nats consumer info <old stream> <durable>$/, () => "nats consumer info AA_CORE_HOT normalize-hrv-durable"],
     // The runbook watches the legacy stream for a minute; here 3 s show the same checks pass (nothing publishes to it).
     [/^npm run verify -- --stack staging --observe-ms 60000\b/, (c) => c.replace("--observe-ms 60000", "--observe-ms 3000")],
+    // The port-forward's local port is the test server's monitoring port here; it has no users, so nobody is listed.
+    [/^npm run anonymous-clients -- --monitor http:\/\/127\.0\.0\.1:8222 --fail-if-any$/, (c) => c.replace("http://127.0.0.1:8222", server.monitorUrl)],
     [/^(pulumi|nats|npm run verify|ps) /, (c) => c],
   ];
 
