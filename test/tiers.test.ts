@@ -46,6 +46,7 @@ describe("test tiers", () => {
   it("the suites that run pods share the control plane; the fake-pod one keeps its own", () => {
     const shared = suites().filter(usesSharedControlPlane).map(rel).sort();
     expect(shared).toEqual([
+      "test/engine/helm-adopt.kube.test.ts",
       "test/engine/kubernetes-adopt.kube.test.ts",
       "test/engine/kubernetes-stacks.kube.test.ts",
       "test/migration/faults.kube.test.ts",

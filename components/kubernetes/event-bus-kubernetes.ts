@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { declared } from "./adoption";
+import { adoptKey, declared } from "./adoption";
 import { labels } from "./labels";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
+import { confDifferences, describeConfDifferences, natsConfFacts } from "./nats-conf-facts";
 import type { UserPasswords } from "../config/stack-config";
 
 export interface EventBusKubernetesArgs {
@@ -64,6 +65,25 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
       );
     }));
     const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...declared(m.natsConfig, ids, child()));
+    const liveConfig = ids[adoptKey(m.natsConfig)];
+    if (liveConfig) {
+      // A live cluster taken over: its nats.conf beside the stack's, in the preview, before any NATS
+      // pod rolls; what would lose the streams or the peers' identities stops it.
+      const live = k8s.core.v1.ConfigMap.get(`${name}-nats-config-live`, liveConfig, { parent: this, provider });
+      live.data.apply((data) => {
+        if (!data?.["nats.conf"]) {
+          pulumi.log.warn(`ConfigMap ${liveConfig} has no nats.conf: the live cluster's configuration could not be compared with the stack's`);
+          return;
+        }
+        const differences = confDifferences(natsConfFacts(data["nats.conf"]), natsConfFacts(m.natsConfig.data!["nats.conf"]));
+        if (!differences.length) return;
+        const text = describeConfDifferences(liveConfig, differences);
+        if (differences.some((d) => d.refused)) {
+          throw new Error(`${text}\nAfter the roll the servers would not find their streams (store_dir) or their peers (cluster.name): describe the live cluster in event-bus:kubernetes.nats.layout (storeDir, clusterName, or preset helm-chart)`);
+        }
+        pulumi.log.warn(text);
+      });
+    }
     new k8s.core.v1.Service(`${name}-nats-headless`, ...declared(m.natsHeadless, ids, child()));
     new k8s.core.v1.Service(`${name}-nats`, ...declared(m.natsClient, ids, child()));
     new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(m.natsStatefulSet, ids, { ...child([natsConfig, ...secrets]), protect: args.protect }));

@@ -96,6 +96,11 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
     console.log(`helm-chart adoption preview\n${preview.stdout}`);
     // The look happened (without credentials: the stack's own are made by this update).
     expect(preview.stdout + preview.stderr).not.toMatch(/the bus was not looked at/);
+    // The live nats.conf beside the stack's: the same store directory, cluster name and routes; users and the door added.
+    const said = preview.stdout + preview.stderr;
+    expect(said).toMatch(/nats\.conf of ConfigMap \S+\/production-nats-config, live beside the stack's/);
+    expect(said).toMatch(/no_auth_user: live \(none\) -> stack event-bus-anonymous/);
+    expect(said).not.toMatch(/store_dir: live|cluster\.name: live|cluster\.routes: live/);
     const steps = (JSON.parse((await k.stack.ok(["preview", "--json"])).stdout).steps ?? []) as Array<{ op: string; urn: string }>;
     expect(steps.filter((s) => REPLACES.has(s.op)).map((s) => s.urn)).toEqual([]);
     expect(steps.filter((s) => s.op === "import")).toHaveLength(ADOPT.length);

@@ -29,9 +29,13 @@ describe("kubernetes resources through mocks", () => {
     const adopt = allManifests(render("production").m).map(adoptKey);
     const rs = await registeredFor("production", { adopt });
     const k8s = rs.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace");
-    const adopted = k8s.filter((r) => r.importId).map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`);
+    // A `.get()` is a read (no inputs): the live nats.conf and the adopted Deployments' env, looked at in the preview.
+    const imported = k8s.filter((r) => r.importId && r.inputs.kind);
+    const reads = k8s.filter((r) => r.importId && !r.inputs.kind).map((r) => `${r.type.split(":").at(-1)}/${r.importId}`);
+    expect(reads.sort()).toEqual(["ConfigMap/production/nats-config", ...adopt.filter((a) => a.startsWith("Deployment/")).map((a) => `Deployment/production/${a.split("/")[1]}`)].sort());
+    const adopted = imported.map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`);
     expect(adopted.sort()).toEqual([...adopt].sort());
-    for (const r of k8s.filter((x) => x.importId)) {
+    for (const r of imported) {
       expect({ key: `${r.inputs.kind}/${r.inputs.metadata.name}`, id: r.importId, force: r.inputs.metadata.annotations?.["pulumi.com/patchForce"] }).toEqual({
         key: `${r.inputs.kind}/${r.inputs.metadata.name}`,
         id: `production/${r.inputs.metadata.name}`,

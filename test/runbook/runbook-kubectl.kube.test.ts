@@ -22,6 +22,7 @@ import { runbookCommands, USES_KUBECTL } from "../helpers/runbook";
 const KUBELET_ONLY: Array<[RegExp, string]> = [
   [/ port-forward /, "a port-forward is served by the node's kubelet; kwok's fake nodes have none (the tests reach NATS pods on their loopback ports instead)"],
   [/ logs /, "logs are served by the node's kubelet; kwok's fake nodes have none (the pod agent keeps each process's output in its own files)"],
+  [/ get podmonitor,prometheusrule$/, "the Prometheus operator's CRDs are not installed on the test control plane (the stacks there set prometheusOperator: false)"],
 ];
 
 describe("runbook - its kubectl commands against production on the test control plane", () => {
