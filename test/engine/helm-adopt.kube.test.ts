@@ -13,7 +13,8 @@
  * clients without credentials in (anonymousClients allow): its first preview looks at the bus
  * without credentials, and plans imports and updates, no replace; the up keeps every uid, every
  * claim and the stream's messages; the unknown client never stops publishing and is named by
- * `npm run anonymous-clients`.
+ * `npm run anonymous-clients`. Then the migration runs 0 -> 1 -> 2 on the adopted cluster: 0 lost,
+ * 0 processed twice, the refused publishes and waits within the walk's bounds.
  */
 import { execFileSync } from "node:child_process";
 import { jetstream } from "@nats-io/jetstream";
@@ -26,6 +27,8 @@ import { helmChartNats } from "../fixtures/helm-chart-nats";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
 import { NATS_CLI_BIN } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
+import { stopPublishing, WALK_BOUNDS } from "../migration/production-run";
+import { formatRows, overBounds, stepRows, type StepWindow } from "../migration/walk";
 
 const RELEASE = "production-nats";
 const SELECTOR = `app.kubernetes.io/instance=${RELEASE}`;
@@ -129,5 +132,24 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
     // The stack's own services sign in with their credentials.
     await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", 3, 120_000);
     expect(k.agent.crashes()).toEqual([]);
+
+    // Then the migration on the adopted cluster, 0 -> 1 -> 2, with the services running as the seeds' code behaves.
+    const windows: StepWindow[] = [{ label: "adopted, phase 0", startedAt: 0, upMs: 0, endsAt: Date.now() }];
+    for (const phase of [1, 2]) {
+      await sleep(2_000); // traffic flows in each phase
+      k.configure({ migrationPhase: phase, mode: "multi", adoptExisting: true });
+      const startedAt = Date.now();
+      await k.stack.ok(["up", "--yes", "--skip-preview"]);
+      windows.at(-1)!.endsAt = startedAt;
+      windows.push({ label: `${phase - 1} -> ${phase}`, startedAt, upMs: Date.now() - startedAt, endsAt: Number.MAX_SAFE_INTEGER });
+    }
+    await sleep(2_000);
+    const records = await stopPublishing(k);
+    const rows = stepRows(records, k.agent.events, windows.slice(1));
+    console.log(`helm-chart cluster, after its adoption:\n${formatRows(rows)}`);
+    for (const row of rows) {
+      expect({ step: row.step, lost: row.lost, twice: row.twice, crashes: row.crashes, over: overBounds(row, WALK_BOUNDS) }).toEqual({ step: row.step, lost: 0, twice: 0, crashes: 0, over: [] });
+    }
+    expect(published.failed).toBe(0);
   }, 900_000);
 });
