@@ -50,7 +50,7 @@ export class EventBusServices extends pulumi.ComponentResource {
         // A live Deployment taken over: env entries set by hand that shadow the flags stop the preview.
         const live = k8s.apps.v1.Deployment.get(`${name}-${d.metadata!.name}-live`, adopted, { parent: this, provider: args.provider });
         live.spec.template.spec.containers.apply((containers) => {
-          const leftovers = leftoverEnv(containers ?? [], Object.keys(m.flags.data ?? {}));
+          const leftovers = leftoverEnv(containers ?? [], Object.keys(m.flags.data ?? {}), d.spec!.template.spec!.containers);
           if (leftovers.length) throw new Error(leftoverEnvError(d.metadata!.namespace!, d.metadata!.name!, leftovers));
         });
       }

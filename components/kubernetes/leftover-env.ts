@@ -13,9 +13,18 @@ export interface LeftoverEnv {
   value: string;
 }
 
-/** The explicit env entries of the containers that a flag of the ConfigMap would otherwise set. */
-export function leftoverEnv(containers: ReadonlyArray<{ name: string; env?: ReadonlyArray<{ name: string; value?: string; valueFrom?: unknown }> }>, flagKeys: readonly string[]): LeftoverEnv[] {
-  return containers.flatMap((c) => (c.env ?? []).filter((e) => flagKeys.includes(e.name)).map((e) => ({ container: c.name, name: e.name, value: e.value ?? "(from a reference)" })));
+type Containers = ReadonlyArray<{ name: string; env?: ReadonlyArray<{ name: string; value?: string; valueFrom?: unknown }> }>;
+
+/**
+ * The explicit env entries of the live containers that a flag of the ConfigMap would otherwise
+ * set, and that the stack's own container does not declare (what it declares, its apply takes
+ * over: ingest-service gets its flags inline).
+ */
+export function leftoverEnv(live: Containers, flagKeys: readonly string[], declared: Containers = []): LeftoverEnv[] {
+  const ours = (container: string) => new Set((declared.find((c) => c.name === container)?.env ?? []).map((e) => e.name));
+  return live.flatMap((c) =>
+    (c.env ?? []).filter((e) => flagKeys.includes(e.name) && !ours(c.name).has(e.name)).map((e) => ({ container: c.name, name: e.name, value: e.value ?? "(from a reference)" })),
+  );
 }
 
 /** The refusal, with the command that removes each leftover (`KEY-` removes it, and rolls the Deployment once). */

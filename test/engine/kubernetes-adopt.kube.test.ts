@@ -218,7 +218,11 @@ describe("engine and Kubernetes provider - production takes over the live object
     await configure({});
     const released = plan(await k.stack.ok(["preview", "--json"]));
     expect(released.filter(([op]) => op !== "same" && op !== "read")).toEqual(expect.arrayContaining(ADOPT.map((key) => ["update", resourceOf(key)])));
-    expect(released.filter(([op]) => op !== "same" && op !== "read" && op !== "update")).toEqual([]);
+    // The preview's looks at the live objects (reads) leave the state with the list: discarded, nothing on the cluster.
+    expect(released.filter(([op]) => op === "discard").map(([, n]) => n).sort()).toEqual(
+      ["kubernetes:apps/v1:Deployment::event-bus-ingest-service-live", "kubernetes:apps/v1:Deployment::event-bus-normalize-service-live", "kubernetes:core/v1:ConfigMap::event-bus-nats-config-live"].sort(),
+    );
+    expect(released.filter(([op]) => op !== "same" && op !== "read" && op !== "update" && op !== "discard")).toEqual([]);
     await k.stack.ok(["up", "--yes"]);
     for (const key of ADOPT) {
       const [kind, name] = key.split("/");

@@ -13,6 +13,9 @@ describe("leftover env - entries set by hand that shadow the flags", () => {
       { container: "sidecar", name: "STREAM_CORE_NAME", value: "(from a reference)" },
     ]);
     expect(leftoverEnv([{ name: "c", env: [{ name: "NATS_USER", value: "x" }] }], flags)).toEqual([]);
+    // What the stack's own container declares (ingest-service gets its flags inline) is the stack's, not a leftover.
+    expect(leftoverEnv([{ name: "ingest-service", env: [{ name: "EVENT_STREAM_MODE", value: "single" }] }], flags, [{ name: "ingest-service", env: [{ name: "EVENT_STREAM_MODE", value: "multi" }] }])).toEqual([]);
+    expect(leftoverEnv([{ name: "ingest-service", env: [{ name: "EVENT_STREAM_MODE", value: "single" }] }], flags, [{ name: "other", env: [{ name: "EVENT_STREAM_MODE", value: "multi" }] }])).toHaveLength(1);
   });
   it("says what shadows which flag, and the command that removes each", () => {
     const message = leftoverEnvError("production", "normalize-service", [
