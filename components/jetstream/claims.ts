@@ -47,9 +47,15 @@ export const takenOverClaims = (claims: Claims, captured: readonly string[]): Cl
  *   after the state's last sequence (`unclaimedAfter`): before that, the stream did not capture it
  *   for this stack, and what it held there was another incarnation's.
  * State of an earlier release (no last sequence recorded) trusts the server's claims, as that
- * release did. Pure.
+ * release did. `released`: where the stream gave each subject away (RELEASED_KEY), for a subject
+ * captured again since. Pure.
  */
-export function trustedClaims(state: { captured: readonly string[]; claims: Claims; lastSeq?: number }, server: Claims, captured: readonly string[]): { claims: Claims; unclaimedAfter: Record<string, number> } {
+export function trustedClaims(
+  state: { captured: readonly string[]; claims: Claims; lastSeq?: number },
+  server: Claims,
+  captured: readonly string[],
+  released: Claims = {},
+): { claims: Claims; unclaimedAfter: Record<string, number> } {
   const claims: Claims = {};
   const unclaimedAfter: Record<string, number> = {};
   for (const s of captured) {
@@ -63,7 +69,9 @@ export function trustedClaims(state: { captured: readonly string[]; claims: Clai
             ? server[s]
             : undefined;
     if (claim !== undefined) claims[s] = claim;
-    else unclaimedAfter[s] = known || state.lastSeq === undefined ? 0 : state.lastSeq;
+    // Captured since the state: searched for after the state's last sequence, and after where the
+    // stream gave the subject away (released), since it kept capturing it for the claimant until then.
+    else unclaimedAfter[s] = known || state.lastSeq === undefined ? 0 : Math.max(state.lastSeq, released[s] ?? 0);
   }
   return { claims, unclaimedAfter };
 }
@@ -102,3 +110,21 @@ export function withClaims<W extends { metadata?: Record<string, string> }>(wire
 
 /** Only the claims of the subjects a stream captures (those known). */
 export const claimsFor = (claims: Claims, captured: readonly string[]): Claims => Object.fromEntries(captured.filter((s) => claims[s] !== undefined).map((s) => [s, claims[s]]));
+
+/**
+ * The metadata key where a stream that gave subjects away to another (a take) records, per subject,
+ * its last sequence right after it stopped capturing it. A releasing stream keeps its subjects for
+ * the claimant after its own update (its state's last sequence), so messages can still arrive there
+ * until the take; were the subject given back by hand one day, a claim recovered from the state's
+ * last sequence would replay them. Never compared as configuration, never shown in outputs.
+ */
+export const RELEASED_KEY = "event-bus.released";
+
+/** The release points a live configuration carries (none beyond `lastSeq`). */
+export const releasedOf = (live: { metadata?: Record<string, string> }, lastSeq = Number.MAX_SAFE_INTEGER): Claims =>
+  claimsOf({ metadata: live.metadata?.[RELEASED_KEY] ? { [CLAIMS_KEY]: live.metadata[RELEASED_KEY] } : {} }, lastSeq);
+
+/** A wire configuration carrying the release points, beside the user's own metadata. */
+export function withReleased<W extends { metadata?: Record<string, string> }>(wire: W, released: Claims): W {
+  return { ...wire, metadata: { ...(wire.metadata ?? {}), [RELEASED_KEY]: JSON.stringify(released) } };
+}

@@ -16,7 +16,7 @@ import { headers } from "@nats-io/nats-core";
 import { ERR, withRetry } from "../jetstream/client";
 import { addCarries, CARRIED_FROM_HEADER, carriesFor, carriesOf, carryMsgId, withCarries, withoutCarries, type Carries } from "../jetstream/carry";
 import type { ConnectionArgs } from "../jetstream/connection-args";
-import { claimsFor, claimsOf, withClaims, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, releasedOf, withClaims, withReleased, type Claims } from "../jetstream/claims";
 import { coveredBy, subjectsCollide } from "../jetstream/subjects";
 import { readOrGone } from "./jetstream-resource";
 import { ofAnotherStack, otherStack } from "../jetstream/ownership";
@@ -74,6 +74,8 @@ export interface Taken {
   from: string;
   subjects: string[];
   claims: Claims;
+  /** The holder's last sequence right after the take's write (it captures none of `subjects` from then on). */
+  releasedAt?: number;
 }
 
 /**
@@ -120,8 +122,8 @@ export async function take(jsm: JetStreamManager, stream: string, wanted: readon
       if (await firstAfter(jsm, name, s, after, c)) stored.add(s);
     }
     const carry = carriesFor(give, claims, si.state.last_seq, stored.size ? await durableFilters(jsm, name, c) : [], claimantDurables, (s) => stored.has(s));
-    await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest, claims, addCarries(carriesOf(si.config), stream, carry))));
-    taken.push({ from: name, subjects: give, claims: claimsFor(claims, give) });
+    const after = await withRetry(`stream ${stream}: take ${give.join(", ")} from stream ${name}`, c, () => jsm.streams.update(name, withSubjects(si, rest, claims, addCarries(carriesOf(si.config), stream, carry))));
+    taken.push({ from: name, subjects: give, claims: claimsFor(claims, give), releasedAt: after.state.last_seq });
   }
   return taken;
 }
@@ -222,5 +224,20 @@ export async function giveBack(jsm: JetStreamManager, stream: string, taken: rea
       const carries = withoutCarries(carriesOf(now.config), stream, [...give.subjects]);
       return jsm.streams.update(name, withSubjects(now, subjects, { ...claimsOf(now.config, now.state.last_seq), ...give.claims }, carries));
     }));
+  }
+}
+
+/**
+ * Records on each holder taken from where it stopped capturing what it gave (claims.ts,
+ * RELEASED_KEY), once the claim has succeeded. Runs inside the claim's change (oneChangeAtATime).
+ */
+export async function recordReleases(jsm: JetStreamManager, claimant: string, taken: readonly Taken[], c: ConnectionArgs): Promise<void> {
+  for (const t of taken) {
+    if (t.releasedAt === undefined) continue;
+    await withRetry(`stream ${claimant}: record where stream ${t.from} released ${t.subjects.join(", ")}`, c, async () => {
+      const now = await jsm.streams.info(t.from);
+      const released = { ...releasedOf(now.config), ...Object.fromEntries(t.subjects.map((s) => [s, t.releasedAt!])) };
+      return jsm.streams.update(t.from, withReleased(now.config, released));
+    });
   }
 }

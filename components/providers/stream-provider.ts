@@ -13,7 +13,7 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, ofAnotherStack, otherStack, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
-import { claimsFor, claimsOf, nextClaims, recoveredClaim, takenOverClaims, trustedClaims, withClaims, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, nextClaims, recoveredClaim, releasedOf, takenOverClaims, trustedClaims, withClaims, withReleased, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
@@ -21,7 +21,7 @@ import { outdated, SCHEMA_VERSION } from "./schema";
 import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config";
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
-import { carryMarked, giveBack, keptForClaim, oneChangeAtATime, take, type Handover, type Taken } from "./handover";
+import { carryMarked, giveBack, keptForClaim, oneChangeAtATime, recordReleases, take, type Handover, type Taken } from "./handover";
 import { carriesOf, withCarries, type Carries } from "../jetstream/carry";
 import { durablesToRecreate, withDurablesToRecreate } from "../jetstream/recreated-durables";
 
@@ -60,6 +60,7 @@ async function knownClaims(jsm: JetStreamManager, si: StreamInfo, state: Pick<St
     { captured: state.subjects ? capturedBy({ name: state.name, subjects: state.subjects }) : [], claims: state.claims ?? {}, lastSeq: state.lastSeq },
     claimsOf(si.config, si.state.last_seq),
     capturedBy(si.config),
+    releasedOf(si.config, si.state.last_seq),
   );
   for (const [subject, after] of Object.entries(unclaimedAfter)) {
     // The server's message get takes next_by_subj (a wildcard too) from `seq` on; the client's type omits it.
@@ -97,6 +98,9 @@ export function recreatable(c: ConsumerConfig): Partial<ConsumerConfig> {
   const { opt_start_seq: _seq, ...rest } = c;
   return c.deliver_policy === DeliverPolicy.StartSequence ? { ...rest, deliver_policy: DeliverPolicy.All } : c;
 }
+
+/** A wire configuration with the release points, when there are any. */
+const keepReleased = <W extends { metadata?: Record<string, string> }>(wire: W, released: Claims): W => (Object.keys(released).length ? withReleased(wire, released) : wire);
 
 /** Makes again each durable that is not on the stream (an identical one made by an earlier attempt counts). */
 async function recreateDurables(jsm: JetStreamManager, stream: string, durables: ReadonlyArray<Partial<ConsumerConfig>>, c: ConnectionArgs): Promise<void> {
@@ -144,6 +148,8 @@ async function claimSubjects(
           // What the holders marked for this stream when it took its subjects (now, or in an up
           // killed before the copy) follows the subjects here.
           if (handover) await carryMarked(jsm, wire.name, handover, c);
+          // Where each holder stopped capturing what it gave (after the claim: outside the gap).
+          await recordReleases(jsm, wire.name, taken, c);
           return done;
         });
       } catch (e) {
@@ -186,18 +192,21 @@ async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, 
   let kept: string[] = [];
   // What a claimant's take marked on this stream to copy, and has not copied yet: kept on the server.
   let carries: Carries = {};
+  // Where it gave subjects away (claims.ts, RELEASED_KEY): kept on the server too.
+  let released: Claims = {};
   const updated = await claimSubjects(
     "update",
     jsm,
     wire,
     c,
     waitMs,
-    () => jsm.streams.update(wire.name, structuredClone(withCarries({ ...wire, subjects: [...wanted, ...kept] }, carries))),
+    () => jsm.streams.update(wire.name, structuredClone(keepReleased(withCarries({ ...wire, subjects: [...wanted, ...kept] }, carries), released))),
     handover,
     async () => {
       const live = handover ? await info(jsm, wire.name, c) : undefined;
       kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
       carries = live ? carriesOf(live.config) : {};
+      released = live ? releasedOf(live.config) : {};
     },
     stack,
   );

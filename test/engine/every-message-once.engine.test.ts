@@ -153,15 +153,29 @@ describe("engine - every message processed once through random sequences of step
         sequence++;
         const stored = new Set<string>();
         const processed = new Map<string, number>();
+        /** Where each event was read: stream, sequence, and the delivery when not the first. */
+        const where: Record<string, string[]> = {};
         let publishing = true;
         let reading = true;
         const js = jetstream(admin.nc);
+        // A publish refused (no stream captures the subject for a moment) is sent again with the same
+        // message id. One that timed out may have been stored: it is not sent again, since the
+        // message id only deduplicates within one stream and the subject may have moved meanwhile
+        // (the seeds' hand rollback moves it with two edits); such an event is processed at most once.
+        const uncertain = new Set<string>();
         const publisher = (async () => {
           for (let n = 0; publishing; n++) {
             const id = `s${sequence}-e${n}`;
-            const ack = await poll({ timeoutMs: 30_000, intervalMs: 50 }, () => js.publish(HRV, id, { msgID: id, timeout: 2_000 }).catch(() => undefined));
-            if (!ack) throw new Error(`${id}: not stored within 30 s`);
-            stored.add(id);
+            let timedOut = false;
+            const ack = await poll({ timeoutMs: 30_000, intervalMs: 50 }, () =>
+              js.publish(HRV, id, { msgID: id, timeout: 2_000 }).catch((e: Error) => {
+                if (e.name === "TimeoutError") timedOut = true;
+                return timedOut ? null : undefined;
+              }),
+            );
+            if (ack) stored.add(id);
+            else if (timedOut) uncertain.add(id);
+            else throw new Error(`${id}: not stored within 30 s`);
             await sleep(40);
           }
         })();
@@ -182,6 +196,7 @@ describe("engine - every message processed once through random sequences of step
               while (reading) {
                 for await (const m of await consumer.fetch({ max_messages: 10, expires: 1_000 })) {
                   processed.set(m.string(), (processed.get(m.string()) ?? 0) + 1);
+                  (where[m.string()] ??= []).push(`${m.info.stream}:${m.info.streamSequence}${m.info.deliveryCount > 1 ? ` (delivery ${m.info.deliveryCount})` : ""}`);
                   await m.ackAck();
                 }
                 await (consumer.info(false) as Promise<unknown>);
@@ -206,12 +221,13 @@ describe("engine - every message processed once through random sequences of step
         reading = false;
         await reader;
         const missing = [...stored].filter((id) => !processed.has(id));
-        const twice = [...processed].filter(([, n]) => n > 1).map(([id]) => id);
-        const unknown = [...processed.keys()].filter((id) => id.startsWith(`s${sequence}-`) && !stored.has(id));
-        console.log(`every-message-once: sequence ${sequence}: ${done.join("; ")}; ${stored.size} stored, ${missing.length} not processed, ${twice.length} processed twice`);
+        const twice = [...processed].filter(([, n]) => n > 1).map(([id]) => `${id} read at ${where[id].join(", ")}`);
+        const unknown = [...processed.keys()].filter((id) => id.startsWith(`s${sequence}-`) && !stored.has(id) && !uncertain.has(id));
+        console.log(`every-message-once: sequence ${sequence}: ${done.join("; ")}; ${stored.size} stored (${uncertain.size} more timed out, not sent again), ${missing.length} not processed, ${twice.length} processed twice`);
         expect({ steps: done, all: all === true, missing, twice, unknown }).toEqual({ steps: done, all: true, missing: [], twice: [], unknown: [] });
       }),
-      { numRuns: 5, endOnFailure: true, verbose: true },
+      // EVENT_BUS_PROPERTY_SEED and EVENT_BUS_PROPERTY_PATH replay what a failure printed.
+      { numRuns: 5, endOnFailure: true, verbose: true, ...(process.env.EVENT_BUS_PROPERTY_SEED ? { seed: Number(process.env.EVENT_BUS_PROPERTY_SEED), path: process.env.EVENT_BUS_PROPERTY_PATH } : {}) },
     );
   }, 1_200_000);
 });

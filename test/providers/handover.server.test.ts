@@ -222,6 +222,28 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect((await bus.admin.jsm.streams.info("LEGACY")).state.messages).toBe(1);
   });
 
+  it("messages a releasing stream stored after its own update, until the take, are not processed again when the subjects come back by hand", async () => {
+    const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
+    const after = { LEGACY: [] as string[], CORE: ["orders.>"] };
+    const legacy = await streams.create(stream("LEGACY", before.LEGACY, before));
+    const core = await streams.create(stream("CORE", before.CORE, before));
+    // The release runs first: LEGACY keeps orders.> for CORE, and its state records its last sequence (0).
+    const released = await streams.updateStream("LEGACY", legacy.outs as streams.StreamOutputs, stream("LEGACY", after.LEGACY, after));
+    expect(released.outs!.lastSeq).toBe(0);
+    // Until the take, orders still arrive there (and the durable still there reads them).
+    for (let i = 0; i < 3; i++) expect((await publishStored(bus.admin.nc, `orders.${i}`, "before the take")).stream).toBe("LEGACY");
+    await streams.updateStream("CORE", core.outs as streams.StreamOutputs, stream("CORE", after.CORE, after));
+    // The seeds' rollback by hand: the subjects go back to LEGACY with `nats stream edit` (its metadata kept).
+    for (const [name, subjects] of [["CORE", ["CORE"]], ["LEGACY", ["orders.>"]]] as const) {
+      const config = (await bus.admin.jsm.streams.info(name)).config;
+      await bus.admin.jsm.streams.update(name, { ...config, subjects: [...subjects] });
+    }
+    expect((await publishStored(bus.admin.nc, "orders.9", "after the hand rollback")).seq).toBe(4);
+    // The stack's step back finds LEGACY capturing orders.> again: its durable starts after the 3, not before them.
+    const back = await streams.updateStream("LEGACY", released.outs as streams.StreamOutputs, stream("LEGACY", before.LEGACY, { LEGACY: before.LEGACY, CORE: [] }));
+    expect(back.outs!.claims["orders.>"]).toBe(3);
+  });
+
   it("a claim that fails after the take gives the subjects back: they stay captured", async () => {
     const before = { LEGACY: ["orders.>"], CORE: [] as string[] };
     const after = { LEGACY: [] as string[], CORE: ["orders.>", "audit.>"] };
