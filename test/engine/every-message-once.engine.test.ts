@@ -19,11 +19,9 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
 import fc from "fast-check";
 import { jetstream, type Consumer } from "@nats-io/jetstream";
-import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
-import { engineStack, type EngineStack } from "../helpers/engine";
-import { openManager } from "../helpers/jetstream";
-import { NATS_CLI_BIN, startServer, type ServerNode } from "../helpers/nats-servers";
+import { useStacksOnOneServer, type EngineStack } from "../helpers/engine";
+import { NATS_CLI_BIN } from "../helpers/nats-servers";
 import { descendants, isAlive } from "../helpers/pid-ledger";
 
 const HRV = "athlete-ally.hrv.raw-received";
@@ -47,28 +45,19 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe("engine - every message processed once through random sequences of steps (property)", () => {
-  let server: ServerNode;
-  let admin: Awaited<ReturnType<typeof openManager>>;
+  const live = useStacksOnOneServer({ local: { overrides: { migrationPhase: 0 } }, second: { from: "local", overrides: { migrationPhase: 0 } } });
+  let server: { url: string };
+  let admin: typeof live.admin;
   let stack: EngineStack;
   let second: EngineStack;
   /** The stack file's phase and mode, as the steps leave them. */
   const model = { phase: 0, mode: "multi" as "multi" | "single" };
 
   beforeAll(async () => {
-    server = await startServer();
-    admin = await openManager([server.url]);
-    const overrides = { nats: { servers: [server.url] }, migrationPhase: 0 };
-    stack = await engineStack("local", { overrides });
-    second = await engineStack("second", { from: "local", overrides });
+    ({ server, admin } = live);
+    ({ local: stack, second } = live.stacks);
     await stack.ok(["up", "--yes", "--skip-preview"]);
   }, 120_000);
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    stack?.remove();
-    second?.remove();
-    await server?.stop();
-  });
 
   const configure = async () => {
     await stack.ok(["config", "set", "event-bus:migrationPhase", String(model.phase)]);

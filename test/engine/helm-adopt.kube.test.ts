@@ -25,6 +25,7 @@ import { poll, sleep } from "../../components/poll";
 import { listAnonymousClients } from "../../scripts/lib/anonymous-clients";
 import { helmChartNats } from "../fixtures/helm-chart-nats";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { addLegacyStreamAsSeeds } from "../helpers/seeds-streams";
 import { NATS_CLI_BIN } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
 import { stopPublishing, WALK_BOUNDS } from "../migration/production-run";
@@ -56,14 +57,7 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
     });
     for (const o of helmChartNats(RELEASE, k.namespace)) await k.cluster.apply(o, { fieldManager: "helm" });
     await waitForPods(k.agent, k.cluster, k.namespace, SELECTOR, 3, 180_000);
-    await poll({ timeoutMs: 60_000, intervalMs: 500 }, async () => {
-      try {
-        nats("stream", "add", "ATHLETE_ALLY_EVENTS", "--subjects", "athlete-ally.>,vendor.oura.>,sleep.*", "--storage", "file", "--retention", "limits", "--discard", "old", "--max-age", "24h", "--replicas", "3", "--defaults");
-        return true;
-      } catch {
-        return undefined; // the cluster is still electing its meta leader
-      }
-    });
+    await addLegacyStreamAsSeeds(nats);
     for (const key of ADOPT) {
       const [kind, name] = key.split("/");
       uids[key] = (await k.cluster.get(kind, name, k.namespace)).metadata.uid;

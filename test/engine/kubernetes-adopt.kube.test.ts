@@ -22,6 +22,7 @@ import { adoptKey } from "../../components/kubernetes/adoption";
 import { poll } from "../../components/poll";
 import { readRecords } from "../doubles/records";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { addLegacyStreamAsSeeds } from "../helpers/seeds-streams";
 import { NATS_CLI_BIN, TOOLS_BIN } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
 import { render } from "../helpers/render";
@@ -90,14 +91,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     for (const key of ["ConfigMap/nats-config", "Service/nats-headless", "Service/nats", "StatefulSet/nats"]) await hand(asMadeByHand(byKey.get(key)));
     await waitForPods(k.agent, k.cluster, k.namespace, "app=nats", 3, 120_000);
     // The seeds' stream and durables, as create-streams.js and create-consumers.js made them.
-    await poll({ timeoutMs: 60_000, intervalMs: 500 }, async () => {
-      try {
-        nats("stream", "add", "ATHLETE_ALLY_EVENTS", "--subjects", "athlete-ally.>,vendor.oura.>,sleep.*", "--storage", "file", "--retention", "limits", "--discard", "old", "--max-age", "24h", "--replicas", "3", "--defaults");
-        return true;
-      } catch {
-        return undefined; // the cluster is still electing its meta leader
-      }
-    });
+    await addLegacyStreamAsSeeds(nats);
     for (const [durable, filter] of [
       ["normalize-hrv-durable", HRV],
       ["normalize-oura", "vendor.oura.>"],

@@ -5,38 +5,24 @@
  * the second stack is refused, in its preview and in its up, before anything changes; the first
  * goes on stepping phases. Taking the bus over is a decision: adoptExisting.
  */
-import { closeConnections } from "../../components/jetstream/client";
 import { OWNER_KEY, STACK_KEY } from "../../components/jetstream/ownership";
-import { engineStack, type EngineStack } from "../helpers/engine";
-import { openManager, publishStored } from "../helpers/jetstream";
-import { startServer, type ServerNode } from "../helpers/nats-servers";
+import { useStacksOnOneServer, type EngineStack } from "../helpers/engine";
+import { publishStored } from "../helpers/jetstream";
 
 describe("engine - a second stack on a bus another stack manages is refused before anything changes", () => {
-  let server: ServerNode;
-  let admin: Awaited<ReturnType<typeof openManager>>;
+  const live = useStacksOnOneServer({ local: { overrides: { migrationPhase: 1 } }, shadow: { from: "local", overrides: { migrationPhase: 1 } } });
   let first: EngineStack;
   let second: EngineStack;
-  beforeAll(async () => {
-    server = await startServer();
-    admin = await openManager([server.url]);
-    const overrides = { nats: { servers: [server.url] }, migrationPhase: 1 };
-    first = await engineStack("local", { overrides });
-    second = await engineStack("shadow", { from: "local", overrides });
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await closeConnections();
-    first?.remove();
-    second?.remove();
-    await server?.stop();
+  beforeAll(() => {
+    ({ local: first, shadow: second } = live.stacks);
   });
 
   /** Every stream and durable on the bus: its subjects, its owner and stack stamps. */
   const bus = async () => {
     const out: Record<string, unknown> = {};
-    for await (const si of admin.jsm.streams.list()) {
+    for await (const si of live.admin.jsm.streams.list()) {
       out[si.config.name] = { subjects: si.config.subjects, owner: si.config.metadata?.[OWNER_KEY], stack: si.config.metadata?.[STACK_KEY], messages: si.state.messages };
-      for await (const ci of admin.jsm.consumers.list(si.config.name)) out[`${si.config.name}/${ci.name}`] = { owner: ci.config.metadata?.[OWNER_KEY], stack: ci.config.metadata?.[STACK_KEY] };
+      for await (const ci of live.admin.jsm.consumers.list(si.config.name)) out[`${si.config.name}/${ci.name}`] = { owner: ci.config.metadata?.[OWNER_KEY], stack: ci.config.metadata?.[STACK_KEY] };
     }
     return out;
   };
@@ -44,7 +30,7 @@ describe("engine - a second stack on a bus another stack manages is refused befo
   it("the second stack's preview and up fail naming the first; the bus is as the first left it, and the first steps on", async () => {
     await first.ok(["up", "--yes", "--skip-preview"]);
     // A message no durable reads: the phase step after the refusals has nothing to drain.
-    await publishStored(admin.nc, "sleep.night", "sleep-1");
+    await publishStored(live.admin.nc, "sleep.night", "sleep-1");
     const made = await bus();
     expect((made.ATHLETE_ALLY_EVENTS as { stack: string }).stack).toBe("organization/event-bus/local");
 
@@ -58,6 +44,6 @@ describe("engine - a second stack on a bus another stack manages is refused befo
 
     await first.ok(["config", "set", "event-bus:migrationPhase", "2"]);
     await first.ok(["up", "--yes", "--skip-preview"]);
-    expect((await admin.jsm.streams.info("AA_CORE_HOT")).config.subjects).toContain("athlete-ally.>");
+    expect((await live.admin.jsm.streams.info("AA_CORE_HOT")).config.subjects).toContain("athlete-ally.>");
   }, 300_000);
 });

@@ -95,3 +95,26 @@ export function useLocalStack(migrationPhase: number, overrides: ConfigOverrides
   });
   return live;
 }
+
+/**
+ * For a describe's tests: a real server, an admin connection to it, and stacks on it through the
+ * engine, by name (`from`: the repository's stack file they are made from; each gets the server's
+ * address), all stopped after them.
+ */
+export function useStacksOnOneServer<N extends string>(stacks: Record<N, { from?: string; overrides?: ConfigOverrides }>): { readonly server: ServerNode; readonly admin: Awaited<ReturnType<typeof openManager>>; readonly stacks: Record<N, EngineStack> } {
+  const live = { stacks: {} as Record<N, EngineStack> } as { server: ServerNode; admin: Awaited<ReturnType<typeof openManager>>; stacks: Record<N, EngineStack> };
+  beforeAll(async () => {
+    live.server = await startServer();
+    live.admin = await openManager([live.server.url]);
+    for (const [name, spec] of Object.entries(stacks) as Array<[N, { from?: string; overrides?: ConfigOverrides }]>) {
+      live.stacks[name] = await engineStack(name, { from: spec.from, overrides: { nats: { servers: [live.server.url] }, ...spec.overrides } });
+    }
+  });
+  afterAll(async () => {
+    await live.admin?.close();
+    await closeConnections();
+    for (const s of Object.values(live.stacks) as EngineStack[]) s.remove();
+    await live.server?.stop();
+  });
+  return live;
+}
