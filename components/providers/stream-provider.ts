@@ -135,6 +135,7 @@ async function claimSubjects(
   let overlap: unknown;
   // What this claim took from the program's other streams: given back if it fails.
   const taken: Taken[] = [];
+  let claimed: StreamInfo;
   try {
     const done = await poll({ timeoutMs: waitMs, intervalMs: 2, maxIntervalMs: 100 }, async () => {
       try {
@@ -144,13 +145,7 @@ async function claimSubjects(
         return await oneChangeAtATime(async () => {
           await prepare?.();
           if (handover && wire.subjects?.length) taken.push(...(await take(jsm, wire.name, wire.subjects, handover, c, stack)));
-          const done = await withRetry(`${label(wire.name)}: ${what}`, c, op);
-          // What the holders marked for this stream when it took its subjects (now, or in an up
-          // killed before the copy) follows the subjects here.
-          if (handover) await carryMarked(jsm, wire.name, handover, c);
-          // Where each holder stopped capturing what it gave (after the claim: outside the gap).
-          await recordReleases(jsm, wire.name, taken, c);
-          return done;
+          return await withRetry(`${label(wire.name)}: ${what}`, c, op);
         });
       } catch (e) {
         if (errCodeOf(e) !== ERR.SUBJECTS_OVERLAP) throw e;
@@ -159,8 +154,8 @@ async function claimSubjects(
         return undefined;
       }
     });
-    if (done) return done;
-    throw await explainOverlap(jsm, wire, c, overlap);
+    if (!done) throw await explainOverlap(jsm, wire, c, overlap);
+    claimed = done;
   } catch (e) {
     await giveBack(jsm, wire.name, taken, c).catch((g: Error) => {
       // The claim's own failure stays the error; the one that strands the subjects is added to it.
@@ -168,6 +163,15 @@ async function claimSubjects(
     });
     throw e;
   }
+  // The claim holds: what follows never gives the subjects back (a failure fails the update, and
+  // the rerun does it again). What the holders marked for this stream when it took its subjects
+  // (now, or in an up killed before the copy) follows the subjects here; and each holder records
+  // where it stopped capturing what it gave.
+  await oneChangeAtATime(async () => {
+    if (handover) await carryMarked(jsm, wire.name, handover, c);
+    await recordReleases(jsm, wire.name, taken, c);
+  });
+  return claimed;
 }
 
 /** A claim's failure, with the give-back that failed after it: what may now be captured by no stream, and why. */
