@@ -32,12 +32,14 @@ export function recorder(pod: string): (r: Written) => void {
   return (r) => fs.writeSync(fd, `${JSON.stringify({ at: Date.now(), ...r, pod })}\n`);
 }
 
-/** Every record written under a folder (one file per pod incarnation). */
+/** Every record written under a folder (one file per pod incarnation), each line the doubles have finished writing. */
 export function readRecords(dir: string): DoubleRecord[] {
   if (!fs.existsSync(dir)) return [];
   const out: DoubleRecord[] = [];
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".jsonl"))) {
-    for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n")) if (line) out.push(JSON.parse(line) as DoubleRecord);
+    // Only whole lines: a double may be writing the last one while this reads (it is read next time).
+    const lines = fs.readFileSync(path.join(dir, f), "utf8").split("\n").slice(0, -1);
+    for (const line of lines) if (line) out.push(JSON.parse(line) as DoubleRecord);
   }
   return out.sort((a, b) => a.at - b.at);
 }
