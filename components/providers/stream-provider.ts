@@ -13,7 +13,7 @@ import { capturedBy, subjectsCollide } from "../jetstream/subjects";
 import { describeChanges, diffStream, diffStreamWire } from "../jetstream/update-rules";
 import { streamFromWire, streamToWire, type WireStreamConfig } from "../jetstream/wire";
 import { newOwner, ofAnotherStack, otherStack, owns, ownerOf, takenOver, withOwner } from "../jetstream/ownership";
-import { claimsFor, claimsOf, nextClaims, recoveredClaim, releasedOf, takenOverClaims, trustedClaims, withClaims, withReleased, type Claims } from "../jetstream/claims";
+import { claimsFor, claimsOf, nextClaims, recoveredClaim, releasedOf, takenOverClaims, trustedClaims, withClaims, type Claims } from "../jetstream/claims";
 import { checkInputs, parseInputs, splitInputs, storedInputs, storedSafety, type Safety } from "./inputs";
 import { checkAdoption, existingFrom } from "./adoption";
 import { counted } from "./in-flight";
@@ -22,7 +22,7 @@ import { configureFrom, declare, forceDeleteOf, reach } from "./provider-config"
 import { connect, deleteOrGone, mustRecreate, planChange, readOrGone, SET_FORCE_DELETE, withReplacementNote } from "./jetstream-resource";
 import { retirementHold, type RetirementHold } from "./retirement";
 import { carryMarked, giveBack, keptForClaim, oneChangeAtATime, recordReleases, take, type Handover, type Taken } from "./handover";
-import { carriesOf, withCarries, type Carries } from "../jetstream/carry";
+import { withWrittenByOthers } from "../jetstream/provider-keys";
 import { durablesToRecreate, withDurablesToRecreate } from "../jetstream/recreated-durables";
 
 /**
@@ -98,9 +98,6 @@ export function recreatable(c: ConsumerConfig): Partial<ConsumerConfig> {
   const { opt_start_seq: _seq, ...rest } = c;
   return c.deliver_policy === DeliverPolicy.StartSequence ? { ...rest, deliver_policy: DeliverPolicy.All } : c;
 }
-
-/** A wire configuration with the release points, when there are any. */
-const keepReleased = <W extends { metadata?: Record<string, string> }>(wire: W, released: Claims): W => (Object.keys(released).length ? withReleased(wire, released) : wire);
 
 /** Makes again each durable that is not on the stream (an identical one made by an earlier attempt counts). */
 async function recreateDurables(jsm: JetStreamManager, stream: string, durables: ReadonlyArray<Partial<ConsumerConfig>>, c: ConnectionArgs): Promise<void> {
@@ -194,23 +191,19 @@ async function add(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionA
 async function updateHandingOver(jsm: JetStreamManager, wire: WireStreamConfig, c: ConnectionArgs, waitMs: number, handover?: Handover, stack?: string): Promise<StreamInfo> {
   const wanted = wire.subjects ?? [];
   let kept: string[] = [];
-  // What a claimant's take marked on this stream to copy, and has not copied yet: kept on the server.
-  let carries: Carries = {};
-  // Where it gave subjects away (claims.ts, RELEASED_KEY): kept on the server too.
-  let released: Claims = {};
+  // What other streams' takes wrote onto this one and still stands (provider-keys.ts): kept on the server.
+  let live: StreamInfo | undefined;
   const updated = await claimSubjects(
     "update",
     jsm,
     wire,
     c,
     waitMs,
-    () => jsm.streams.update(wire.name, structuredClone(keepReleased(withCarries({ ...wire, subjects: [...wanted, ...kept] }, carries), released))),
+    () => jsm.streams.update(wire.name, structuredClone(withWrittenByOthers({ ...wire, subjects: [...wanted, ...kept] }, live?.config))),
     handover,
     async () => {
-      const live = handover ? await info(jsm, wire.name, c) : undefined;
+      live = handover ? await info(jsm, wire.name, c) : undefined;
       kept = keptForClaim(wire.name, live?.config.subjects ?? [], wanted, handover);
-      carries = live ? carriesOf(live.config) : {};
-      released = live ? releasedOf(live.config) : {};
     },
     stack,
   );

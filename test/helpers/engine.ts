@@ -2,12 +2,14 @@
  * Stacks under the real Pulumi engine for tests: a project directory of its own in a temporary
  * folder (scripts/lib/pulumi-project.ts), its own file backend and passphrase, removed at the end.
  */
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult, type RunOptions } from "../../scripts/lib/pulumi-project";
 import { closeConnections } from "../../components/jetstream/client";
 import { openManager } from "./jetstream";
+import { descendants, isAlive } from "./pid-ledger";
 import { REPO_ROOT, startServer, type ServerNode } from "./nats-servers";
 
 export { pulumi, runPulumi, type PulumiProject, type PulumiResult };
@@ -43,6 +45,16 @@ export async function engineStack(stack: string, opts: { from?: string; override
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), yaml);
   }
   const transcript: string[] = [];
+  // The CLIs of this stack that are running now.
+  const running = new Set<ChildProcess>();
+  const tracked = (o: RunOptions): RunOptions => ({
+    ...o,
+    started: (child, output) => {
+      running.add(child);
+      child.once("close", () => running.delete(child));
+      o.started?.(child, output);
+    },
+  });
   const record = (r: PulumiResult) => {
     transcript.push(r.stdout, r.stderr);
     return r;
@@ -50,13 +62,18 @@ export async function engineStack(stack: string, opts: { from?: string; override
   const s: EngineStack = {
     ...project,
     transcript,
-    run: async (args, o = {}) => record(await runPulumi(project, args, o)),
+    run: async (args, o = {}) => record(await runPulumi(project, args, tracked(o))),
     ok: async (args, o = {}) => {
-      const r = record(await runPulumi(project, args, o));
+      const r = record(await runPulumi(project, args, tracked(o)));
       if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${stack}) exited with ${r.code}\n${r.stdout}\n${r.stderr}`);
       return r;
     },
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      // A CLI still running (its test timed out, or failed around it) is stopped with every plugin
+      // it started, by PID: the Kubernetes plugin does not end itself when its engine goes.
+      for (const child of running) stopTree(child.pid!);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
   await ensureStack(project);
   return s;
@@ -117,4 +134,10 @@ export function useStacksOnOneServer<N extends string>(stacks: Record<N, { from?
     await live.server?.stop();
   });
   return live;
+}
+
+/** Stops a process and every process under it, by PID, deepest first being found before any is stopped. */
+function stopTree(pid: number): void {
+  const tree = [pid, ...descendants(pid).map((d) => d.pid)];
+  for (const p of tree) if (isAlive(p)) process.kill(p, "SIGKILL");
 }
