@@ -83,6 +83,7 @@ export const pullLoopSchema = z
 /** Secret configuration keys, read as Pulumi secrets and never validated as plain text. */
 export { SECRET_KEYS, type SecretKey } from "./secret-keys";
 import { SECRET_KEYS, USER_PASSWORDS_KEY, type SecretKey } from "./secret-keys";
+import { BCRYPT_MAX_BYTES } from "../kubernetes/nats-passwords";
 
 /** The configuration's schema for a catalogue: one `<key>Consumer` key per durable. */
 export function stackConfigSchemaFor(catalogue: Catalogue) {
@@ -258,7 +259,9 @@ export function userPasswordProblems(raw: string | undefined, secret: boolean): 
   return Object.entries(value as Record<string, unknown>).flatMap(([user, pw]) => {
     const key = `${USER_PASSWORDS_KEY}.${user}`;
     if (!(NATS_USER_NAMES as readonly string[]).includes(user)) return [{ key, reason: `unknown user "${user}": expected one of ${NATS_USER_NAMES.join(", ")}` }];
-    if (typeof pw !== "string" || pw.length < 12) return [{ key, reason: "expected the user's current password, at least 12 characters" }];
+    // Any characters: the servers get a bcrypt hash as a quoted string (nats-passwords.ts). bcrypt reads 72 bytes at most.
+    if (typeof pw !== "string" || pw.length === 0) return [{ key, reason: "expected the user's current password, as a string" }];
+    if (Buffer.byteLength(pw, "utf8") > BCRYPT_MAX_BYTES) return [{ key, reason: `expected at most ${BCRYPT_MAX_BYTES} bytes (UTF-8): the NATS servers compare passwords through bcrypt, which reads no further` }];
     return [];
   });
 }

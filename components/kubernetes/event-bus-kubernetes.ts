@@ -2,9 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { adoptKey, declared } from "./adoption";
+import { HANDED_OVER_ANNOTATION, undeclaredContainers, undeclaredContainersError } from "./foreign-fields";
 import { labels } from "./labels";
+import { RESTRICTED_NAMESPACE_LABELS } from "./pod-security";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
+import { PASSWORDS_FILE, PASSWORDS_SECRET, passwordHash, passwordsChecksum, renderPasswordsConf } from "./nats-passwords";
 import { confDifferences, describeConfDifferences, natsConfFacts } from "./nats-conf-facts";
 import type { UserPasswords } from "../config/stack-config";
 
@@ -40,6 +43,8 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
   readonly passwords: Record<string, pulumi.Output<string>> = {};
   /** The users' password Secrets, which the service Deployments mount. */
   readonly secrets: k8s.core.v1.Secret[];
+  /** A digest of each user's password hash (not secret): on the pod templates of the services that sign in as the user, so that a new password rolls them. */
+  readonly passwordChecksums: Record<string, pulumi.Output<string>> = {};
   /** The namespace every object lives in: created with the stack, or read (so that a missing one fails the preview). */
   readonly namespace: k8s.core.v1.Namespace;
 
@@ -49,12 +54,13 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const ns = m.flags.metadata!.namespace!;
     const provider = args.provider;
     this.namespace = args.createNamespace
-      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: labels("event-bus") } }, { parent: this, provider })
+      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: { ...labels("event-bus"), ...RESTRICTED_NAMESPACE_LABELS } } }, { parent: this, provider })
       : k8s.core.v1.Namespace.get(`${name}-namespace`, ns, { parent: this, provider });
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: [this.namespace, ...dependsOn] });
     const ids = args.adopt ?? {};
-    const secrets = (this.secrets = m.users.map((u) => {
-      // The anonymous user's password is never used (no_auth_user signs clients in without one): always generated.
+    // The anonymous user has no password (nats-server signs clients without credentials in as its no_auth_user only then).
+    const signedIn = m.users.filter((u) => !u.passwordless);
+    this.secrets = signedIn.map((u) => {
       const carried = u.name === "anonymous" ? undefined : args.userPasswords?.[u.name];
       const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
       this.passwords[u.name] = password;
@@ -63,7 +69,21 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
         { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password } },
         { ...child(), protect: args.protect },
       );
-    }));
+    });
+    // What the servers are given: each password's bcrypt hash, quoted, in a file of variables that
+    // nats.conf includes (nats-passwords.ts); a changed password rolls the NATS pods (the digest
+    // on their template), and the streams and durables, which come after this component, are
+    // then managed with the new admin password only once every server has it.
+    const hashes = signedIn.map((u) =>
+      this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, `${pulumi.getProject()}/${pulumi.getStack()}/${u.name}`) })),
+    );
+    for (const [i, u] of signedIn.entries()) this.passwordChecksums[u.name] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
+    const passwordsConf = pulumi.secret(pulumi.all(hashes).apply(renderPasswordsConf));
+    const passwordsSecret = new k8s.core.v1.Secret(
+      `${name}-${PASSWORDS_SECRET}`,
+      { metadata: { name: PASSWORDS_SECRET, namespace: ns, labels: labels("nats") }, type: "Opaque", stringData: { [PASSWORDS_FILE]: passwordsConf } },
+      { ...child(), protect: args.protect },
+    );
     const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...declared(m.natsConfig, ids, child()));
     const liveConfig = ids[adoptKey(m.natsConfig)];
     if (liveConfig) {
@@ -86,8 +106,26 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     }
     new k8s.core.v1.Service(`${name}-nats-headless`, ...declared(m.natsHeadless, ids, child()));
     new k8s.core.v1.Service(`${name}-nats`, ...declared(m.natsClient, ids, child()));
-    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(m.natsStatefulSet, ids, { ...child([natsConfig, ...secrets]), protect: args.protect }));
+    const account = new k8s.core.v1.ServiceAccount(`${name}-nats`, ...declared(m.natsServiceAccount, ids, child()));
+    const liveStatefulSet = ids[adoptKey(m.natsStatefulSet)];
+    if (liveStatefulSet) {
+      // A live StatefulSet taken over: containers another tool owns would stay in the pods (foreign-fields.ts).
+      const live = k8s.apps.v1.StatefulSet.get(`${name}-nats-live`, liveStatefulSet, { parent: this, provider });
+      pulumi.all([live.spec.template.spec.containers, live.metadata.annotations]).apply(([containers, annotations]) => {
+        const extra = undeclaredContainers(containers ?? [], m.natsStatefulSet.spec!.template.spec!.containers);
+        if (extra.length && annotations?.[HANDED_OVER_ANNOTATION] !== "true") throw new Error(undeclaredContainersError(ns, "apps/v1", "StatefulSet", m.natsStatefulSet.metadata!.name!, extra));
+      });
+    }
+    const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": pulumi.unsecret(passwordsConf.apply(passwordsChecksum)) });
+    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(statefulSet, ids, { ...child([natsConfig, account, passwordsSecret]), protect: args.protect }));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...declared(m.natsDisruptionBudget, ids, child()));
+    new k8s.networking.v1.NetworkPolicy(`${name}-nats`, ...declared(m.natsNetworkPolicy, ids, child()));
     this.registerOutputs({});
   }
+}
+
+/** A workload's manifest with more annotations on its pod template (values computed by Pulumi, such as a digest of a password). */
+export function withPodAnnotations<T extends { spec?: { template: { metadata?: { annotations?: Record<string, string> } } } }>(o: T, annotations: Record<string, pulumi.Input<string>>): T {
+  const template = o.spec!.template;
+  return { ...o, spec: { ...o.spec, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...annotations } } } } } as T;
 }

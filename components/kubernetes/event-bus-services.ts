@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EventBusTopology } from "../topology/event-bus-topology";
 import { adoptKey, declared } from "./adoption";
 import { leftoverEnv, leftoverEnvError } from "./leftover-env";
-import type { EventBusKubernetes } from "./event-bus-kubernetes";
+import { withPodAnnotations, type EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 
 export interface EventBusServicesArgs {
@@ -43,8 +43,9 @@ export class EventBusServices extends pulumi.ComponentResource {
     });
     const ids = args.adopt ?? {};
     const flags = new k8s.core.v1.ConfigMap(`${name}-flags`, ...declared(m.flags, ids, child(durables)));
+    const accounts = m.serviceAccounts.map((a) => new k8s.core.v1.ServiceAccount(`${name}-${a.metadata!.name}`, ...declared(a, ids, child())));
     for (const d of m.deployments) {
-      const after = d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables];
+      const after = [...(d.metadata!.name!.startsWith("ingest-service") ? streams : [flags, ...durables]), ...accounts];
       const adopted = ids[adoptKey(d)];
       if (adopted) {
         // A live Deployment taken over: env entries set by hand that shadow the flags stop the preview.
@@ -54,7 +55,10 @@ export class EventBusServices extends pulumi.ComponentResource {
           if (leftovers.length) throw new Error(leftoverEnvError(d.metadata!.namespace!, d.metadata!.name!, leftovers));
         });
       }
-      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(d, ids, child([...after, ...args.nats.secrets])));
+      // A new password of the service's user rolls its pods (they read it once, from the Secret, at start).
+      const user = d.metadata!.name!.startsWith("ingest-service") ? "ingest" : "normalize";
+      const rolled = withPodAnnotations(d, { "checksum/nats-password": args.nats.passwordChecksums[user] });
+      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(rolled, ids, child([...after, ...args.nats.secrets])));
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));
     new k8s.core.v1.ConfigMap(`${name}-dashboard`, ...declared(m.dashboard, ids, child()));

@@ -46,6 +46,22 @@ const serviceSchema = z.strictObject({
   memory: quantity("memory").default("256Mi"),
 });
 
+const labelSelector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]), values: z.array(z.string()).optional() })).optional(),
+});
+/** A NetworkPolicy peer: pods by their labels, in namespaces by theirs (Kubernetes' NetworkPolicyPeer). */
+const networkPeer = z.strictObject(
+  {
+    podSelector: labelSelector.optional(),
+    namespaceSelector: labelSelector.optional(),
+    ipBlock: z.strictObject({ cidr: z.string(), except: z.array(z.string()).optional() }).optional(),
+  },
+  { error: "expected a NetworkPolicy peer: { podSelector, namespaceSelector } or { ipBlock: { cidr } }" },
+);
+/** Where the Prometheus of kube-prometheus-stack runs, by default: its pods, in any namespace. */
+const PROMETHEUS_PEERS = [{ namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
+
 export const kubernetesSchema = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a namespace name (lower-case letters, digits, '-')" }),
   nats: z
@@ -86,6 +102,17 @@ export const kubernetesSchema = z.strictObject({
    * updates it in place (components/kubernetes/adoption.ts).
    */
   adopt: z.array(z.string({ error: "expected a kind and a name such as \"StatefulSet/nats\"" })).default([]),
+  /**
+   * Who may reach the NATS pods (network-policy.ts): `clients` are peers allowed on the client port
+   * besides the services' pods (the operators' tools, another namespace; the machine that runs
+   * `pulumi up` through `kubectl port-forward` needs none); `prometheus` where Prometheus runs.
+   */
+  networkPolicy: z
+    .strictObject({
+      clients: z.array(networkPeer).default([]),
+      prometheus: z.array(networkPeer).default(PROMETHEUS_PEERS),
+    })
+    .default({ clients: [], prometheus: PROMETHEUS_PEERS }),
   /** The kubeconfig context the Kubernetes provider uses (the kubeconfig comes from KUBECONFIG, as for kubectl); its current context if not set. */
   context: z.string().min(1, { error: "expected a kubeconfig context name" }).optional(),
   /**

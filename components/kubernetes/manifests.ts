@@ -7,6 +7,9 @@
  */
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IService } from "kubernetes-models/v1/Service";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { renderNatsNetworkPolicy } from "./network-policy";
+import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
@@ -27,7 +30,11 @@ import { CATALOGUE } from "../topology/catalogue";
 import { renderServices } from "./service-deployments";
 
 export interface KubernetesManifests extends NatsClusterManifests {
+  /** Who may reach the NATS pods (network-policy.ts). */
+  natsNetworkPolicy: INetworkPolicy;
   flags: IConfigMap;
+  /** The services' own ServiceAccounts (pod-security.ts). */
+  serviceAccounts: IServiceAccount[];
   deployments: IDeployment[];
   services: IService[];
   users: NatsUser[];
@@ -54,7 +61,8 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const nats = renderNatsCluster({ ...k.nats, layout, noAuthUser: anonymous ? ANONYMOUS_USER.user : undefined, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
   const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));
   const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase) });
-  const manifests = { ...nats, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
+  const natsNetworkPolicy = renderNatsNetworkPolicy({ namespace, layout, clientApps: apps.deployments.map((d) => d.spec!.selector.matchLabels!.app), clients: k.networkPolicy.clients, prometheus: k.networkPolicy.prometheus, anonymousClients: anonymous });
+  const manifests = { ...nats, natsNetworkPolicy, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
   if (!k.prometheusOperator) return manifests;
   const podMonitor = (name: string, app: string, port: string, selector: Record<string, string> = { app }): PodMonitorManifest => ({
     apiVersion: "monitoring.coreos.com/v1",
@@ -71,6 +79,6 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
 }
 
 /** Every manifest in apply order, for rendering and validation. */
-export function allManifests(m: KubernetesManifests): Array<IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest | PodMonitorManifest> {
-  return [m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.flags, ...m.deployments, ...m.services, m.dashboard, ...(m.alerts ? [m.alerts] : []), ...(m.podMonitors ?? [])];
+export function allManifests(m: KubernetesManifests): Array<IServiceAccount | INetworkPolicy | IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest | PodMonitorManifest> {
+  return [m.natsServiceAccount, m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.natsNetworkPolicy, m.flags, ...m.serviceAccounts, ...m.deployments, ...m.services, m.dashboard, ...(m.alerts ? [m.alerts] : []), ...(m.podMonitors ?? [])];
 }

@@ -15,6 +15,9 @@ import { labels } from "./labels";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, renderNatsConf } from "./nats-conf";
 import type { NatsUser } from "./nats-users";
 import type { NatsLayout } from "./nats-layout";
+import { PASSWORDS_DIR, PASSWORDS_SECRET } from "./nats-passwords";
+import { CONTAINER_SECURITY_CONTEXT, restrictedPod, serviceAccount } from "./pod-security";
+import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
 /** The labels of the NATS pods and objects, besides the layout's selector. */
 const NATS_APP = "nats";
@@ -36,6 +39,7 @@ export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storag
 }
 
 export interface NatsClusterManifests {
+  natsServiceAccount: IServiceAccount;
   natsConfig: IConfigMap;
   natsHeadless: IService;
   natsClient: IService;
@@ -49,6 +53,8 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const selector = l.selector;
   const natsLabels = { ...labels(NATS_APP, { app: NATS_APP }), ...selector };
   const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users, noAuthUser: n.noAuthUser });
+  // The NATS pods' own identity (the chart names its ServiceAccount after the release too).
+  const natsServiceAccount = serviceAccount(l.statefulSet, ns, NATS_APP);
   const natsConfig: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -74,7 +80,8 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: l.clientService, namespace: ns, labels: natsLabels },
-    spec: { selector, ports: [{ name: "nats", port: CLIENT_PORT, targetPort: "nats" }, { name: "monitor", port: MONITOR_PORT, targetPort: "monitor" }] },
+        // Clients only: the monitoring port (unauthenticated) is reached on the pods, by Prometheus.
+    spec: { selector, ports: [{ name: "nats", port: CLIENT_PORT, targetPort: "nats" }] },
   };
   const natsStatefulSet: IStatefulSet = {
     apiVersion: "apps/v1",
@@ -90,6 +97,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
       template: {
         metadata: { labels: natsLabels, annotations: { "checksum/nats-config": createHash("sha256").update(conf).digest("hex") } },
         spec: {
+          ...restrictedPod(natsServiceAccount.metadata!.name!),
           terminationGracePeriodSeconds: 60,
           topologySpreadConstraints: [
             { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: n.strictSpread ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: selector } },
@@ -104,17 +112,17 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
                 { name: "cluster", containerPort: CLUSTER_PORT },
                 { name: "monitor", containerPort: MONITOR_PORT },
               ],
-              env: [
-                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                ...n.users.map((u) => ({ name: u.passwordEnv, valueFrom: { secretKeyRef: { name: passwordSecretName(u), key: "password" } } })),
-              ],
+              // No password reaches the server: nats.conf includes their hashes from a Secret (nats-passwords.ts).
+              env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
               lifecycle: { preStop: { exec: { command: ["nats-server", `-sl=ldm=${PID_FILE}`] } } },
               startupProbe: { httpGet: { path: "/healthz", port: "monitor" }, initialDelaySeconds: 10, timeoutSeconds: 5, periodSeconds: 10, failureThreshold: 90 },
               readinessProbe: { httpGet: { path: "/healthz?js-server-only=true", port: "monitor" }, initialDelaySeconds: 10, timeoutSeconds: 5, periodSeconds: 10, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: "/healthz?js-enabled-only=true", port: "monitor" }, initialDelaySeconds: 10, timeoutSeconds: 5, periodSeconds: 30, failureThreshold: 3 },
               resources: { requests: { cpu: n.cpu, memory: n.memory }, limits: { memory: n.memory } },
+              securityContext: CONTAINER_SECURITY_CONTEXT,
               volumeMounts: [
                 { name: "config", mountPath: "/etc/nats-config" },
+                { name: "passwords", mountPath: PASSWORDS_DIR, readOnly: true },
                 { name: "pid", mountPath: "/var/run/nats" },
                 { name: l.claimTemplate, mountPath: l.mountPath },
               ],
@@ -126,10 +134,12 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
               args: [...NATS_EXPORTER.args, `http://localhost:${MONITOR_PORT}`],
               ports: [{ name: NATS_EXPORTER.portName, containerPort: NATS_EXPORTER.port }],
               resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+              securityContext: CONTAINER_SECURITY_CONTEXT,
             },
           ],
           volumes: [
             { name: "config", configMap: { name: l.configMap } },
+            { name: "passwords", secret: { secretName: PASSWORDS_SECRET } },
             { name: "pid", emptyDir: {} },
           ],
         },
@@ -153,5 +163,5 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
     // A 3-node JetStream cluster keeps its quorum with one server down, never two.
     spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
   };
-  return { natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget };
+  return { natsServiceAccount, natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget };
 }

@@ -1,9 +1,11 @@
 /**
  * nats.conf for the NATS StatefulSet, after the official Helm chart (nats-io/k8s): server name
  * from the pod, lame-duck shutdown, routes through the headless Service, JetStream file store on
- * the PVC sized from it, monitoring on 8222, and users whose passwords come from the environment.
+ * the PVC sized from it, monitoring on 8222, and users whose passwords are bcrypt hashes bound to
+ * variables in a file of their own, included from a Secret (nats-passwords.ts).
  */
 import type { NatsUser } from "./nats-users";
+import { PASSWORDS_INCLUDE, passwordVariable } from "./nats-passwords";
 
 export const CLIENT_PORT = 4222;
 export const CLUSTER_PORT = 6222;
@@ -36,9 +38,12 @@ const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]
 export function renderNatsConf(i: NatsConfInput): string {
   const routes = Array.from({ length: i.replicas }, (_, n) => `    "nats://${i.name}-${n}.${i.headlessService}:${CLUSTER_PORT}"`);
   const users = i.users.map(
-    (u) => `    { user: ${JSON.stringify(u.user)}, password: $${u.passwordEnv}, permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`,
+    (u) => `    { user: ${JSON.stringify(u.user)}, ${u.passwordless ? "" : `password: $${passwordVariable(u)}, `}permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`,
   );
   return [
+    `# The users' password hashes (${PASSWORDS_INCLUDE}, from a Secret), as quoted variables.`,
+    `include ${JSON.stringify(PASSWORDS_INCLUDE)}`,
+    ``,
     `server_name: $POD_NAME`,
     `port: ${CLIENT_PORT}`,
     `http_port: ${MONITOR_PORT}`,

@@ -1,8 +1,8 @@
 /**
  * The NATS users of the bus and what each may do, least privilege first: ingest only publishes
  * its subjects, normalize only reads its durables and writes dead letters, and the stack's admin
- * user (the providers) manages JetStream. Passwords are never here: nats.conf refers to
- * environment variables that Kubernetes fills from Secrets.
+ * user (the providers) manages JetStream. Passwords are never here: nats.conf refers to their
+ * bcrypt hashes (nats-passwords.ts), the services read them from Secrets.
  */
 import { consumerSettings, type NatsUserName, type StackConfig } from "../config/stack-config";
 import { CATALOGUE, publishedSubjects, type Catalogue } from "../topology/catalogue";
@@ -11,10 +11,10 @@ export interface NatsUser {
   /** The service (and the Secret `event-bus-nats-<name>` that holds its password). */
   name: NatsUserName | "anonymous";
   user: string;
-  /** The environment variable nats.conf reads the password from. */
-  passwordEnv: string;
   publish: string[];
   subscribe: string[];
+  /** Signed in without a password: nats.conf gives it none (nats-server's no_auth_user compares the user's password with itself, which fails for a bcrypt hash). */
+  passwordless?: true;
 }
 
 /**
@@ -24,25 +24,23 @@ export interface NatsUser {
  * NATS_URLs carry no user). It may do what every client could before: publish and subscribe to
  * everything. `npm run anonymous-clients` lists who still connects that way; "deny" closes the door.
  */
-export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", passwordEnv: "NATS_ANONYMOUS_PASSWORD", publish: [">"], subscribe: [">"] };
+export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
 export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
-    { name: "admin", user: "event-bus-admin", passwordEnv: "NATS_ADMIN_PASSWORD", publish: [">"], subscribe: [">"] },
+    { name: "admin", user: "event-bus-admin", publish: [">"], subscribe: [">"] },
     {
       name: "ingest",
       user: "ingest-service",
-      passwordEnv: "NATS_INGEST_PASSWORD",
       publish: publishedSubjects(catalogue),
       subscribe: ["_INBOX.>"],
     },
     {
       name: "normalize",
       user: "normalize-service",
-      passwordEnv: "NATS_NORMALIZE_PASSWORD",
       publish: [
         ...durables.flatMap((d) => [`$JS.API.CONSUMER.INFO.*.${d}`, `$JS.API.CONSUMER.MSG.NEXT.*.${d}`, `$JS.ACK.*.${d}.>`]),
         "$JS.API.STREAM.INFO.*",

@@ -11,6 +11,8 @@ import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { passwordSecretName } from "./nats-cluster";
 import type { NatsUser } from "./nats-users";
+import { CONTAINER_SECURITY_CONTEXT, restrictedPod, serviceAccount } from "./pod-security";
+import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
 export const INGEST_PORT = 4101;
 export const NORMALIZE_PORT = 4102;
@@ -97,6 +99,7 @@ function serviceDeployment(
       template: {
         metadata: { labels: podLabels, annotations },
         spec: {
+          ...restrictedPod(app),
           containers: [
             {
               name: app,
@@ -116,15 +119,19 @@ function serviceDeployment(
               readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: ROLLS[app].readinessPeriodSeconds, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
               resources: { requests: { cpu: spec.cpu, memory: spec.memory }, limits: { memory: spec.memory } },
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+              // The root filesystem is read-only: what a Node.js service writes goes to /tmp.
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
             },
           ],
+          volumes: [{ name: "tmp", emptyDir: {} }],
         },
       },
     },
   };
 }
 
-export function renderServices(s: ServicesInput): { deployments: IDeployment[]; services: IService[] } {
+export function renderServices(s: ServicesInput): { serviceAccounts: IServiceAccount[]; deployments: IDeployment[]; services: IService[] } {
   const ns = s.namespace;
   const byName = Object.fromEntries(s.users.map((u) => [u.name, u]));
   const normalizeTotal = s.normalize.replicas ?? DEFAULT_REPLICAS[s.environment];
@@ -162,5 +169,7 @@ export function renderServices(s: ServicesInput): { deployments: IDeployment[]; 
       ],
     },
   }));
-  return { deployments, services };
+  // Each service's own identity; the canary's pods are normalize-service's.
+  const serviceAccounts = ["normalize-service", "ingest-service"].map((app) => serviceAccount(app, ns, app));
+  return { serviceAccounts, deployments, services };
 }

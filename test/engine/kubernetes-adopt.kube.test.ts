@@ -49,16 +49,27 @@ const ADOPT = LIVE.filter((k) => !k.startsWith("Secret/"));
 const PASSWORDS = { admin: `live-admin-${Date.now()}`, ingest: `live-ingest-${Date.now()}`, normalize: `live-normalize-${Date.now()}` };
 
 /**
- * An object as the seeds' hand made it: labels `app` only, no annotations of this stack, and the
- * users' passwords from the `nats-users` Secret.
+ * An object as the seeds' hand made it: labels `app` only, no annotations of this stack, the
+ * services' passwords from the `nats-users` Secret, and the server's written into its nats.conf.
  */
 function asMadeByHand(o: any): any {
   const copy = JSON.parse(JSON.stringify(o));
   const app = copy.metadata.labels?.app ?? copy.metadata.name;
   copy.metadata.labels = { app };
   delete copy.metadata.annotations;
+  // The hand wrote the users' passwords into its nats.conf, where the stack includes their hashes from a Secret.
+  if (copy.kind === "ConfigMap" && copy.data?.["nats.conf"]) {
+    copy.data["nats.conf"] = copy.data["nats.conf"].replace(/^include .*$/m, Object.entries(PASSWORDS).map(([user, pw]) => `PASSWORD_${user.toUpperCase()}: ${JSON.stringify(pw)}`).join("\n"));
+  }
   const template = copy.spec?.template;
+  if (template?.spec.volumes) {
+    template.spec.volumes = template.spec.volumes.filter((v: any) => !v.secret);
+    for (const c of template.spec.containers) c.volumeMounts = c.volumeMounts?.filter((m: any) => template.spec.volumes.some((v: any) => v.name === m.name) || m.name === copy.spec.volumeClaimTemplates?.[0]?.metadata.name);
+  }
   if (template) {
+    // The hand's pods ran as the namespace's default ServiceAccount, with no security settings.
+    for (const key of ["serviceAccountName", "automountServiceAccountToken", "securityContext"]) delete template.spec[key];
+    for (const c of template.spec.containers) delete c.securityContext;
     template.metadata = { labels: { app } };
     for (const c of template.spec.containers) {
       for (const e of c.env ?? []) {
@@ -176,7 +187,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     // The stack's declarations are in place: its labels and the Secrets it made.
     const sts = await k.cluster.get("StatefulSet", "nats", k.namespace);
     expect(sts.metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "event-bus" });
-    expect(sts.spec.template.spec.containers[0].env).toContainEqual({ name: "NATS_INGEST_PASSWORD", valueFrom: { secretKeyRef: { name: "event-bus-nats-ingest", key: "password" } } });
+    expect(sts.spec.template.spec.volumes).toContainEqual({ name: "passwords", secret: expect.objectContaining({ secretName: "event-bus-nats-passwords" }) });
 
     // Every pod rolled onto the stack's template (its labels), the NATS pods onto the stack's Secrets.
     await waitForPods(k.agent, k.cluster, k.namespace, "app=nats,app.kubernetes.io/part-of=event-bus", 3, 240_000);

@@ -9,6 +9,7 @@
 import { closeConnections } from "../../components/jetstream/client";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
 import { readRecords } from "../doubles/records";
 import { plannedOps, plannedSteps } from "../helpers/engine";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
@@ -41,8 +42,9 @@ describe.each([
 ])("engine and Kubernetes provider - $name, whole, from its stack file", ({ name, natsPods, podsEach, flip }) => {
   let k: KubeStack;
   beforeAll(async () => {
-    // Staging's stack creates its namespace; production's exists already, as a live cluster's does.
-    k = await kubeStack(name, name === "staging" ? { kubernetes: { createNamespace: true } } : { namespaceExists: true });
+    // Staging's stack creates its namespace; production's exists already, as a live cluster's does,
+    // labelled by its owners to enforce Pod Security "restricted" (as the runbook says).
+    k = await kubeStack(name, name === "staging" ? { kubernetes: { createNamespace: true } } : { namespaceExists: { labels: RESTRICTED_NAMESPACE_LABELS } });
   }, 360_000);
   afterAll(async () => {
     await closeConnections();
@@ -98,6 +100,16 @@ describe.each([
     const bound = processed!.filter((r) => r.t === "bound" && r.key === "hrv").map((r) => (r as { stream: string }).stream);
     expect(new Set(bound)).toEqual(new Set([expected]));
     expect(k.agent.crashes()).toEqual([]);
+    // The namespace enforces Pod Security "restricted" (the stack labels one it creates): the API
+    // server refuses a pod that is not (a dry run), and admitted every pod of the stack.
+    const ns = await k.cluster.get("Namespace", k.namespace);
+    expect(ns.metadata.labels).toMatchObject(RESTRICTED_NAMESPACE_LABELS);
+    const plain = { apiVersion: "v1", kind: "Pod", metadata: { name: "not-restricted", namespace: k.namespace }, spec: { containers: [{ name: "c", image: "busybox" }] } };
+    const refused = await k.cluster.request("POST", `/api/v1/namespaces/${k.namespace}/pods?dryRun=All`, plain, "application/json");
+    expect({ status: refused.status, message: String(refused.body?.message) }).toMatchObject({ status: 403, message: expect.stringMatching(/violates PodSecurity "restricted:/) });
+    const pods = await k.cluster.list("Pod", k.namespace);
+    expect(pods.length).toBe(natsPods + 2 * podsEach);
+    for (const p of pods) expect({ pod: p.metadata.name, account: p.spec.serviceAccountName, token: p.spec.automountServiceAccountToken }).toEqual({ pod: p.metadata.name, account: expect.stringMatching(/^(nats|normalize-service|ingest-service)$/), token: false });
   }, 600_000);
 
   it("a second preview plans nothing, and neither does one after refresh", async () => {

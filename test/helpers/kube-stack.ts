@@ -42,13 +42,13 @@ export interface KubeStack {
 
 /**
  * Starts a control plane and a pod agent and lays out the stack. `kubernetes` overrides keys of
- * the stack file's `event-bus:kubernetes`; `namespaceExists` creates the namespace beforehand, as
- * a cluster a team already runs has it; `natsStatefulSet` names a live NATS StatefulSet laid out
+ * the stack file's `event-bus:kubernetes`; `namespaceExists` creates the namespace beforehand (with
+ * the labels given), as a cluster a team already runs has it; `natsStatefulSet` names a live NATS StatefulSet laid out
  * otherwise than the stack's own (its pods get the reserved ports).
  */
 export async function kubeStack(
   name: "staging" | "production",
-  opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean; agentEnv?: Record<string, string>; natsStatefulSet?: string } = {},
+  opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean | { labels: Record<string, string> }; agentEnv?: Record<string, string>; natsStatefulSet?: string } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
   const namespace = suiteNamespace(name);
@@ -68,7 +68,10 @@ export async function kubeStack(
     const ports = await agent.reserveNatsPorts(namespace, opts.natsStatefulSet ?? EVENT_BUS_LAYOUT.statefulSet, natsReplicas);
     const natsUrls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
     agent.start();
-    if (opts.namespaceExists) await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    if (opts.namespaceExists) {
+      const labels = typeof opts.namespaceExists === "object" ? opts.namespaceExists.labels : undefined;
+      await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, ...(labels ? { labels } : {}) } });
+    }
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };
       return { nats: { servers: natsUrls }, ...rest, kubernetes: { ...k, ...(opts.overrides?.kubernetes as object), ...(ek as object) } };

@@ -334,6 +334,12 @@ export class PodAgent {
         const cm = await this.cluster.get("ConfigMap", v.configMap.name, ns);
         if (!cm) throw new Error(`pod-agent: ConfigMap ${ns}/${v.configMap.name} of pod ${pod.metadata.name} does not exist`);
         for (const [file, text] of Object.entries(cm.data ?? {})) fs.writeFileSync(path.join(host, file), String(text));
+      } else if (v?.secret) {
+        host = path.join(podDir, "volumes", m.name);
+        fs.mkdirSync(host, { recursive: true });
+        const secret = await this.cluster.get("Secret", v.secret.secretName, ns);
+        if (!secret) throw new Error(`pod-agent: Secret ${ns}/${v.secret.secretName} of pod ${pod.metadata.name} does not exist`);
+        for (const [file, b64] of Object.entries(secret.data ?? {})) fs.writeFileSync(path.join(host, file), Buffer.from(String(b64), "base64"));
       } else if (v?.persistentVolumeClaim) {
         host = path.join(this.dir, "claims", ns, v.persistentVolumeClaim.claimName);
       } else {
@@ -351,7 +357,11 @@ export class PodAgent {
     if (configArg < 0) throw new Error(`pod-agent: NATS pod ${pod.metadata.name} has no --config argument`);
     const confFile = args[configArg + 1];
     const peers = (name: string) => this.natsPorts.get(`${ns}/${name}`);
-    const mapped = mapNatsConf(fs.readFileSync(confFile, "utf8"), ports, peers, hostPath);
+    // nats-server reads an include relative to the including file's directory (in the container):
+    // its text goes in where it stands, since the mapped file is written elsewhere.
+    const containerConfDir = path.posix.dirname((container.args ?? [])[configArg + 1]);
+    const withIncludes = fs.readFileSync(confFile, "utf8").replace(/^\s*include\s+"([^"]+)"\s*$/gm, (_line, file: string) => fs.readFileSync(hostPath(path.posix.resolve(containerConfDir, file)), "utf8"));
+    const mapped = mapNatsConf(withIncludes, ports, peers, hostPath);
     const mappedFile = path.join(podDir, "nats.conf");
     fs.writeFileSync(mappedFile, mapped);
     args[configArg + 1] = mappedFile;

@@ -10,17 +10,18 @@ import { connect } from "@nats-io/transport-node";
 import { ANONYMOUS_USER } from "../../components/kubernetes/nats-users";
 import { listAnonymousClients } from "../../scripts/lib/anonymous-clients";
 import { addStream, openManager } from "../helpers/jetstream";
+import { passwordVariables } from "../helpers/nats-conf-files";
 import { startServer, type ServerNode } from "../helpers/nats-servers";
 import { render } from "../helpers/render";
 
 const password = (name: string) => `test-${name}-password-0123`;
 
-/** The authorization of staging's nats.conf for `anonymousClients`, passwords written in as Kubernetes fills them. */
+/** The authorization of staging's nats.conf for `anonymousClients`, after the variables of its passwords file (the hashes). */
 function authorization(anonymousClients: "allow" | "deny"): string {
   const { m } = render("staging", { kubernetes: { nats: { anonymousClients } } });
   const conf = m.natsConfig.data!["nats.conf"];
   const block = conf.slice(conf.search(/^(# Clients without credentials|authorization \{)/m));
-  return m.users.reduce((text, u) => text.replace(`$${u.passwordEnv}`, JSON.stringify(password(u.name))), block);
+  return `${passwordVariables(m.users, password)}\n${block}`;
 }
 
 describe.each(["allow", "deny"] as const)("anonymous clients: %s", (mode) => {

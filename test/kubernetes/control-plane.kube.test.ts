@@ -11,6 +11,8 @@
 import { randomBytes } from "node:crypto";
 import { allManifests } from "../../components/kubernetes/manifests";
 import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
+import { PASSWORDS_FILE, PASSWORDS_SECRET, passwordHash, renderPasswordsConf } from "../../components/kubernetes/nats-passwords";
+import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
 import { KubeApiError, startKubeCluster, type KubeCluster } from "../helpers/kube-cluster";
 import { render } from "../helpers/render";
 
@@ -22,13 +24,17 @@ function objectsOf(stack: string, ns: string, overrides: Overrides = {}, passwor
   const k = (overrides.kubernetes as Overrides | undefined) ?? {};
   const { m } = render(stack, { ...overrides, kubernetes: { ...k, namespace: ns } });
   const objects = allManifests(m).filter((o) => !o.apiVersion!.startsWith("monitoring.coreos.com/")) as any[];
-  const secrets = m.users.map((u) => ({
+  const signedIn = m.users.filter((u) => !u.passwordless);
+  const secrets = signedIn.map((u) => ({
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: passwordSecretName(u), namespace: ns },
     type: "Opaque",
     stringData: { password: (passwords[u.name] ??= randomBytes(16).toString("hex")) },
   }));
+  // The servers' file of hashes, as the component writes it.
+  const hashes = renderPasswordsConf(signedIn.map((u) => ({ user: u, hash: passwordHash(passwords[u.name], `test/${u.name}`) })));
+  secrets.push({ apiVersion: "v1", kind: "Secret", metadata: { name: PASSWORDS_SECRET, namespace: ns }, type: "Opaque", stringData: { [PASSWORDS_FILE]: hashes } as any });
   return { m, objects: [...secrets, ...objects], passwords };
 }
 
@@ -55,7 +61,8 @@ describe("kubernetes - a real control plane", () => {
     await cluster?.stop();
   });
 
-  const namespace = (ns: string) => cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  // Every namespace enforces Pod Security "restricted", as the stack labels one it creates: each object of each step must be admitted under it.
+  const namespace = (ns: string) => cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: RESTRICTED_NAMESPACE_LABELS } });
   const applyAll = async (objects: any[], dryRun = false) => {
     for (const o of objects) await cluster.apply(o, { dryRun });
   };
@@ -114,7 +121,9 @@ describe("kubernetes - a real control plane", () => {
         }
       }
     }
-    expect(new Set(refs)).toEqual(new Set(["NATS_ADMIN_PASSWORD<-event-bus-nats-admin", "NATS_INGEST_PASSWORD<-event-bus-nats-ingest", "NATS_NORMALIZE_PASSWORD<-event-bus-nats-normalize", "NATS_PASSWORD<-event-bus-nats-ingest", "NATS_PASSWORD<-event-bus-nats-normalize"]));
+    // The services read their own password; the NATS pods get none, only the file of hashes.
+    expect(new Set(refs)).toEqual(new Set(["NATS_PASSWORD<-event-bus-nats-ingest", "NATS_PASSWORD<-event-bus-nats-normalize"]));
+    for (const p of pods) expect(p.spec.volumes.find((v: any) => v.secret)?.secret.secretName).toBe(PASSWORDS_SECRET);
   }, 120_000);
 
   it("the production journey: every step applies in order, canary counts are exact, a flag change rolls both Deployments", async () => {

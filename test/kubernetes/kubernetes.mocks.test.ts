@@ -63,12 +63,21 @@ describe("kubernetes resources through mocks", () => {
     expect(count(rs, "kubernetes:policy/v1:PodDisruptionBudget")).toBe(1);
     expect(count(rs, "random:index/randomPassword:RandomPassword")).toBe(3);
     const secrets = rs.filter((r) => r.type === "kubernetes:core/v1:Secret");
-    expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-admin", "event-bus-nats-ingest", "event-bus-nats-normalize"]);
+    expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-admin", "event-bus-nats-ingest", "event-bus-nats-normalize", "event-bus-nats-passwords"]);
     for (const s of secrets) {
-      // The engine receives the password marked secret (Pulumi's secret signature), never plain.
+      // The engine receives the passwords, and their hashes, marked secret (Pulumi's secret signature), never plain.
       expect(s.inputs.stringData[SECRET_SIG]).toBe(SECRET_VALUE);
-      expect(s.inputs.stringData.value.password).toMatch(/^generated-event-bus-nats-\w+-password$/);
+      if (s.inputs.metadata.name === "event-bus-nats-passwords") {
+        // The servers' file: one bcrypt hash per user, no password.
+        expect(s.inputs.stringData.value["passwords.conf"]).toMatch(/^PASSWORD_ADMIN: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\n$/);
+      } else {
+        expect(s.inputs.stringData.value.password).toMatch(/^generated-event-bus-nats-\w+-password$/);
+      }
     }
+    // The pods' digests of what they were given are plain (digests of hashes), so a password change shows as a roll.
+    const sts = rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    expect(sts.inputs.spec.template.metadata.annotations["checksum/nats-passwords"]).toMatch(/^[0-9a-f]{64}$/);
+    for (const d of rs.filter((r) => r.type === "kubernetes:apps/v1:Deployment")) expect(d.inputs.spec.template.metadata.annotations["checksum/nats-password"]).toMatch(/^[0-9a-f]{64}$/);
     const replicas = stack === "production" ? 3 : 1;
     expect(rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec.replicas).toBe(replicas);
     for (const d of rs.filter((r) => r.type === "kubernetes:apps/v1:Deployment")) expect(d.inputs.spec.replicas).toBe(replicas);

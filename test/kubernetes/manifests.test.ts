@@ -7,9 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ConfigMap, Service } from "kubernetes-models/v1";
+import { ConfigMap, Service, ServiceAccount } from "kubernetes-models/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodMonitor, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import pins from "../../versions.json";
 import { allManifests } from "../../components/kubernetes/manifests";
@@ -32,7 +33,7 @@ const sha256OfFlags = (data: Record<string, string>) =>
     )
     .digest("hex");
 
-const MODELS: Record<string, new (o: any) => { validate(): void }> = { ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget, PrometheusRule, PodMonitor };
+const MODELS: Record<string, new (o: any) => { validate(): void }> = { ServiceAccount, ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget, NetworkPolicy, PrometheusRule, PodMonitor };
 
 describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   const replicas = stack === "production" ? 3 : 1;
@@ -59,6 +60,52 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     for (const o of allManifests(render(stack).m)) {
       expect(() => new MODELS[o.kind!](o).validate()).not.toThrow();
     }
+  });
+
+  it("every pod runs as Pod Security \"restricted\" requires, as its own ServiceAccount, without a token; the namespace enforces it; the monitoring port is off the client Service", () => {
+    const { m } = render(stack);
+    const accounts = new Set([m.natsServiceAccount, ...m.serviceAccounts].map((a) => a.metadata!.name));
+    for (const w of [m.natsStatefulSet, ...m.deployments]) {
+      const pod = w.spec!.template.spec!;
+      // The restricted profile's rules (pod-security-standards), field by field.
+      expect({ workload: w.metadata!.name, account: accounts.has(pod.serviceAccountName), token: pod.automountServiceAccountToken, nonRoot: pod.securityContext?.runAsNonRoot, uid: (pod.securityContext?.runAsUser ?? 0) > 0, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({
+        workload: w.metadata!.name,
+        account: true,
+        token: false,
+        nonRoot: true,
+        uid: true,
+        seccomp: "RuntimeDefault",
+      });
+      for (const c of pod.containers) {
+        expect({ container: c.name, escalation: c.securityContext?.allowPrivilegeEscalation, drop: c.securityContext?.capabilities?.drop, add: c.securityContext?.capabilities?.add, privileged: c.securityContext?.privileged ?? false, readOnlyRoot: c.securityContext?.readOnlyRootFilesystem }).toEqual({
+          container: c.name,
+          escalation: false,
+          drop: ["ALL"],
+          add: undefined,
+          privileged: false,
+          readOnlyRoot: true,
+        });
+      }
+      expect((pod.volumes ?? []).filter((v) => v.hostPath)).toEqual([]);
+    }
+    for (const a of [m.natsServiceAccount, ...m.serviceAccounts]) expect(a.automountServiceAccountToken).toBe(false);
+    expect(m.natsClient.spec!.ports!.map((p) => p.name)).toEqual(["nats"]);
+  });
+
+  it("the NATS pods take clients only from the services and the peers named, routes only from each other, monitoring only from Prometheus; the client port stays open while clients without credentials are let in", () => {
+    const policy = (kubernetes: Record<string, unknown> = {}) => render(stack, { kubernetes }).m.natsNetworkPolicy.spec!;
+    const p = policy();
+    expect(p.podSelector).toEqual({ matchLabels: { app: "nats" } });
+    expect(p.policyTypes).toEqual(["Ingress"]);
+    expect(p.ingress).toEqual([
+      { from: [{ podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["normalize-service", "ingest-service"] }] } }], ports: [{ protocol: "TCP", port: 4222 }] },
+      { from: [{ podSelector: { matchLabels: { app: "nats" } } }], ports: [{ protocol: "TCP", port: 6222 }] },
+      { from: [{ namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }], ports: [{ protocol: "TCP", port: 8222 }, { protocol: "TCP", port: 7777 }] },
+    ]);
+    const ops = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ops" } } };
+    expect(policy({ networkPolicy: { clients: [ops] } }).ingress![0].from).toEqual([p.ingress![0].from![0], ops]);
+    expect(policy({ nats: { anonymousClients: "allow" } }).ingress![0]).toEqual({ ports: [{ protocol: "TCP", port: 4222 }] });
+    expect(() => policy({ networkPolicy: { clients: [{ pods: {} }] } })).toThrow(/event-bus:kubernetes\.networkPolicy\.clients\[0\]: expected a NetworkPolicy peer/);
   });
 
   it(`runs ${replicas} NATS server(s) of the pinned release, routed through the headless Service`, () => {
@@ -143,10 +190,14 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     expect(render(stack, { migrationPhase: 2, mode: "multi", ...k(100) }).m.deployments[1].spec!.template.spec!.containers[0].env!.find((e) => e.name === "NEW_TOPOLOGY_PERCENTAGE")!.value).toBe("1");
   });
 
-  it("no ConfigMap holds a password; nats.conf only refers to environment variables", () => {
+  it("no ConfigMap holds a password; nats.conf only refers to the hashes' variables, from the passwords file it includes; the NATS pods get no password", () => {
     const { m } = render(stack);
     const conf = m.natsConfig.data!["nats.conf"];
-    for (const u of m.users) expect(conf).toContain(`password: $${u.passwordEnv}`);
+    expect(conf).toContain(`include "../nats-passwords/passwords.conf"`);
+    for (const u of m.users) expect(conf).toContain(`password: $PASSWORD_${u.name.toUpperCase()}`);
+    const nats = m.natsStatefulSet.spec!.template.spec!.containers[0];
+    expect(nats.env!.map((e) => e.name)).toEqual(["POD_NAME"]);
+    expect(nats.volumeMounts!.find((v) => v.mountPath === "/etc/nats-passwords")).toMatchObject({ readOnly: true });
     expect(JSON.stringify([m.natsConfig, m.flags])).not.toMatch(/generated-|password"?:\s*"[^$]/);
   });
 });
@@ -213,23 +264,27 @@ describe("kubernetes - the render command", () => {
     try {
       const files = renderStack("production", out);
       expect(files.map((f) => path.basename(f))).toEqual([
-        "01-configmap-nats-config.yaml",
-        "02-service-nats-headless.yaml",
-        "03-service-nats.yaml",
-        "04-statefulset-nats.yaml",
-        "05-poddisruptionbudget-nats.yaml",
-        "06-configmap-event-bus-config.yaml",
-        "07-deployment-normalize-service.yaml",
-        "08-deployment-ingest-service.yaml",
-        "09-service-normalize-service.yaml",
-        "10-service-ingest-service.yaml",
-        "11-configmap-event-bus-dashboard.yaml",
-        "12-prometheusrule-event-bus-alerts.yaml",
-        "13-podmonitor-nats.yaml",
-        "14-podmonitor-normalize-service.yaml",
-        "15-podmonitor-ingest-service.yaml",
+        "01-serviceaccount-nats.yaml",
+        "02-configmap-nats-config.yaml",
+        "03-service-nats-headless.yaml",
+        "04-service-nats.yaml",
+        "05-statefulset-nats.yaml",
+        "06-poddisruptionbudget-nats.yaml",
+        "07-networkpolicy-nats.yaml",
+        "08-configmap-event-bus-config.yaml",
+        "09-serviceaccount-normalize-service.yaml",
+        "10-serviceaccount-ingest-service.yaml",
+        "11-deployment-normalize-service.yaml",
+        "12-deployment-ingest-service.yaml",
+        "13-service-normalize-service.yaml",
+        "14-service-ingest-service.yaml",
+        "15-configmap-event-bus-dashboard.yaml",
+        "16-prometheusrule-event-bus-alerts.yaml",
+        "17-podmonitor-nats.yaml",
+        "18-podmonitor-normalize-service.yaml",
+        "19-podmonitor-ingest-service.yaml",
       ]);
-      const sts = parse(fs.readFileSync(files[3], "utf8"));
+      const sts = parse(fs.readFileSync(files[4], "utf8"));
       expect(sts.spec.replicas).toBe(3);
       for (const f of files) expect(fs.readFileSync(f, "utf8")).not.toMatch(/stringData|generated-/);
     } finally {

@@ -8,16 +8,17 @@ import { parseStackConfig } from "../../components/config/stack-config";
 import { natsUsers } from "../../components/kubernetes/nats-users";
 import { renderNatsConf } from "../../components/kubernetes/nats-conf";
 import { addStream, openManager } from "../helpers/jetstream";
+import { passwordVariables } from "../helpers/nats-conf-files";
 import { startServer, type ServerNode } from "../helpers/nats-servers";
 import { stackConfigFile } from "../helpers/stack-files";
 
 const password = (name: string) => `test-${name}-password-0123`;
-/** The authorization block of production's nats.conf, passwords written in as Kubernetes would fill them. */
+/** The authorization block of production's nats.conf, after the variables of its passwords file (the hashes). */
 function authorization(): string {
   const users = natsUsers(parseStackConfig(stackConfigFile("production")));
   const conf = renderNatsConf({ name: "nats", headlessService: "nats-headless", storeDir: "/data/jetstream", clusterName: "nats", replicas: 1, storageSize: "1Gi", users });
   const block = conf.slice(conf.indexOf("authorization {"));
-  return users.reduce((text, u) => text.replace(`$${u.passwordEnv}`, JSON.stringify(password(u.name))), block);
+  return `${passwordVariables(users, password)}\n${block}`;
 }
 
 describe("nats users - what each service may do, on a real server with the stack's permissions", () => {

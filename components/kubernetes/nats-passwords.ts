@@ -1,0 +1,46 @@
+/**
+ * How the NATS servers learn the users' passwords: as bcrypt hashes, written as quoted strings
+ * into a file of variables (`passwords.conf`) that nats.conf includes from a Secret. nats-server
+ * reads a quoted string exactly, and compares a password that starts with `$2` as a bcrypt hash;
+ * so the plaintext never reaches the server, and no character of a password is special (an
+ * environment variable referenced as `$VAR` is parsed as configuration: whitespace, `,`, `;`, `]`,
+ * `}`, a leading quote, `yes` or `true` would change it). Pure.
+ */
+import { createHash, createHmac } from "node:crypto";
+import * as bcrypt from "bcryptjs";
+import type { NatsUser } from "./nats-users";
+
+/** Where the Secret with passwords.conf is mounted, and how nats.conf (in /etc/nats-config) includes it: relative to its own directory, as nats-server resolves includes. */
+export const PASSWORDS_DIR = "/etc/nats-passwords";
+export const PASSWORDS_FILE = "passwords.conf";
+export const PASSWORDS_INCLUDE = `../nats-passwords/${PASSWORDS_FILE}`;
+/** The Secret that holds passwords.conf (hashes only). */
+export const PASSWORDS_SECRET = "event-bus-nats-passwords";
+
+/** bcrypt's cost (2^11 rounds; nats-server's own `nats server passwd` uses 11). */
+export const BCRYPT_COST = 11;
+/** bcrypt reads only the first 72 bytes of a password: a longer one would let in every password with the same start. */
+export const BCRYPT_MAX_BYTES = 72;
+
+/** The nats.conf variable a user's hash is bound to. */
+export const passwordVariable = (u: Pick<NatsUser, "name">) => `PASSWORD_${u.name.toUpperCase()}`;
+
+/**
+ * A password's bcrypt hash, the same on every run for the same user and password (so that a
+ * preview shows no change and nothing rolls): the salt is an HMAC of the password keyed by the
+ * stack and the user, instead of random.
+ */
+export function passwordHash(password: string, saltKey: string): string {
+  if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) throw new Error(`a NATS password is longer than ${BCRYPT_MAX_BYTES} bytes, which bcrypt would cut short`);
+  const seed = createHmac("sha256", `event-bus nats password salt ${saltKey}`).update(password, "utf8").digest().subarray(0, 16);
+  const salt = `$2a$${String(BCRYPT_COST).padStart(2, "0")}$${bcrypt.encodeBase64(seed, 16)}`;
+  return bcrypt.hashSync(password, salt);
+}
+
+/** passwords.conf: one quoted variable per user. */
+export function renderPasswordsConf(hashes: ReadonlyArray<{ user: Pick<NatsUser, "name">; hash: string }>): string {
+  return hashes.map((h) => `${passwordVariable(h.user)}: ${JSON.stringify(h.hash)}`).join("\n") + "\n";
+}
+
+/** A digest of what the servers were given, for the pod templates: a changed password rolls the pods that use it. Not secret (a digest of hashes). */
+export const passwordsChecksum = (text: string) => createHash("sha256").update(text).digest("hex");
