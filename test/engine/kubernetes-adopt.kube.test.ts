@@ -57,9 +57,14 @@ function asMadeByHand(o: any): any {
   const app = copy.metadata.labels?.app ?? copy.metadata.name;
   copy.metadata.labels = { app };
   delete copy.metadata.annotations;
-  // The hand wrote the users' passwords into its nats.conf, where the stack includes their hashes from a Secret.
+  // The hand's nats.conf read the users' passwords from the environment, filled from its
+  // `nats-users` Secret (where the stack includes their hashes from a Secret of its own).
   if (copy.kind === "ConfigMap" && copy.data?.["nats.conf"]) {
-    copy.data["nats.conf"] = copy.data["nats.conf"].replace(/^include .*$/m, Object.entries(PASSWORDS).map(([user, pw]) => `PASSWORD_${user.toUpperCase()}: ${JSON.stringify(pw)}`).join("\n"));
+    copy.data["nats.conf"] = copy.data["nats.conf"].replace(/^include .*$/m, "").replace(/\$PASSWORD_([A-Z]+)/g, "$$NATS_$1_PASSWORD");
+  }
+  if (copy.kind === "StatefulSet") {
+    const nats = copy.spec.template.spec.containers[0];
+    nats.env = [...nats.env, ...Object.keys(PASSWORDS).map((user) => ({ name: `NATS_${user.toUpperCase()}_PASSWORD`, valueFrom: { secretKeyRef: { name: "nats-users", key: user } } }))];
   }
   const template = copy.spec?.template;
   if (template?.spec.volumes) {
@@ -75,7 +80,7 @@ function asMadeByHand(o: any): any {
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
         // event-bus-nats-<user> (the stack's Secret per user) -> the seeds' one Secret, key <user>
-        if (ref) e.valueFrom.secretKeyRef = { name: "nats-users", key: /^event-bus-nats-(\w+)$/.exec(ref.name)![1] };
+        if (ref && ref.name !== "nats-users") e.valueFrom.secretKeyRef = { name: "nats-users", key: /^event-bus-nats-(\w+)$/.exec(ref.name)![1] };
       }
     }
   }
@@ -225,7 +230,7 @@ describe("engine and Kubernetes provider - production takes over the live object
     expect(released.filter(([op]) => op !== "same" && op !== "read")).toEqual(expect.arrayContaining(ADOPT.map((key) => ["update", resourceOf(key)])));
     // The preview's looks at the live objects (reads) leave the state with the list: discarded, nothing on the cluster.
     expect(released.filter(([op]) => op === "discard").map(([, n]) => n).sort()).toEqual(
-      ["kubernetes:apps/v1:Deployment::event-bus-ingest-service-live", "kubernetes:apps/v1:Deployment::event-bus-normalize-service-live", "kubernetes:core/v1:ConfigMap::event-bus-nats-config-live"].sort(),
+      ["kubernetes:apps/v1:Deployment::event-bus-ingest-service-live", "kubernetes:apps/v1:Deployment::event-bus-normalize-service-live", "kubernetes:apps/v1:StatefulSet::event-bus-nats-live", "kubernetes:core/v1:ConfigMap::event-bus-nats-config-live"].sort(),
     );
     expect(released.filter(([op]) => op !== "same" && op !== "read" && op !== "update" && op !== "discard")).toEqual([]);
     await k.stack.ok(["up", "--yes"]);

@@ -37,6 +37,7 @@ const KINDS: Record<string, [string, string, boolean]> = {
   ReplicaSet: ["apis/apps/v1", "replicasets", true],
   StatefulSet: ["apis/apps/v1", "statefulsets", true],
   PodDisruptionBudget: ["apis/policy/v1", "poddisruptionbudgets", true],
+  NetworkPolicy: ["apis/networking.k8s.io/v1", "networkpolicies", true],
   StorageClass: ["apis/storage.k8s.io/v1", "storageclasses", false],
 };
 

@@ -23,14 +23,18 @@ interface Sample<T> {
   value: T;
 }
 
-/** The gaps of a series of samples: runs of samples that are not `ok`, from the last ok sample before to the first after. */
-export function gaps<T>(name: string, samples: ReadonlyArray<Sample<T>>, ok: (v: T) => boolean): Window[] {
+/**
+ * The gaps of a series of samples: runs of samples that are not `ok`, from the last ok sample
+ * before to the first after; and, where `same` says two ok samples are not the same incarnation
+ * (a pod made again between two samples, quicker than one sample), the time between them.
+ */
+export function gaps<T>(name: string, samples: ReadonlyArray<Sample<T>>, ok: (v: T) => boolean, same: (a: T, b: T) => boolean = () => true): Window[] {
   const out: Window[] = [];
   let lastOk: Sample<T> | undefined;
   let open = false;
   for (const s of samples) {
     if (ok(s.value)) {
-      if (open && lastOk) out.push({ name, from: lastOk.at, to: s.at, ms: s.at - lastOk.at });
+      if (lastOk && (open || !same(lastOk.value, s.value))) out.push({ name, from: lastOk.at, to: s.at, ms: s.at - lastOk.at });
       open = false;
       lastOk = s;
     } else if (lastOk) {
@@ -81,7 +85,7 @@ export function watchRoll(cluster: KubeCluster, namespace: string, selector: str
       await loop;
       return {
         // A pod is back once an incarnation is Ready.
-        pods: [...pods].flatMap(([name, s]) => gaps(name, s, (v) => v.ready)),
+        pods: [...pods].flatMap(([name, s]) => gaps(name, s, (v) => v.ready, (a, b) => a.uid === b.uid)),
         leaderless: [...leaders].flatMap(([name, s]) => gaps(name, s, (v) => v !== undefined)),
         samples: count,
       };

@@ -32,7 +32,7 @@ describe("kubernetes resources through mocks", () => {
     // A `.get()` is a read (no inputs): the live nats.conf and the adopted Deployments' env, looked at in the preview.
     const imported = k8s.filter((r) => r.importId && r.inputs.kind);
     const reads = k8s.filter((r) => r.importId && !r.inputs.kind).map((r) => `${r.type.split(":").at(-1)}/${r.importId}`);
-    expect(reads.sort()).toEqual(["ConfigMap/production/nats-config", ...adopt.filter((a) => a.startsWith("Deployment/")).map((a) => `Deployment/production/${a.split("/")[1]}`)].sort());
+    expect(reads.sort()).toEqual(["ConfigMap/production/nats-config", "StatefulSet/production/nats", ...adopt.filter((a) => a.startsWith("Deployment/")).map((a) => `Deployment/production/${a.split("/")[1]}`)].sort());
     const adopted = imported.map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`);
     expect(adopted.sort()).toEqual([...adopt].sort());
     for (const r of imported) {
