@@ -7,7 +7,7 @@ import { labels } from "./labels";
 import { RESTRICTED_NAMESPACE_LABELS } from "./pod-security";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
-import { PASSWORDS_FILE, PASSWORDS_SECRET, passwordHash, passwordsChecksum, renderPasswordsConf } from "./nats-passwords";
+import { PASSWORDS_FILE, PASSWORDS_SECRET, ROUTES_FILE, passwordHash, passwordsChecksum, renderPasswordsConf, renderRoutesConf } from "./nats-passwords";
 import { confDifferences, describeConfDifferences, natsConfFacts } from "./nats-conf-facts";
 import type { UserPasswords } from "../config/stack-config";
 
@@ -79,9 +79,12 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     );
     for (const [i, u] of signedIn.entries()) this.passwordChecksums[u.name] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
     const passwordsConf = pulumi.secret(pulumi.all(hashes).apply(renderPasswordsConf));
+    // The servers' own user for routes (route authorization): generated, never carried over.
+    const routePassword = new random.RandomPassword(`${name}-nats-route-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
+    const routesConf = pulumi.secret(routePassword.apply((p) => renderRoutesConf(m.natsRoutes, p, passwordHash(p, `${pulumi.getProject()}/${pulumi.getStack()}/route`), m.natsRouteAuthorization)));
     const passwordsSecret = new k8s.core.v1.Secret(
       `${name}-${PASSWORDS_SECRET}`,
-      { metadata: { name: PASSWORDS_SECRET, namespace: ns, labels: labels("nats") }, type: "Opaque", stringData: { [PASSWORDS_FILE]: passwordsConf } },
+      { metadata: { name: PASSWORDS_SECRET, namespace: ns, labels: labels("nats") }, type: "Opaque", stringData: { [PASSWORDS_FILE]: passwordsConf, [ROUTES_FILE]: routesConf } },
       { ...child(), protect: args.protect },
     );
     const natsConfig = new k8s.core.v1.ConfigMap(`${name}-nats-config`, ...declared(m.natsConfig, ids, child()));
@@ -116,7 +119,7 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
         if (extra.length && annotations?.[HANDED_OVER_ANNOTATION] !== "true") throw new Error(undeclaredContainersError(ns, "apps/v1", "StatefulSet", m.natsStatefulSet.metadata!.name!, extra));
       });
     }
-    const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": pulumi.unsecret(passwordsConf.apply(passwordsChecksum)) });
+    const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": pulumi.unsecret(pulumi.all([passwordsConf, routesConf]).apply(([a, b]) => passwordsChecksum(a + b))) });
     new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(statefulSet, ids, { ...child([natsConfig, account, passwordsSecret]), protect: args.protect }));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...declared(m.natsDisruptionBudget, ids, child()));
     new k8s.networking.v1.NetworkPolicy(`${name}-nats`, ...declared(m.natsNetworkPolicy, ids, child()));

@@ -78,8 +78,16 @@ export const kubernetesSchema = z.strictObject({
        * over such a bus; `npm run anonymous-clients` lists who still does), "deny" refuses them.
        */
       anonymousClients: z.enum(["allow", "deny"], { error: 'expected anonymousClients "allow" (clients without credentials keep working, as event-bus-anonymous) or "deny"' }).default("deny"),
+      /**
+       * Route authorization (nats-passwords.ts): "require" (servers accept routes only from the
+       * route user), or "offer" (routes carry the route user's credentials, servers do not yet
+       * require them): the first stage of taking over a cluster whose routes have none, so that
+       * during the NATS pods' roll old and new servers keep routing to each other; "require" then
+       * follows in a later `up`, one more roll, every server already sending the credentials.
+       */
+      routeAuthorization: z.enum(["require", "offer"], { error: 'expected routeAuthorization "require" or "offer" (the first stage of taking over a cluster whose routes have no credentials)' }).default("require"),
     })
-    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" }, anonymousClients: "deny" }),
+    .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" }, anonymousClients: "deny", routeAuthorization: "require" }),
   normalize: serviceSchema,
   ingest: serviceSchema,
   /** The seeds' production cutover: this share of normalize pods runs EVENT_STREAM_MODE=multi. */

@@ -12,7 +12,7 @@ import { NATS_EXPORTER } from "../monitoring/metrics";
 import { NATS_EXPORTER_IMAGE, NATS_SERVER_IMAGE } from "../versions";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
-import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, renderNatsConf } from "./nats-conf";
+import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, natsRoutes, renderNatsConf } from "./nats-conf";
 import type { NatsUser } from "./nats-users";
 import type { NatsLayout } from "./nats-layout";
 import { PASSWORDS_DIR, PASSWORDS_SECRET } from "./nats-passwords";
@@ -25,7 +25,7 @@ const NATS_APP = "nats";
 /** The Secret holding a NATS user's password (key `password`); created by the Pulumi component. */
 export const passwordSecretName = (u: Pick<NatsUser, "name">) => `event-bus-nats-${u.name}`;
 
-export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storageSize" | "storageClass" | "cpu" | "memory"> {
+export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storageSize" | "storageClass" | "cpu" | "memory" | "routeAuthorization"> {
   namespace: string;
   /** Servers in the cluster. */
   replicas: number;
@@ -39,6 +39,10 @@ export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storag
 }
 
 export interface NatsClusterManifests {
+  /** The cluster's routes (none with one server): routes.conf gives them with the route user's credentials. */
+  natsRoutes: string[];
+  /** Whether the servers require the route user's credentials, or only send them (kubernetes.nats.routeAuthorization). */
+  natsRouteAuthorization: "require" | "offer";
   natsServiceAccount: IServiceAccount;
   natsConfig: IConfigMap;
   natsHeadless: IService;
@@ -163,5 +167,6 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
     // A 3-node JetStream cluster keeps its quorum with one server down, never two.
     spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
   };
-  return { natsServiceAccount, natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget };
+  const routes = n.replicas > 1 ? natsRoutes({ name: l.statefulSet, headlessService: l.headlessService, replicas: n.replicas }) : [];
+  return { natsRoutes: routes, natsRouteAuthorization: n.routeAuthorization, natsServiceAccount, natsConfig, natsHeadless, natsClient, natsStatefulSet, natsDisruptionBudget };
 }

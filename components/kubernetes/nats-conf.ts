@@ -5,7 +5,7 @@
  * variables in a file of their own, included from a Secret (nats-passwords.ts).
  */
 import type { NatsUser } from "./nats-users";
-import { PASSWORDS_INCLUDE, passwordVariable } from "./nats-passwords";
+import { PASSWORDS_INCLUDE, ROUTES_INCLUDE, passwordVariable } from "./nats-passwords";
 
 export const CLIENT_PORT = 4222;
 export const CLUSTER_PORT = 6222;
@@ -35,8 +35,11 @@ export function natsSize(quantity: string): string {
 
 const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
 
+/** The routes of a cluster: every server's cluster port, through the headless Service. */
+export const natsRoutes = (i: Pick<NatsConfInput, "name" | "headlessService" | "replicas">) => Array.from({ length: i.replicas }, (_, n) => `nats://${i.name}-${n}.${i.headlessService}:${CLUSTER_PORT}`);
+
 export function renderNatsConf(i: NatsConfInput): string {
-  const routes = Array.from({ length: i.replicas }, (_, n) => `    "nats://${i.name}-${n}.${i.headlessService}:${CLUSTER_PORT}"`);
+  const routes = natsRoutes(i).map((r) => `    ${JSON.stringify(r)}`);
   const users = i.users.map(
     (u) => `    { user: ${JSON.stringify(u.user)}, ${u.passwordless ? "" : `password: $${passwordVariable(u)}, `}permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`,
   );
@@ -57,7 +60,19 @@ export function renderNatsConf(i: NatsConfInput): string {
     `  max_file_store: ${natsSize(i.storageSize)}`,
     `}`,
     ...(i.replicas > 1
-      ? [``, `cluster {`, `  name: ${JSON.stringify(i.clusterName)}`, `  port: ${CLUSTER_PORT}`, `  no_advertise: true`, `  routes: [`, ...routes, `  ]`, `}`]
+      ? [
+          ``,
+          `cluster {`,
+          `  name: ${JSON.stringify(i.clusterName)}`,
+          `  port: ${CLUSTER_PORT}`,
+          `  no_advertise: true`,
+          `  routes: [`,
+          ...routes,
+          `  ]`,
+          `  # Route authorization, and the routes above with the route user's credentials (${ROUTES_INCLUDE}, from a Secret).`,
+          `  include ${JSON.stringify(ROUTES_INCLUDE)}`,
+          `}`,
+        ]
       : []),
     ``,
     ...(i.noAuthUser ? [`# Clients without credentials are signed in as this user (kubernetes.nats.anonymousClients: allow).`, `no_auth_user: ${JSON.stringify(i.noAuthUser)}`, ``] : []),

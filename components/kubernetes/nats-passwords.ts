@@ -14,8 +14,26 @@ import type { NatsUser } from "./nats-users";
 export const PASSWORDS_DIR = "/etc/nats-passwords";
 export const PASSWORDS_FILE = "passwords.conf";
 export const PASSWORDS_INCLUDE = `../nats-passwords/${PASSWORDS_FILE}`;
-/** The Secret that holds passwords.conf (hashes only). */
+/** The Secret that holds passwords.conf (hashes only) and routes.conf. */
 export const PASSWORDS_SECRET = "event-bus-nats-passwords";
+
+/**
+ * Route authorization: the NATS servers accept a route only from a server that signs in as this
+ * user, so a pod that reaches the cluster port can not join the cluster and bypass client
+ * authorization. nats-server takes a route's credentials only from its URL, so routes.conf (in
+ * the Secret, included in nats.conf's cluster block) gives the routes again, with them.
+ */
+export const ROUTE_USER = "event-bus-route";
+export const ROUTES_FILE = "routes.conf";
+export const ROUTES_INCLUDE = `../nats-passwords/${ROUTES_FILE}`;
+
+/** routes.conf: the cluster's authorization (the route password's hash; not when only offered) and the routes, each with the route user's credentials. */
+export function renderRoutesConf(routes: readonly string[], password: string, hash: string, mode: "require" | "offer" = "require"): string {
+  if (!/^[A-Za-z0-9._~-]+$/.test(password)) throw new Error("the route password must be letters, digits and . _ ~ - (it is written into the routes' URLs as it is)");
+  const withCredentials = routes.map((r) => r.replace(/^nats:\/\//, `nats://${ROUTE_USER}:${password}@`));
+  const authorization = mode === "require" ? [`authorization { user: ${JSON.stringify(ROUTE_USER)}, password: ${JSON.stringify(hash)} }`] : [];
+  return [...authorization, `routes: [`, ...withCredentials.map((r) => `  ${JSON.stringify(r)}`), `]`, ``].join("\n");
+}
 
 /** bcrypt's cost (2^11 rounds; nats-server's own `nats server passwd` uses 11). */
 export const BCRYPT_COST = 11;

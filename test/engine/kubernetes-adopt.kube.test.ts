@@ -60,7 +60,7 @@ function asMadeByHand(o: any): any {
   // The hand's nats.conf read the users' passwords from the environment, filled from its
   // `nats-users` Secret (where the stack includes their hashes from a Secret of its own).
   if (copy.kind === "ConfigMap" && copy.data?.["nats.conf"]) {
-    copy.data["nats.conf"] = copy.data["nats.conf"].replace(/^include .*$/m, "").replace(/\$PASSWORD_([A-Z]+)/g, "$$NATS_$1_PASSWORD");
+    copy.data["nats.conf"] = copy.data["nats.conf"].replace(/^\s*include .*$/gm, "").replace(/\$PASSWORD_([A-Z]+)/g, "$$NATS_$1_PASSWORD");
   }
   if (copy.kind === "StatefulSet") {
     const nats = copy.spec.template.spec.containers[0];

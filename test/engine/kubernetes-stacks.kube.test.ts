@@ -13,8 +13,9 @@ import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-sec
 import { readRecords } from "../doubles/records";
 import { plannedOps, plannedSteps } from "../helpers/engine";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { freePort, getJson, startServer } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
-import { poll } from "../../components/poll";
+import { poll, sleep } from "../../components/poll";
 
 /** The streams on the stack's own NATS cluster, read as its admin user (the stack's generated password). */
 async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: string[]; replicas: number; consumers: string[] }>> {
@@ -111,6 +112,26 @@ describe.each([
     expect(pods.length).toBe(natsPods + 2 * podsEach);
     for (const p of pods) expect({ pod: p.metadata.name, account: p.spec.serviceAccountName, token: p.spec.automountServiceAccountToken }).toEqual({ pod: p.metadata.name, account: expect.stringMatching(/^(nats|normalize-service|ingest-service)$/), token: false });
   }, 600_000);
+
+  if (name === "production") {
+    it("a server that reaches the NATS pods' cluster port without the route user's credentials does not join the cluster", async () => {
+      const varz = (await getJson(`${k.natsMonitorUrls[0]}/varz`)) as { cluster: { name: string; cluster_port: number } };
+      const routesOf = async (url: string) => ((await getJson(`${url}/routez`)) as { routes?: Array<{ remote_name: string }> }).routes ?? [];
+      // The control: the cluster's own servers route to each other, with the credentials routes.conf gives them.
+      for (const url of k.natsMonitorUrls) expect(new Set((await routesOf(url)).map((r) => r.remote_name)).size).toBe(2);
+      const rogue = await startServer({
+        name: "rogue",
+        extraConfig: `cluster {\n  name: ${JSON.stringify(varz.cluster.name)}\n  listen: "127.0.0.1:${await freePort()}"\n  routes: ["nats-route://127.0.0.1:${varz.cluster.cluster_port}"]\n}`,
+      });
+      try {
+        await sleep(5_000); // it solicits the route at once, and again every second
+        // Judged where the credentials are checked: the cluster's servers list a route only once it signed in.
+        for (const url of k.natsMonitorUrls) expect((await routesOf(url)).map((r) => r.remote_name)).not.toContain("rogue");
+      } finally {
+        await rogue.stop();
+      }
+    }, 120_000);
+  }
 
   it("a second preview plans nothing, and neither does one after refresh", async () => {
     await k.stack.ok(["preview", "--expect-no-changes"]);

@@ -6,14 +6,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PASSWORDS_FILE, passwordHash, renderPasswordsConf } from "../../components/kubernetes/nats-passwords";
+import { PASSWORDS_FILE, ROUTES_FILE, passwordHash, renderPasswordsConf, renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import type { NatsUser } from "../../components/kubernetes/nats-users";
 
-/** Writes `<dir>/nats-config/nats.conf` and `<dir>/nats-passwords/passwords.conf`; gives the nats.conf path. */
-export function writeNatsConfFiles(dir: string, conf: string, users: ReadonlyArray<NatsUser>, password: (name: string) => string): string {
+/** The route user's password in tests. */
+export const TEST_ROUTE_PASSWORD = "testRoutePassword0123";
+
+/** Writes `<dir>/nats-config/nats.conf` and `<dir>/nats-passwords/` (passwords.conf, routes.conf); gives the nats.conf path. */
+export function writeNatsConfFiles(dir: string, conf: string, users: ReadonlyArray<NatsUser>, password: (name: string) => string, routes: readonly string[] = []): string {
   fs.mkdirSync(path.join(dir, "nats-config"), { recursive: true });
   fs.mkdirSync(path.join(dir, "nats-passwords"), { recursive: true });
   fs.writeFileSync(path.join(dir, "nats-passwords", PASSWORDS_FILE), renderPasswordsConf(users.filter((u) => !u.passwordless).map((u) => ({ user: u, hash: passwordHash(password(u.name), `test/${u.name}`) }))));
+  fs.writeFileSync(path.join(dir, "nats-passwords", ROUTES_FILE), renderRoutesConf(routes, TEST_ROUTE_PASSWORD, passwordHash(TEST_ROUTE_PASSWORD, "test/route")));
   const file = path.join(dir, "nats-config", "nats.conf");
   fs.writeFileSync(file, conf);
   return file;

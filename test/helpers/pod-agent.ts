@@ -428,9 +428,9 @@ export function mapNatsConf(conf: string, ports: NatsPorts, peer: (podName: stri
         return `${indent}${key(quoted, "http")}${value(quoted, `127.0.0.1:${ports.monitor}`)}${comma}`;
       }
       return line
-        .replace(/nats:\/\/([a-z0-9-]+)\.[a-z0-9.-]+:\d+/g, (whole, name: string) => {
+        .replace(/nats:\/\/([^@"\s/]+@)?([a-z0-9-]+)\.[a-z0-9.-]+:\d+/g, (whole, credentials: string | undefined, name: string) => {
           const p = peer(name);
-          return p ? `nats://127.0.0.1:${p.cluster}` : whole;
+          return p ? `nats://${credentials ?? ""}127.0.0.1:${p.cluster}` : whole;
         })
         .replace(/"(\/[^"]+)"/g, (_w, p: string) => JSON.stringify(hostPath(p)));
     })

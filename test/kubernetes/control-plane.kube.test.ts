@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { allManifests } from "../../components/kubernetes/manifests";
 import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
-import { PASSWORDS_FILE, PASSWORDS_SECRET, passwordHash, renderPasswordsConf } from "../../components/kubernetes/nats-passwords";
+import { PASSWORDS_FILE, PASSWORDS_SECRET, ROUTES_FILE, passwordHash, renderPasswordsConf, renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
 import { KubeApiError, startKubeCluster, type KubeCluster } from "../helpers/kube-cluster";
 import { render } from "../helpers/render";
@@ -34,7 +34,7 @@ function objectsOf(stack: string, ns: string, overrides: Overrides = {}, passwor
   }));
   // The servers' file of hashes, as the component writes it.
   const hashes = renderPasswordsConf(signedIn.map((u) => ({ user: u, hash: passwordHash(passwords[u.name], `test/${u.name}`) })));
-  secrets.push({ apiVersion: "v1", kind: "Secret", metadata: { name: PASSWORDS_SECRET, namespace: ns }, type: "Opaque", stringData: { [PASSWORDS_FILE]: hashes } as any });
+  secrets.push({ apiVersion: "v1", kind: "Secret", metadata: { name: PASSWORDS_SECRET, namespace: ns }, type: "Opaque", stringData: { [PASSWORDS_FILE]: hashes, [ROUTES_FILE]: renderRoutesConf(m.natsRoutes, "route0123", passwordHash("route0123", "test/route")) } as any });
   return { m, objects: [...secrets, ...objects], passwords };
 }
 

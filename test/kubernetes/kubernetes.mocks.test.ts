@@ -61,7 +61,8 @@ describe("kubernetes resources through mocks", () => {
     expect(count(rs, "kubernetes:apps/v1:Deployment")).toBe(2);
     expect(count(rs, "kubernetes:core/v1:Service")).toBe(4);
     expect(count(rs, "kubernetes:policy/v1:PodDisruptionBudget")).toBe(1);
-    expect(count(rs, "random:index/randomPassword:RandomPassword")).toBe(3);
+    // a password per user, and the servers' own for routes
+    expect(count(rs, "random:index/randomPassword:RandomPassword")).toBe(4);
     const secrets = rs.filter((r) => r.type === "kubernetes:core/v1:Secret");
     expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-admin", "event-bus-nats-ingest", "event-bus-nats-normalize", "event-bus-nats-passwords"]);
     for (const s of secrets) {
@@ -69,6 +70,7 @@ describe("kubernetes resources through mocks", () => {
       expect(s.inputs.stringData[SECRET_SIG]).toBe(SECRET_VALUE);
       if (s.inputs.metadata.name === "event-bus-nats-passwords") {
         // The servers' file: one bcrypt hash per user, no password.
+        expect(s.inputs.stringData.value["routes.conf"]).toMatch(/^authorization \{ user: "event-bus-route", password: "\$2a\$11\$[./A-Za-z0-9]{53}" \}\nroutes: \[\n/);
         expect(s.inputs.stringData.value["passwords.conf"]).toMatch(/^PASSWORD_ADMIN: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\n$/);
       } else {
         expect(s.inputs.stringData.value.password).toMatch(/^generated-event-bus-nats-\w+-password$/);

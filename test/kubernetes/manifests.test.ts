@@ -255,6 +255,7 @@ describe("kubernetes - the normalize canary", () => {
     expect(() => render("staging", { kubernetes: { canaryPercent: 30 } })).toThrow(/event-bus:kubernetes.canaryPercent: expected canaryPercent 0, 10, 50 or 100/);
     expect(() => render("staging", { kubernetes: { nats: { replicas: 2 } } })).toThrow(/event-bus:kubernetes.nats.replicas: expected 1, 3 or 5 NATS servers/);
     expect(() => render("staging", { kubernetes: { namespace: "Staging!" } })).toThrow(/event-bus:kubernetes.namespace: expected a namespace name/);
+    expect(() => render("staging", { kubernetes: { nats: { routeAuthorization: "maybe" } } })).toThrow(/event-bus:kubernetes.nats.routeAuthorization: expected routeAuthorization "require" or "offer"/);
   });
 });
 

@@ -21,11 +21,11 @@ import { stackConfigFile } from "../helpers/stack-files";
 
 const run = promisify(execFile);
 
-async function serverCheck(conf: string, env: Record<string, string>, users: NatsUser[]): Promise<{ ok: boolean; output: string }> {
+async function serverCheck(conf: string, env: Record<string, string>, users: NatsUser[], routes: string[]): Promise<{ ok: boolean; output: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-conf-"));
   try {
     const local = conf.replace(EVENT_BUS_LAYOUT.storeDir, path.join(dir, "jetstream")).replace(PID_FILE, path.join(dir, "nats.pid"));
-    const file = writeNatsConfFiles(dir, local, users, (name) => `test-${name}-password`);
+    const file = writeNatsConfFiles(dir, local, users, (name) => `test-${name}-password`, routes);
     const r = await run(NATS_SERVER_BIN, ["-t", "-c", file], { env: { ...process.env, ...env } }).then(
       (x) => ({ ok: true, output: x.stdout + x.stderr }),
       (e: { stdout: string; stderr: string }) => ({ ok: false, output: e.stdout + e.stderr }),
@@ -44,12 +44,12 @@ describe.each(["staging", "production"])("nats.conf of %s - accepted by the pinn
   const env = { POD_NAME: "nats-0" };
 
   it("passes the server's configuration test", async () => {
-    const r = await serverCheck(conf, env, m.users);
+    const r = await serverCheck(conf, env, m.users, m.natsRoutes);
     expect(r).toMatchObject({ ok: true });
   });
 
   it("a typo in it is refused", async () => {
-    const r = await serverCheck(conf.replace("lame_duck_duration: 30s", "lame_duck_duration: thirty"), env, m.users);
+    const r = await serverCheck(conf.replace("lame_duck_duration: 30s", "lame_duck_duration: thirty"), env, m.users, m.natsRoutes);
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/lame_duck_duration|duration/i);
   });

@@ -3,6 +3,7 @@
  * peers, and paths inside mounted volumes. Everything else (users, JetStream limits, lame duck)
  * reaches nats-server as the stack wrote it.
  */
+import { renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import { mapNatsConf, mapServiceUrl } from "../helpers/pod-agent";
 import { render } from "../helpers/render";
 import { helmChartNats } from "../fixtures/helm-chart-nats";
@@ -28,6 +29,14 @@ describe("pod agent - a stack's nats.conf with only its addresses mapped", () =>
     const kept = (text: string) => text.split("\n").filter((l) => !/listen|port|nats:\/\/|store_dir|pid_file|http/.test(l));
     expect(kept(mapped)).toEqual(kept(conf));
     expect(kept(conf)).toEqual(expect.arrayContaining(["server_name: $POD_NAME", "lame_duck_duration: 30s", "  max_file_store: 10G"]));
+  });
+
+  it("maps the routes routes.conf gives with the route user's credentials, keeping the credentials", () => {
+    const routes = renderRoutesConf(m.natsRoutes, "route-pw", "$2a$11$hash");
+    const out = mapNatsConf(`cluster {\n  port: 6222\n${routes}}\n`, ports(1), (pod) => ports(Number(pod.split("-").pop())), (p) => p);
+    expect(out).toContain('"nats://event-bus-route:route-pw@127.0.0.1:11000"');
+    expect(out).toContain('"nats://event-bus-route:route-pw@127.0.0.1:11002"');
+    expect(out).not.toContain("nats-headless");
   });
 
   it("maps the Helm chart's JSON form of nats.conf the same way (test/fixtures/helm-chart-nats.ts)", () => {
