@@ -74,14 +74,15 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     // nats.conf includes (nats-passwords.ts); a changed password rolls the NATS pods (the digest
     // on their template), and the streams and durables, which come after this component, are
     // then managed with the new admin password only once every server has it.
+    const saltKey = (user: string) => `${pulumi.getProject()}/${pulumi.getStack()}/${user}`;
     const hashes = signedIn.map((u) =>
-      this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, `${pulumi.getProject()}/${pulumi.getStack()}/${u.name}`) })),
+      this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, saltKey(u.name)) })),
     );
     for (const [i, u] of signedIn.entries()) this.passwordChecksums[u.name] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
     const passwordsConf = pulumi.secret(pulumi.all(hashes).apply(renderPasswordsConf));
     // The servers' own user for routes (route authorization): generated, never carried over.
     const routePassword = new random.RandomPassword(`${name}-nats-route-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
-    const routesConf = pulumi.secret(routePassword.apply((p) => renderRoutesConf(m.natsRoutes, p, passwordHash(p, `${pulumi.getProject()}/${pulumi.getStack()}/route`), m.natsRouteAuthorization)));
+    const routesConf = pulumi.secret(routePassword.apply((p) => renderRoutesConf(m.natsRoutes, p, passwordHash(p, saltKey("route")), m.natsRouteAuthorization)));
     const passwordsSecret = new k8s.core.v1.Secret(
       `${name}-${PASSWORDS_SECRET}`,
       { metadata: { name: PASSWORDS_SECRET, namespace: ns, labels: labels("nats") }, type: "Opaque", stringData: { [PASSWORDS_FILE]: passwordsConf, [ROUTES_FILE]: routesConf } },

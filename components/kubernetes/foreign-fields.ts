@@ -5,9 +5,11 @@
  * former ones); a field that `helm` (or `kubectl-set`, `kubectl-edit`, ...) owns stays on the object
  * after the stack's update, in the pods' template, where Pod Security "restricted" then refuses
  * the pods. Found in the preview of an adopted object and refused with the commands that hand the
- * fields over: strip the object's managed fields, then touch it once, so that the API server
- * records every field as `before-first-apply`'s; the stack's next update takes them all and drops
- * what it does not declare, in the same roll. Neither command changes the pods. Pure.
+ * fields over: strip the object's managed fields, then apply one annotation server-side as
+ * `kubectl`, so that the API server records every other field as `before-first-apply`'s (an update
+ * without managed fields records none; an apply does); the plugin takes both managers over, and
+ * the stack's next update drops what it does not declare, in the same roll. Neither command
+ * changes the pods. Pure.
  */
 
 type Containers = ReadonlyArray<{ name: string }>;

@@ -17,6 +17,7 @@ import { allManifests } from "../../components/kubernetes/manifests";
 import { canarySplit, DURABLES_ANNOTATION } from "../../components/kubernetes/service-deployments";
 import { NATS_SERVER_VERSION } from "../../components/versions";
 import { renderStack } from "../../scripts/render";
+import { seedsFlags } from "../fixtures/seeds-services";
 import { render } from "../helpers/render";
 
 /**
@@ -37,15 +38,10 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = { ServiceAc
 
 describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   const replicas = stack === "production" ? 3 : 1;
-  /** The seeds' flags as this stack's file sets them, written out. */
+  /** The seeds' flags (test/fixtures/seeds-services.ts), with what this stack's file sets: its mode and the HRV durable's settings. */
   const SEEDS_FLAGS = {
+    ...seedsFlags("nats"),
     EVENT_STREAM_MODE: stack === "production" ? "single" : "multi",
-    FEATURE_SERVICE_MANAGES_STREAMS: "false",
-    FEATURE_SERVICE_MANAGES_CONSUMERS: "false",
-    STREAM_CORE_NAME: "AA_CORE_HOT",
-    STREAM_VENDOR_NAME: "AA_VENDOR_HOT",
-    STREAM_DLQ_NAME: "AA_DLQ",
-    STREAM_LEGACY_NAME: "ATHLETE_ALLY_EVENTS",
     NORMALIZE_HRV_DURABLE: "normalize-hrv-durable",
     NORMALIZE_HRV_MAX_DELIVER: "5",
     NORMALIZE_HRV_DLQ_SUBJECT: "dlq.normalize.hrv.raw-received",
@@ -53,7 +49,6 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     HRV_BATCH_SIZE: "10",
     HRV_EXPIRES_MS: "5000",
     HRV_IDLE_BACKOFF_MS: "50",
-    NATS_URL: "nats://nats:4222",
   };
 
   it("every object validates against the Kubernetes schema", () => {
