@@ -19,7 +19,7 @@ export = async () => {
     flags: stack.flags,
     /** Why the legacy stream stays although the phase retires it; absent otherwise. */
     ...(stack.legacyHold ? { legacyHold: stack.legacyHold } : {}),
-    /** The admin user's password (Kubernetes stacks; generated, or carried over): what `npm run verify` signs in with. */
-    ...(stack.kubernetes ? { natsAdminPassword: stack.kubernetes.passwords.admin } : {}),
+    /** The admin user's password when the stack keeps it (Kubernetes stacks without kubernetes.nats.passwordHashes.admin; generated, or carried over): what `npm run verify` signs in with. */
+    ...(stack.kubernetes?.passwords.admin ? { natsAdminPassword: stack.kubernetes.passwords.admin } : {}),
   };
 };

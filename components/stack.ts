@@ -17,6 +17,7 @@ import { adoptionIds } from "./kubernetes/adoption";
 import { CATALOGUE } from "./topology/catalogue";
 import { knownValue, lookAtBus, unseenWarning } from "./topology/bus-look";
 import { connectionProblems } from "./config/connection-problems";
+import { identityProblems } from "./config/identity-problems";
 import { judgePhaseStep } from "./topology/phase-step";
 import { natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
@@ -56,12 +57,16 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
     manifests && k8sConfig && provider
       ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production", userPasswords, adopt })
       : undefined;
-  // On Kubernetes the providers sign in as the admin user with its generated password, unless
-  // secret config gives credentials of its own.
-  const hasCredentials = Object.keys(secrets).length > 0;
+  if (k8sConfig?.nats.passwordHashes?.admin && userPasswords.admin) {
+    throw new StackConfigError([{ key: "natsUserPasswords.admin", reason: "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)" }]);
+  }
+  // On Kubernetes the providers sign in as the admin user: with the password the `up`'s
+  // environment holds (nats.passwordEnv, its hash in kubernetes.nats.passwordHashes), else with the
+  // one the stack generates, unless secret config gives credentials of its own.
+  const hasCredentials = Object.keys(secrets).length > 0 || config.nats.passwordEnv !== undefined;
+  const admin = natsUsers(config).find((u) => u.name === "admin")!.user;
   const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
-  const effectiveConfig: StackConfig =
-    kubernetes && !hasCredentials ? { ...config, nats: { ...config.nats, user: natsUsers(config).find((u) => u.name === "admin")!.user } } : config;
+  const effectiveConfig: StackConfig = kubernetes && (!hasCredentials || config.nats.passwordEnv) ? { ...config, nats: { ...config.nats, user: config.nats.user ?? admin } } : config;
   return { config, manifests, kubernetes, provider, adopt, connection: natsConnection(effectiveConfig, effectiveSecrets) };
 }
 
@@ -105,7 +110,7 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   const nats = defineNats(config, secrets, userPasswords);
   // The secrets judged once, by their keys, before any resource is registered.
   const known = await knownValue(nats.connection);
-  const problems = known ? connectionProblems(known) : [];
+  const problems = known ? [...connectionProblems(known), ...identityProblems(known, kubernetesConfigOf(config)?.nats.passwordHashes, process.env, pulumi.runtime.isDryRun())] : [];
   if (problems.length) throw new StackConfigError(problems);
   // A bus taken over while clients without credentials still may connect (anonymousClients
   // "allow": it has no authorization today) is looked at without credentials when the stack's own

@@ -21,6 +21,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
 import { poll } from "../poll";
 import { whenIdle } from "../providers/in-flight";
+import { signIn, type SignIn } from "./identity";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRY_BUDGET_MS, redact, secretsOf, type ConnectionArgs } from "./connection-args";
 
 /** JetStream API codes worth waiting out: the cluster is electing, catching up, or briefly short of peers. */
@@ -84,9 +85,10 @@ function readMaybeFile(value: string): string {
 }
 
 /** The NATS client options for a connection: one authenticator, TLS, fail-fast first connect. */
-export function clientOptions(c: ConnectionArgs): ConnectionOptions {
+export function clientOptions(c: SignIn): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: c.servers,
+    ...(c.inboxPrefix ? { inboxPrefix: c.inboxPrefix } : {}),
     name: "event-bus-pulumi-provider",
     timeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     reconnect: true,
@@ -112,8 +114,10 @@ export function clientOptions(c: ConnectionArgs): ConnectionOptions {
 
 async function open(c: ConnectionArgs): Promise<Pooled> {
   let nc: NatsConnection;
+  // Which user: the one whose password this process's environment holds (identity.ts).
+  const options = clientOptions(signIn(c));
   try {
-    nc = await connect(clientOptions(c));
+    nc = await connect(options);
   } catch (e) {
     // A plain error: withRetry names the resource and the step in front of it.
     throw new Error(redact(`can not reach NATS at ${c.servers.join(", ")}: ${(e as Error).message}`, secretsOf(c)));

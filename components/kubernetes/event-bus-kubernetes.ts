@@ -39,7 +39,7 @@ export interface EventBusKubernetesArgs {
  * (EventBusServices) after them. Only wiring: every object is computed by renderKubernetes().
  */
 export class EventBusKubernetes extends pulumi.ComponentResource {
-  /** The password of each NATS user (admin, ingest, normalize); Pulumi secrets. */
+  /** The password of each NATS user the stack keeps (admin, unless its password is kept out of the stack; ingest, normalize); Pulumi secrets. */
   readonly passwords: Record<string, pulumi.Output<string>> = {};
   /** The users' password Secrets, which the service Deployments mount. */
   readonly secrets: k8s.core.v1.Secret[];
@@ -60,8 +60,10 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const ids = args.adopt ?? {};
     // The anonymous user has no password (nats-server signs clients without credentials in as its no_auth_user only then).
     const signedIn = m.users.filter((u) => !u.passwordless);
-    this.secrets = signedIn.map((u) => {
-      const carried = u.name === "anonymous" ? undefined : args.userPasswords?.[u.name];
+    // A user whose password is kept out of the stack (kubernetes.nats.passwordHashes) has no Secret: the servers get its hash only.
+    const inStack = signedIn.filter((u) => !u.hash);
+    this.secrets = inStack.map((u) => {
+      const carried = u.name === "anonymous" || u.name === "preview" ? undefined : args.userPasswords?.[u.name];
       const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
       this.passwords[u.name] = password;
       return new k8s.core.v1.Secret(
@@ -76,13 +78,13 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     // then managed with the new admin password only once every server has it.
     const saltKey = (user: string) => `${pulumi.getProject()}/${pulumi.getStack()}/${user}`;
     const hashes = signedIn.map((u) =>
-      this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, saltKey(u.name)) })),
+      u.hash ? pulumi.output({ user: u, hash: u.hash }) : this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, saltKey(u.name)) })),
     );
     for (const [i, u] of signedIn.entries()) this.passwordChecksums[u.name] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
     const passwordsConf = pulumi.secret(pulumi.all(hashes).apply(renderPasswordsConf));
     // The servers' own user for routes (route authorization): generated, never carried over.
     const routePassword = new random.RandomPassword(`${name}-nats-route-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
-    const routesConf = pulumi.secret(routePassword.apply((p) => renderRoutesConf(m.natsRoutes, p, passwordHash(p, saltKey("route")), m.natsRouteAuthorization)));
+    const routesConf = pulumi.secret(routePassword.apply((p) => renderRoutesConf(m.natsRoutes, p, m.natsRouteAuthorization)));
     const passwordsSecret = new k8s.core.v1.Secret(
       `${name}-${PASSWORDS_SECRET}`,
       { metadata: { name: PASSWORDS_SECRET, namespace: ns, labels: labels("nats") }, type: "Opaque", stringData: { [PASSWORDS_FILE]: passwordsConf, [ROUTES_FILE]: routesConf } },

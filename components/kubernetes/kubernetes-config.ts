@@ -3,6 +3,7 @@
  * the normalize canary. Defaults follow the environment (1 replica in staging, 3 in production).
  */
 import { z } from "zod";
+import { PREVIEW_USER } from "../jetstream/identity";
 import type { StackConfig } from "../config/stack-config";
 import { formatPath } from "../jetstream/validation";
 import { newTopologyFraction } from "../topology/catalogue";
@@ -62,6 +63,11 @@ const networkPeer = z.strictObject(
 /** Where the Prometheus of kube-prometheus-stack runs, by default: its pods, in any namespace. */
 const PROMETHEUS_PEERS = [{ namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
 
+const bcryptHash = (user: string) =>
+  z.string().regex(/^\$2[abxy]\$(1[0-9]|2[0-9]|3[01])\$[./A-Za-z0-9]{53}$/, {
+    error: `expected the bcrypt hash of the ${user} password, cost 10 or more (what \`npm run nats-password\` or \`nats server passwd\` prints, such as $2a$11$...)`,
+  });
+
 export const kubernetesSchema = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a namespace name (lower-case letters, digits, '-')" }),
   nats: z
@@ -86,6 +92,18 @@ export const kubernetesSchema = z.strictObject({
        * follows in a later `up`, one more roll, every server already sending the credentials.
        */
       routeAuthorization: z.enum(["require", "offer"], { error: 'expected routeAuthorization "require" or "offer" (the first stage of taking over a cluster whose routes have no credentials)' }).default("require"),
+      /**
+       * The bcrypt hashes of the passwords kept out of the stack (`npm run nats-password` makes a
+       * password and its hash): `admin`, whose password only the `up`'s environment holds
+       * (event-bus:nats.passwordEnv), and `preview`, the read-only user previews sign in as
+       * (event-bus:nats.preview). The servers get the hashes; the stack never sees the passwords.
+       */
+      passwordHashes: z
+        .strictObject({
+          admin: bcryptHash("admin").optional(),
+          preview: bcryptHash("preview").optional(),
+        })
+        .optional(),
     })
     .default({ storageSize: "10Gi", cpu: "500m", memory: "1Gi", layout: { preset: "event-bus" }, anonymousClients: "deny", routeAuthorization: "require" }),
   normalize: serviceSchema,
@@ -155,8 +173,26 @@ export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined
       `invalid stack configuration:\n  event-bus:kubernetes.newTopologyPercent: expected ${share} in migrationPhase ${c.migrationPhase} (or leave it out): ${where} captures the core subjects then, and ingest-service publishes each event expecting the stream it picks, so ${r.data.newTopologyPercent}% would fail ${share ? 100 - r.data.newTopologyPercent : r.data.newTopologyPercent}% of them`,
     );
   }
+  const identityProblems = passwordHashProblems(c.nats, r.data.nats.passwordHashes);
+  if (identityProblems.length) throw new Error(`invalid stack configuration:\n${identityProblems.map((p) => `  event-bus:${p.key}: ${p.reason}`).join("\n")}`);
   if (r.data.canaryPercent > 0 && c.mode !== "single") {
     throw new Error(`invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single" (it is "${c.mode}")`);
   }
   return r.data;
+}
+
+/**
+ * The passwords kept out of the stack go together with their hashes: the admin's variable with its
+ * hash (the servers must know the password the `up` signs in with), the preview identity with
+ * the preview user's hash, under the name the servers give that user.
+ */
+export function passwordHashProblems(nats: StackConfig["nats"], hashes: KubernetesConfig["nats"]["passwordHashes"]): Array<{ key: string; reason: string }> {
+  const out: Array<{ key: string; reason: string }> = [];
+  const make = "`npm run nats-password` makes a password and its hash";
+  if (hashes?.admin && !nats.passwordEnv) out.push({ key: "kubernetes.nats.passwordHashes.admin", reason: `expected event-bus:nats.passwordEnv with it: the environment variable that holds the admin password in the \`up\`` });
+  if (nats.passwordEnv && !hashes?.admin) out.push({ key: "nats.passwordEnv", reason: `expected event-bus:kubernetes.nats.passwordHashes.admin with it: the servers get the hash of the password ${nats.passwordEnv} holds (${make})` });
+  if (nats.preview && !hashes?.preview) out.push({ key: "nats.preview", reason: `expected event-bus:kubernetes.nats.passwordHashes.preview with it: the servers get the hash of the password ${nats.preview.passwordEnv} holds (${make})` });
+  if (hashes?.preview && !nats.preview) out.push({ key: "kubernetes.nats.passwordHashes.preview", reason: "expected event-bus:nats.preview with it: { passwordEnv: <the variable that holds the preview password in a preview job> }" });
+  if (nats.preview && nats.preview.user !== PREVIEW_USER) out.push({ key: "nats.preview.user", reason: `expected "${PREVIEW_USER}" (or leave it out): the servers this stack runs know the preview user by that name` });
+  return out;
 }

@@ -4,7 +4,8 @@
  * reads a quoted string exactly, and compares a password that starts with `$2` as a bcrypt hash;
  * so the plaintext never reaches the server, and no character of a password is special (an
  * environment variable referenced as `$VAR` is parsed as configuration: whitespace, `,`, `;`, `]`,
- * `}`, a leading quote, `yes` or `true` would change it). Pure.
+ * `}`, a leading quote, `yes` or `true` would change it). The one exception is the servers' own
+ * route password, which nats-server has to send itself (routes.conf, below). Pure.
  */
 import { createHash, createHmac } from "node:crypto";
 import * as bcrypt from "bcryptjs";
@@ -14,7 +15,7 @@ import type { NatsUser } from "./nats-users";
 export const PASSWORDS_DIR = "/etc/nats-passwords";
 export const PASSWORDS_FILE = "passwords.conf";
 export const PASSWORDS_INCLUDE = `../nats-passwords/${PASSWORDS_FILE}`;
-/** The Secret that holds passwords.conf (hashes only) and routes.conf. */
+/** The Secret that holds passwords.conf (hashes only) and routes.conf (the route password in plaintext). */
 export const PASSWORDS_SECRET = "event-bus-nats-passwords";
 
 /**
@@ -27,11 +28,30 @@ export const ROUTE_USER = "event-bus-route";
 export const ROUTES_FILE = "routes.conf";
 export const ROUTES_INCLUDE = `../nats-passwords/${ROUTES_FILE}`;
 
-/** routes.conf: the cluster's authorization (the route password's hash; not when only offered) and the routes, each with the route user's credentials. */
-export function renderRoutesConf(routes: readonly string[], password: string, hash: string, mode: "require" | "offer" = "require"): string {
+/** "require": the servers send the route credentials and require them; "offer": they send them and require none (a cluster taken over, whose servers do not send any yet). */
+export type RouteAuthorization = "require" | "offer";
+
+/**
+ * routes.conf: the cluster's authorization (not when only offered) and the routes, each with the
+ * route user's credentials in its URL.
+ *
+ * The authorization's password is the plaintext, not a bcrypt hash, because nats-server also
+ * signs in with it: a server it hears of by gossip from a route (not one of its configured routes:
+ * `hasThisRouteConfigured` in nats-server's server/route.go compares the gossiped host:port as
+ * written, and the routes here are DNS names `<pod>.<headless service>` while the gossip gives
+ * pod IPs) is routed to implicitly, by `processImplicitRoute`, with
+ * `url.UserPassword(opts.Cluster.Username, opts.Cluster.Password)`, the authorization's own user
+ * and password. With a hash there, `comparePasswords` (server/auth.go) on the other side compared
+ * the hash as a password to the hash and refused it ("authentication error"), again and again:
+ * servers that met only by gossip never routed to each other (test/kubernetes/
+ * route-authorization.server.test.ts, implicit routes). routes.conf holds the plaintext in the
+ * routes' URLs anyway, and lives in the same Secret; the password can not start with `$`, so
+ * nats-server never reads it as a bcrypt hash (`isBcrypt`).
+ */
+export function renderRoutesConf(routes: readonly string[], password: string, mode: RouteAuthorization = "require"): string {
   if (!/^[A-Za-z0-9._~-]+$/.test(password)) throw new Error("the route password must be letters, digits and . _ ~ - (it is written into the routes' URLs as it is)");
   const withCredentials = routes.map((r) => r.replace(/^nats:\/\//, `nats://${ROUTE_USER}:${password}@`));
-  const authorization = mode === "require" ? [`authorization { user: ${JSON.stringify(ROUTE_USER)}, password: ${JSON.stringify(hash)} }`] : [];
+  const authorization = mode === "require" ? [`authorization { user: ${JSON.stringify(ROUTE_USER)}, password: ${JSON.stringify(password)} }`] : [];
   return [...authorization, `routes: [`, ...withCredentials.map((r) => `  ${JSON.stringify(r)}`), `]`, ``].join("\n");
 }
 

@@ -5,17 +5,30 @@
  * bcrypt hashes (nats-passwords.ts), the services read them from Secrets.
  */
 import { consumerSettings, type NatsUserName, type StackConfig } from "../config/stack-config";
+import { PREVIEW_INBOX_PREFIX, PREVIEW_USER } from "../jetstream/identity";
 import { CATALOGUE, publishedSubjects, type Catalogue } from "../topology/catalogue";
 
 export interface NatsUser {
   /** The service (and the Secret `event-bus-nats-<name>` that holds its password). */
-  name: NatsUserName | "anonymous";
+  name: NatsUserName | "anonymous" | "preview";
   user: string;
   publish: string[];
   subscribe: string[];
   /** Signed in without a password: nats.conf gives it none (nats-server's no_auth_user compares the user's password with itself, which fails for a bcrypt hash). */
   passwordless?: true;
+  /** The bcrypt hash of a password kept out of the stack (kubernetes.nats.passwordHashes): no Secret, no password in the state. */
+  hash?: string;
 }
+
+/**
+ * The read-only user previews sign in as (identity.ts): JetStream's account, stream and durable
+ * information and names, nothing else; replies come to an inbox of its own, which no other user
+ * may read (the services' `_INBOX.>` does not cover it).
+ */
+export const PREVIEW_PERMISSIONS = {
+  publish: ["$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.NAMES.*", "$JS.API.CONSUMER.LIST.*"],
+  subscribe: [`${PREVIEW_INBOX_PREFIX}.>`],
+};
 
 /**
  * The user every client that connects without credentials is signed in as while
@@ -27,11 +40,12 @@ export interface NatsUser {
 export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean } = {}): NatsUser[] {
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string } } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
-    { name: "admin", user: "event-bus-admin", publish: [">"], subscribe: [">"] },
+    { name: "admin", user: "event-bus-admin", publish: [">"], subscribe: [">"], ...(opts.hashes?.admin ? { hash: opts.hashes.admin } : {}) },
+    ...(opts.hashes?.preview ? [{ name: "preview" as const, user: PREVIEW_USER, ...PREVIEW_PERMISSIONS, hash: opts.hashes.preview }] : []),
     {
       name: "ingest",
       user: "ingest-service",

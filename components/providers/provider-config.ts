@@ -30,7 +30,7 @@ export interface ProviderConfig {
 }
 
 /** Each credential field, by the way of signing in it belongs to. */
-const AUTH_WAY = { credsFile: "creds", creds: "creds", user: "user", password: "user", token: "token", nkeySeed: "nkey" } as const;
+const AUTH_WAY = { credsFile: "creds", creds: "creds", user: "user", password: "user", passwordEnv: "user", preview: "user", token: "token", nkeySeed: "nkey" } as const;
 const AUTH_FIELDS = Object.keys(AUTH_WAY) as Array<keyof typeof AUTH_WAY>;
 
 const declared = new Map<string, ConnectionArgs>();
@@ -50,7 +50,7 @@ export function connectionFromConfig(config: ProviderConfig): Partial<Connection
   if (nats) {
     try {
       const plain = JSON.parse(nats) as Record<string, unknown>;
-      for (const k of ["servers", "user", "credsFile", "tls"]) if (plain[k] !== undefined) out[k] = plain[k];
+      for (const k of ["servers", "user", "passwordEnv", "preview", "credsFile", "tls"]) if (plain[k] !== undefined) out[k] = plain[k];
     } catch {
       /* not an object: the program's check names it */
     }

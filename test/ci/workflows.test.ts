@@ -5,6 +5,7 @@
  * version the tests run, every action pinned, each stack when its own file changes, production
  * after a fresh preview and an approval.
  */
+import { stackConfigFile } from "../helpers/stack-files";
 import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -190,6 +191,38 @@ describe("CI workflows - what they run and with which credentials", () => {
     expect(inputs.reason).toMatchObject({ type: "string", required: true });
     expect(envName(wf.jobs.staging)).toBe("staging");
     for (const name of ["staging", "production"]) expect(String(wf.jobs[name].steps.find(usesPulumi)!.with?.message)).toContain("inputs.reason");
+  });
+
+  it("no NATS admin password reaches a preview job: previews get the read-only user's, each up the admin's of its own environment; the names are the stack files'", () => {
+    // The variables the stack files name (event-bus:nats.passwordEnv, nats.preview.passwordEnv).
+    const names = (["staging", "production"] as const).map((st) => (stackConfigFile(st).nats as { passwordEnv: string; preview: { passwordEnv: string } }));
+    const [admin, preview] = [names[0].passwordEnv, names[0].preview.passwordEnv];
+    for (const n of names) expect([n.passwordEnv, n.preview.passwordEnv]).toEqual([admin, preview]);
+    /** Every secret a job can read, from anywhere in it (the job's env, each step's env, with and run). */
+    const secretsOf = (job: Job) => new Set([...JSON.stringify(job).matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+    for (const f of FILES) {
+      const wf = workflow(f) as Workflow & { env?: unknown };
+      // Nothing reaches every job at once.
+      expect({ f, env: JSON.stringify(wf.env ?? {}) }).not.toEqual({ f, env: expect.stringContaining("secrets.") });
+      expect(text(f)).not.toMatch(/secrets: inherit|toJSON\(secrets\)/);
+    }
+    const previewJobs = allJobs().filter(([, job]) => envName(job) === "preview" || job.steps.some((st) => usesPulumi(st) && st.with?.command === "preview"));
+    expect(previewJobs.map(([name]) => name).sort()).toEqual(["deploy.yml:production-preview", "pull-request.yml:preview"]);
+    for (const [name, job] of previewJobs) {
+      expect({ name, env: envName(job) }).toEqual({ name, env: "preview" });
+      expect({ name, secrets: [...secretsOf(job)].sort() }).toEqual({ name, secrets: expect.not.arrayContaining([admin]) });
+      for (const secret of secretsOf(job)) expect({ name, secret }).toEqual({ name, secret: expect.stringMatching(new RegExp(`^(${preview}|SLACK_WEBHOOK_URL|GITHUB_TOKEN)$`)) });
+      for (const st of job.steps.filter((x) => usesPulumi(x))) expect({ name, env: st.env }).toEqual({ name, env: { [preview]: `\${{ secrets.${preview} }}` } });
+    }
+    // The admin's password: only in the jobs of the environments that deploy, and there given to the up.
+    for (const [name, job] of allJobs()) {
+      if (!secretsOf(job).has(admin)) continue;
+      expect({ name, env: envName(job) }).toEqual({ name, env: expect.stringMatching(/^(staging|production)$/) });
+      const up = job.steps.find((st) => usesPulumi(st) && st.with?.command === "up")!;
+      expect({ name, env: up.env }).toEqual({ name, env: { [admin]: `\${{ secrets.${admin} }}` } });
+    }
+    const { jobs } = workflow("deploy.yml");
+    for (const st of ["staging", "production"]) expect(secretsOf(jobs[st]).has(admin)).toBe(true);
   });
 
   it("PR previews run for each stack with the read-only identity and comment on the PR", () => {

@@ -99,7 +99,7 @@ describe("engine and Kubernetes provider - production takes over the live object
   const live: Record<string, { uid: string; selector?: unknown }> = {};
 
   beforeAll(async () => {
-    k = await kubeStack("production", { namespaceExists: true });
+    k = await kubeStack("production", { namespaceExists: true, adminPassword: PASSWORDS.admin });
     const { m } = render("production", { migrationPhase: 0, mode: "single", kubernetes: { prometheusOperator: false, namespace: k.namespace } });
     byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));
     const hand = (o: any) => k.cluster.apply(o, { fieldManager: "kubectl" });
@@ -140,7 +140,8 @@ describe("engine and Kubernetes provider - production takes over the live object
     // The pull request: the objects to adopt, the live bus taken over, and the clients' passwords carried over.
     const configure = async (kubernetes: Record<string, unknown> = { adopt: ADOPT }) => {
       k.configure({ migrationPhase: 0, mode: "single", adoptExisting: true, kubernetes });
-      for (const [user, password] of Object.entries(PASSWORDS)) await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
+      // The admin's is carried over as the stack file keeps it: its hash, and the password in the up's environment (kubeStack's adminPassword).
+      for (const [user, password] of Object.entries(PASSWORDS)) if (user !== "admin") await k.stack.ok(["config", "set", "--secret", "--path", `event-bus:natsUserPasswords.${user}`], { input: password });
     };
 
     // A stack whose StatefulSet differs from the live one in what can only be replaced (the claim

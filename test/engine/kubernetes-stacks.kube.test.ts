@@ -17,10 +17,9 @@ import { freePort, getJson, startServer } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
 import { poll, sleep } from "../../components/poll";
 
-/** The streams on the stack's own NATS cluster, read as its admin user (the stack's generated password). */
+/** The streams on the stack's own NATS cluster, read as its admin user (the password the deploy job's environment holds). */
 async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: string[]; replicas: number; consumers: string[] }>> {
-  const outputs = JSON.parse((await k.stack.ok(["stack", "output", "--json", "--show-secrets"])).stdout) as { natsAdminPassword: string };
-  const nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: outputs.natsAdminPassword });
+  const nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin });
   try {
     const jsm = await jetstreamManager(nc);
     const out: Record<string, { subjects: string[]; replicas: number; consumers: string[] }> = {};
@@ -133,15 +132,19 @@ describe.each([
     }, 120_000);
   }
 
-  it("a second preview plans nothing, and neither does one after refresh", async () => {
+  it("a second preview plans nothing, and neither does one after refresh; nor one signed in as the read-only preview user", async () => {
     await k.stack.ok(["preview", "--expect-no-changes"]);
+    // The pull request's preview job: the preview user's password, not the admin's. The program's
+    // look, the providers' reads and the plugin's dry runs all work; the plan is the same.
+    await k.stack.ok(["preview", "--expect-no-changes"], { env: k.asPreview });
     await k.stack.ok(["refresh", "--yes"]);
     await k.stack.ok(["preview", "--expect-no-changes"]);
   }, 360_000);
 
   it(`a flag flip (${flip.env} -> ${flip.to}) previews as an update of the flags ConfigMap and the Deployments, no replace; up rolls the pods onto it`, async () => {
     await k.stack.ok(["config", "set", flip.key, flip.value]);
-    const text = await k.stack.ok(["preview", "--diff"]);
+    // Previewed as the pull request's job previews it: signed in as the read-only user.
+    const text = await k.stack.ok(["preview", "--diff"], { env: k.asPreview });
     console.log(`${name}: the flag flip's preview (pulumi preview --diff)\n${text.stdout}`);
     const planned = plannedSteps((await k.stack.ok(["preview", "--json"])).stdout);
     // The namespace is read on every run (it must exist); everything else is the same or updated.
@@ -150,6 +153,11 @@ describe.each([
     expect(changed).toEqual(expect.arrayContaining([["update", "event-bus-flags"], ["update", "event-bus-normalize-service"], ["update", "event-bus-ingest-service"]]));
     expect(changed.every(([op, n]) => op === "update" && /^event-bus-(flags|normalize-service|ingest-service)$/.test(n))).toBe(true);
     const before = new Set((await k.cluster.list("Pod", k.namespace, "app=normalize-service")).map((p: any) => p.metadata.name));
+    // An up with only the preview identity stops before anything changes, naming the key.
+    const refused = await k.stack.run(["up", "--yes"], { env: k.asPreview });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("event-bus:nats.passwordEnv: expected EVENT_BUS_NATS_ADMIN_PASSWORD to be set for an update: only EVENT_BUS_NATS_PREVIEW_PASSWORD is, whose user (event-bus-preview) may only read");
+    expect((await k.cluster.get("ConfigMap", "event-bus-config", k.namespace)).data[flip.env]).not.toBe(flip.to);
     await k.stack.ok(["up", "--yes"]);
     const cm = await k.cluster.get("ConfigMap", "event-bus-config", k.namespace);
     expect(cm.data[flip.env]).toBe(flip.to);
@@ -187,13 +195,23 @@ describe.each([
         expect.arrayContaining([
           "pulumi-nodejs:dynamic/event-bus:Stream::event-bus-stream-legacy",
           "kubernetes:apps/v1:StatefulSet::event-bus-nats",
-          "random:index/randomPassword:RandomPassword::event-bus-nats-admin-password",
-          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-admin",
+          "random:index/randomPassword:RandomPassword::event-bus-nats-ingest-password",
+          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-ingest",
+          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-passwords",
         ]),
       );
+      // The admin and preview passwords are nowhere in the state (it holds their hashes), nor in
+      // anything the CLI printed: what a preview can decrypt does not sign in as admin.
+      const exported = (await k.stack.ok(["stack", "export", "--show-secrets"])).stdout;
+      expect(exported).toContain("EVENT_BUS_NATS_ADMIN_PASSWORD");
+      for (const secret of [k.passwords.admin, k.passwords.preview]) {
+        expect(exported.includes(secret)).toBe(false);
+        expect(k.stack.transcript.join("\n").includes(secret)).toBe(false);
+      }
       expect(Object.keys(await streamsOf(k)).sort()).toEqual(["AA_CORE_HOT", "AA_DLQ", "AA_VENDOR_HOT", "ATHLETE_ALLY_EVENTS"]);
       expect(await k.cluster.get("StatefulSet", "nats", k.namespace)).toBeDefined();
-      expect(await k.cluster.get("Secret", "event-bus-nats-admin", k.namespace)).toBeDefined();
+      expect(await k.cluster.get("Secret", "event-bus-nats-ingest", k.namespace)).toBeDefined();
+      expect(await k.cluster.get("Secret", "event-bus-nats-admin", k.namespace)).toBeUndefined();
     }, 480_000);
   }
 });

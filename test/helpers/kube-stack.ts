@@ -9,7 +9,9 @@
  * will listen on; and the Prometheus operator's objects are left out (its CRDs are not available
  * here).
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as bcrypt from "bcryptjs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_REPLICAS, type Environment } from "../../components/config/stack-config";
@@ -33,6 +35,15 @@ export interface KubeStack {
   /** The NATS pods' monitoring URLs (their port 8222). */
   natsMonitorUrls: string[];
   /**
+   * The passwords the stack file keeps out of the stack (its kubernetes.nats.passwordHashes), made
+   * for this stack as `npm run nats-password` makes them: the admin's is in the stack's CLI
+   * environment (event-bus:nats.passwordEnv), as a deploy job's; the preview user's is not (a test
+   * sets it to preview as a pull request's job does).
+   */
+  passwords: { admin: string; preview: string };
+  /** The environment of a pull request's preview job: the preview user's password, and the admin's empty (as GitHub gives a secret a job's environment does not have). */
+  asPreview: Record<string, string>;
+  /**
    * Rewrites the stack file: the repository's, with the harness's overrides and these (their
    * `kubernetes` keys merged into the stack file's), as a pull request changes it.
    */
@@ -48,9 +59,20 @@ export interface KubeStack {
  */
 export async function kubeStack(
   name: "staging" | "production",
-  opts: { overrides?: Record<string, unknown>; kubernetes?: Record<string, unknown>; namespaceExists?: boolean | { labels: Record<string, string> }; agentEnv?: Record<string, string>; natsStatefulSet?: string } = {},
+  opts: {
+    overrides?: Record<string, unknown>;
+    kubernetes?: Record<string, unknown>;
+    namespaceExists?: boolean | { labels: Record<string, string> };
+    agentEnv?: Record<string, string>;
+    natsStatefulSet?: string;
+    /** The admin password a live cluster has today, carried over (its hash into the stack file, it into the environment). */
+    adminPassword?: string;
+  } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
+  const fileNats = file.nats as { user: string; passwordEnv: string; preview: { passwordEnv: string } };
+  const passwords = { admin: opts.adminPassword ?? randomBytes(24).toString("hex"), preview: randomBytes(24).toString("hex") };
+  const passwordHashes = { admin: bcrypt.hashSync(passwords.admin, 10), preview: bcrypt.hashSync(passwords.preview, 10) };
   const namespace = suiteNamespace(name);
   const k: Record<string, unknown> = { ...(file.kubernetes as Record<string, unknown>), prometheusOperator: false, ...opts.kubernetes, namespace };
   const natsReplicas = ((k.nats as { replicas?: number } | undefined)?.replicas ?? DEFAULT_REPLICAS[file.environment as Environment]) as number;
@@ -74,10 +96,12 @@ export async function kubeStack(
     }
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };
-      return { nats: { servers: natsUrls }, ...rest, kubernetes: { ...k, ...(opts.overrides?.kubernetes as object), ...(ek as object) } };
+      const kube: Record<string, unknown> = { ...k, ...(opts.overrides?.kubernetes as object), ...(ek as object) };
+      return { nats: { ...fileNats, servers: natsUrls }, ...rest, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes } } };
     };
     stack = await engineStack(name, { overrides: overridesWith({}) });
     stack.env.KUBECONFIG = cluster.kubeconfig;
+    stack.env[fileNats.passwordEnv] = passwords.admin;
     const s = stack;
     return {
       cluster,
@@ -87,6 +111,8 @@ export async function kubeStack(
       shared: !owned,
       natsUrls,
       natsMonitorUrls: ports.map((p) => `http://127.0.0.1:${p.monitor}`),
+      passwords,
+      asPreview: { [fileNats.passwordEnv]: "", [fileNats.preview.passwordEnv]: passwords.preview },
       configure: (extra) => void prepareProject({ dir: s.dir, stack: name, overrides: overridesWith(extra) }),
       async stop() {
         s.remove();

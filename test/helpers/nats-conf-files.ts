@@ -17,7 +17,7 @@ export function writeNatsConfFiles(dir: string, conf: string, users: ReadonlyArr
   fs.mkdirSync(path.join(dir, "nats-config"), { recursive: true });
   fs.mkdirSync(path.join(dir, "nats-passwords"), { recursive: true });
   fs.writeFileSync(path.join(dir, "nats-passwords", PASSWORDS_FILE), renderPasswordsConf(users.filter((u) => !u.passwordless).map((u) => ({ user: u, hash: passwordHash(password(u.name), `test/${u.name}`) }))));
-  fs.writeFileSync(path.join(dir, "nats-passwords", ROUTES_FILE), renderRoutesConf(routes, TEST_ROUTE_PASSWORD, passwordHash(TEST_ROUTE_PASSWORD, "test/route")));
+  fs.writeFileSync(path.join(dir, "nats-passwords", ROUTES_FILE), renderRoutesConf(routes, TEST_ROUTE_PASSWORD));
   const file = path.join(dir, "nats-config", "nats.conf");
   fs.writeFileSync(file, conf);
   return file;

@@ -34,7 +34,7 @@ function objectsOf(stack: string, ns: string, overrides: Overrides = {}, passwor
   }));
   // The servers' file of hashes, as the component writes it.
   const hashes = renderPasswordsConf(signedIn.map((u) => ({ user: u, hash: passwordHash(passwords[u.name], `test/${u.name}`) })));
-  secrets.push({ apiVersion: "v1", kind: "Secret", metadata: { name: PASSWORDS_SECRET, namespace: ns }, type: "Opaque", stringData: { [PASSWORDS_FILE]: hashes, [ROUTES_FILE]: renderRoutesConf(m.natsRoutes, "route0123", passwordHash("route0123", "test/route")) } as any });
+  secrets.push({ apiVersion: "v1", kind: "Secret", metadata: { name: PASSWORDS_SECRET, namespace: ns }, type: "Opaque", stringData: { [PASSWORDS_FILE]: hashes, [ROUTES_FILE]: renderRoutesConf(m.natsRoutes, "route0123") } as any });
   return { m, objects: [...secrets, ...objects], passwords };
 }
 

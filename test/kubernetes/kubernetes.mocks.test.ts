@@ -61,17 +61,23 @@ describe("kubernetes resources through mocks", () => {
     expect(count(rs, "kubernetes:apps/v1:Deployment")).toBe(2);
     expect(count(rs, "kubernetes:core/v1:Service")).toBe(4);
     expect(count(rs, "kubernetes:policy/v1:PodDisruptionBudget")).toBe(1);
-    // a password per user, and the servers' own for routes
-    expect(count(rs, "random:index/randomPassword:RandomPassword")).toBe(4);
+    // a password per service user, and the servers' own for routes; none for admin and preview,
+    // whose passwords are kept out of the stack (the stack file gives their hashes)
+    expect(rs.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual(["event-bus-nats-ingest-password", "event-bus-nats-normalize-password", "event-bus-nats-route-password"]);
     const secrets = rs.filter((r) => r.type === "kubernetes:core/v1:Secret");
-    expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-admin", "event-bus-nats-ingest", "event-bus-nats-normalize", "event-bus-nats-passwords"]);
+    expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-ingest", "event-bus-nats-normalize", "event-bus-nats-passwords"]);
+    const hashes = (stackConfigFile(stack).kubernetes as { nats: { passwordHashes: { admin: string; preview: string } } }).nats.passwordHashes;
     for (const s of secrets) {
       // The engine receives the passwords, and their hashes, marked secret (Pulumi's secret signature), never plain.
       expect(s.inputs.stringData[SECRET_SIG]).toBe(SECRET_VALUE);
       if (s.inputs.metadata.name === "event-bus-nats-passwords") {
-        // The servers' file: one bcrypt hash per user, no password.
-        expect(s.inputs.stringData.value["routes.conf"]).toMatch(/^authorization \{ user: "event-bus-route", password: "\$2a\$11\$[./A-Za-z0-9]{53}" \}\nroutes: \[\n/);
-        expect(s.inputs.stringData.value["passwords.conf"]).toMatch(/^PASSWORD_ADMIN: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\n$/);
+        // The servers' files: one bcrypt hash per user, no user's password.
+        // The route user's password as it is (implicit routes sign in with it: nats-passwords.ts), as in the routes' URLs.
+        expect(s.inputs.stringData.value["routes.conf"]).toMatch(/^authorization \{ user: "event-bus-route", password: "generated-event-bus-nats-route-password" \}\nroutes: \[\n/);
+        const conf = s.inputs.stringData.value["passwords.conf"] as string;
+        expect(conf).toMatch(/^PASSWORD_ADMIN: "\S+"\nPASSWORD_PREVIEW: "\S+"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\n$/);
+        // admin's and preview's are the stack file's hashes, as given
+        expect(conf.split("\n").slice(0, 2)).toEqual([`PASSWORD_ADMIN: ${JSON.stringify(hashes.admin)}`, `PASSWORD_PREVIEW: ${JSON.stringify(hashes.preview)}`]);
       } else {
         expect(s.inputs.stringData.value.password).toMatch(/^generated-event-bus-nats-\w+-password$/);
       }

@@ -32,7 +32,7 @@ describe("pod agent - a stack's nats.conf with only its addresses mapped", () =>
   });
 
   it("maps the routes routes.conf gives with the route user's credentials, keeping the credentials", () => {
-    const routes = renderRoutesConf(m.natsRoutes, "route-pw", "$2a$11$hash");
+    const routes = renderRoutesConf(m.natsRoutes, "route-pw");
     const out = mapNatsConf(`cluster {\n  port: 6222\n${routes}}\n`, ports(1), (pod) => ports(Number(pod.split("-").pop())), (p) => p);
     expect(out).toContain('"nats://event-bus-route:route-pw@127.0.0.1:11000"');
     expect(out).toContain('"nats://event-bus-route:route-pw@127.0.0.1:11002"');

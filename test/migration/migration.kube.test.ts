@@ -15,6 +15,7 @@
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
+import { plannedSteps } from "../helpers/engine";
 import type { KubeStack } from "../helpers/kube-stack";
 import { boundNow, NORMALIZE, productionRun, stopPublishing, strikeWhenUnderWay, WALK_BOUNDS } from "./production-run";
 import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
@@ -85,11 +86,19 @@ describe("migration - production on Kubernetes, every pod a process, services as
         if (step.config.migrationPhase === 3) {
           // The preview keeps the legacy stream and says until when; the up after that time retires it.
           k.configure(step.config);
-          const preview = await k.stack.ok(["preview"]);
+          const preview = await k.stack.ok(["preview"], { env: k.asPreview });
           const said = preview.stdout + preview.stderr;
           expect(said).toMatch(/stream ATHLETE_ALLY_EVENTS: received its last message at \S+; it is retired only after 60s without one \(not before \S+\)/);
           const until = Date.parse(/not before (\S+)\)/.exec(said)![1]);
           await sleep(Math.max(0, until - Date.now() + 500));
+        }
+        if (walk === 1) {
+          // The pull request's preview of the step, as the preview job runs it: signed in as the
+          // read-only event-bus-preview (the admin password is not in its environment). It plans the step.
+          k.configure(step.config);
+          const preview = await k.stack.run(["preview", "--json"], { env: k.asPreview });
+          if (preview.code !== 0) throw new Error(`${step.label}: the read-only preview failed\n${preview.stdout.slice(-4000)}\n${preview.stderr}`);
+          expect({ step: step.label, changes: plannedSteps(preview.stdout).some(([op]) => op !== "same" && op !== "read") }).toEqual({ step: step.label, changes: true });
         }
         const startedAt = Date.now();
         // The second walk deletes one normalize pod once the step's up is changing something, before it ends.

@@ -31,7 +31,7 @@ const NOT_HERE: Array<[RegExp, string]> = [
   [/^pulumi org set-default /, "Pulumi Cloud is not reachable"],
   [/^export NATS_URL=nats:\/\/nats[.-]/, "the bus's addresses inside the company network; here NATS_URL is the test server's"],
   [USES_KUBECTL, "the local stack has no Kubernetes: test/runbook/runbook-kubectl.kube.test.ts runs these against production on the test control plane"],
-  [/^export NATS_PASSWORD="\$\(pulumi stack output natsAdminPassword/, "natsAdminPassword exists on stacks with a NATS cluster on Kubernetes; the local server has no users"],
+  [/^export NATS_PASSWORD="\$EVENT_BUS_NATS_ADMIN_PASSWORD"$/, "the admin password exists on stacks with a NATS cluster on Kubernetes; the local server has no users"],
   [/^pulumi config set --stack production --secret --path event-bus:natsUserPasswords\./, "the NATS users' passwords exist on stacks with a NATS cluster on Kubernetes (test/engine/secrets.engine.test.ts carries them over there)"],
   [/^gh /, "GitHub is not reachable"],
   [/^git fetch origin /, "origin is GitHub"],

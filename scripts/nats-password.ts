@@ -1,0 +1,31 @@
+/**
+ * `npm run nats-password -- <admin|preview>`: a new password for a NATS user whose password is
+ * kept out of the stack, and its bcrypt hash. The password goes to the environment secret of the
+ * jobs that sign in as the user (stderr, once); the hash goes into the stack file
+ * (event-bus:kubernetes.nats.passwordHashes.<user>), where it may be read by anyone: the servers
+ * compare passwords with it.
+ */
+import { randomBytes } from "node:crypto";
+import * as bcrypt from "bcryptjs";
+import { BCRYPT_COST } from "../components/kubernetes/nats-passwords";
+
+const USERS = { admin: "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: "EVENT_BUS_NATS_PREVIEW_PASSWORD" } as const;
+
+const user = process.argv[2] as keyof typeof USERS;
+if (!(user in USERS)) {
+  console.error(`usage: npm run nats-password -- <${Object.keys(USERS).join("|")}> [stack]`);
+  process.exit(2);
+}
+const stack = process.argv[3] ?? "<stack>";
+// 32 letters and digits: nothing a shell, a URL or a YAML file would read otherwise.
+const password = randomBytes(24).toString("base64url").replace(/[-_]/g, "x");
+const hash = bcrypt.hashSync(password, BCRYPT_COST);
+process.stderr.write(`${USERS[user]}=${password}\n`);
+process.stdout.write(
+  [
+    `# 1. Store the password (above, on stderr) as the secret ${USERS[user]} of the GitHub environment ${user === "admin" ? stack : "preview"}.`,
+    `# 2. Put its hash in the stack file:`,
+    `pulumi config set --stack ${stack} --path event-bus:kubernetes.nats.passwordHashes.${user} '${hash}'`,
+    ``,
+  ].join("\n"),
+);
