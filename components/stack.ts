@@ -13,9 +13,9 @@ import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { allManifests, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
-import { adoptionIds } from "./kubernetes/adoption";
+import { adoptKey, adoptionIds } from "./kubernetes/adoption";
 import { CATALOGUE } from "./topology/catalogue";
-import { knownValue, lookAtBus, unseenWarning } from "./topology/bus-look";
+import { knownValue, lookAtBus, unseenWarning, type BusLook } from "./topology/bus-look";
 import { connectionProblems } from "./config/connection-problems";
 import { identityProblems } from "./config/identity-problems";
 import { judgePhaseStep } from "./topology/phase-step";
@@ -116,7 +116,10 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   // "allow": it has no authorization today) is looked at without credentials when the stack's own
   // are made by this very update: its first preview compares it all the same.
   const anonymous = kubernetesConfigOf(config)?.nats.anonymousClients === "allow";
-  const look = await lookAtBus(config, !known && anonymous ? natsConnection(config, {}) : nats.connection);
+  // A stack whose NATS cluster this very update creates (the servers' passwords are made by it, and
+  // no live StatefulSet is taken over) has no bus to look at yet.
+  const creating = nats.kubernetes && nats.manifests && !nats.adopt[adoptKey(nats.manifests.natsStatefulSet)] && !(await knownValue(nats.kubernetes.passwordsDigest));
+  const look: BusLook = creating ? { seen: "unknown" } : await lookAtBus(config, !known && anonymous ? natsConnection(config, {}) : nats.connection);
   const unseen = unseenWarning(look, config.nats.servers);
   // Required in a preview (an `up` previews first too): the `up` itself of a stack that creates its
   // NATS cluster finds no bus yet, and its providers judge adoption and retirement again as they apply.

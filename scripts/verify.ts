@@ -25,8 +25,10 @@ async function main(): Promise<number> {
   // The stack file of the project it runs in: npm run starts it in the package's root.
   const config = parseStackConfig(stackFileConfig(stack, process.cwd()));
   const env = process.env;
+  // NATS_PASSWORD (on-call's, or the deploy job's admin password) replaces the variable the stack file names.
+  const { passwordEnv, preview, ...plain } = config.nats;
   const connection = connectionSchema.parse({
-    ...config.nats,
+    ...(env.NATS_PASSWORD ? plain : { ...plain, ...(passwordEnv ? { passwordEnv } : {}), ...(preview ? { preview } : {}) }),
     ...(env.NATS_PASSWORD ? { user: env.NATS_USER ?? config.nats.user ?? (config.kubernetes ? "event-bus-admin" : undefined), password: env.NATS_PASSWORD } : {}),
     ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
     ...(env.NATS_CREDS_FILE ? { credsFile: env.NATS_CREDS_FILE } : {}),

@@ -45,6 +45,8 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
   readonly secrets: k8s.core.v1.Secret[];
   /** A digest of each user's password hash (not secret): on the pod templates of the services that sign in as the user, so that a new password rolls them. */
   readonly passwordChecksums: Record<string, pulumi.Output<string>> = {};
+  /** A digest of what the servers are given (not secret): not known in the preview of the update that makes the cluster's passwords, i.e. creates the cluster. */
+  readonly passwordsDigest: pulumi.Output<string>;
   /** The namespace every object lives in: created with the stack, or read (so that a missing one fails the preview). */
   readonly namespace: k8s.core.v1.Namespace;
 
@@ -122,7 +124,8 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
         if (extra.length && annotations?.[HANDED_OVER_ANNOTATION] !== "true") throw new Error(undeclaredContainersError(ns, "apps/v1", "StatefulSet", m.natsStatefulSet.metadata!.name!, extra));
       });
     }
-    const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": pulumi.unsecret(pulumi.all([passwordsConf, routesConf]).apply(([a, b]) => passwordsChecksum(a + b))) });
+    this.passwordsDigest = pulumi.unsecret(pulumi.all([passwordsConf, routesConf]).apply(([a, b]) => passwordsChecksum(a + b)));
+    const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": this.passwordsDigest });
     new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(statefulSet, ids, { ...child([natsConfig, account, passwordsSecret]), protect: args.protect }));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...declared(m.natsDisruptionBudget, ids, child()));
     new k8s.networking.v1.NetworkPolicy(`${name}-nats`, ...declared(m.natsNetworkPolicy, ids, child()));

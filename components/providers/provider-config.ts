@@ -79,6 +79,9 @@ export function candidates(stored: ConnectionArgs, state: { declared: Connection
   const ways = new Set(AUTH_FIELDS.filter((k) => state.configured[k] !== undefined).map((k) => AUTH_WAY[k]));
   const base: Record<string, unknown> = { ...stored };
   if (ways.size) for (const k of AUTH_FIELDS) if (!ways.has(AUTH_WAY[k])) delete base[k];
+  // A password comes from one place: the configuration's variable replaces a stored password, and the reverse.
+  if (state.configured.passwordEnv !== undefined) delete base.password;
+  if (state.configured.password !== undefined) delete base.passwordEnv, delete base.preview;
   const overlaid = connectionSchema.safeParse({ ...base, ...state.configured });
   if (overlaid.success) out.push(overlaid.data);
   out.push(stored);

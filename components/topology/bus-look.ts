@@ -27,7 +27,7 @@ export async function knownValue<T>(o: pulumi.Output<T>): Promise<T | undefined>
 
 /** What the program saw of the bus before planning. */
 export interface BusLook {
-  /** "seen": it answered; "unknown": its credentials are not known yet (made by this very update); "unreachable": no answer in time. */
+  /** "seen": it answered; "unknown": its cluster or credentials are made by this very update; "unreachable": no answer in time, or a refused sign-in. */
   seen: "seen" | "unknown" | "unreachable";
   /** Why the legacy stream may not be retired yet (only looked at in a phase that retires it). */
   legacyHold?: string;
@@ -35,6 +35,8 @@ export interface BusLook {
   forcedRetirement?: string;
   /** The phases what the streams capture matches ("fresh": none of them exists). */
   phases?: number[] | "fresh";
+  /** Why the servers refused the look's sign-in, when they did. */
+  refused?: string;
 }
 
 /**
@@ -62,7 +64,13 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
     return { seen: "seen", phases, ...(hold ? { legacyHold: hold.reason } : {}) };
   };
   try {
-    return (await within(LOOK_TIMEOUT_MS, look())) ?? { seen: "unreachable" };
+    // A refused sign-in is said as such (a password the servers do not know yet), not as silence.
+    let refused: string | undefined;
+    const looked = look().catch((e: Error) => {
+      if (/authorization|authentication|permissions violation/i.test(e.message)) refused = e.message;
+      throw e;
+    });
+    return (await within(LOOK_TIMEOUT_MS, looked)) ?? { seen: "unreachable", ...(refused ? { refused } : {}) };
   } finally {
     // The program's own connection: closed, so that nothing keeps the program running.
     await closeConnections();
@@ -72,6 +80,11 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
 /** What a look that did not see the bus means for this plan, for the stack's warning (or error). */
 export function unseenWarning(look: BusLook, servers: readonly string[]): string | undefined {
   if (look.seen === "seen") return undefined;
-  const why = look.seen === "unknown" ? "its credentials are made by this update" : `no answer from ${servers.join(", ")}, waited up to ${LOOK_TIMEOUT_MS / 1000} s`;
+  const why =
+    look.seen === "unknown"
+      ? "its NATS cluster or its credentials are made by this update"
+      : look.refused
+        ? `${servers.join(", ")} refused the sign-in: ${look.refused}`
+        : `no answer from ${servers.join(", ")}, waited up to ${LOOK_TIMEOUT_MS / 1000} s`;
   return `the bus was not looked at (${why}): streams and durables that already exist were not compared with the stack (adoption), the step from the live migration phase was not checked, and the legacy stream's retirement was not judged; the providers judge adoption and retirement again when they apply`;
 }

@@ -6,6 +6,7 @@
  * production they run only when asked. With an ingest URL the HRV probe goes through
  * ingest-service's `/ingest/hrv`; with a Prometheus URL the seeds' metric checks run too.
  */
+import { signIn } from "../../components/jetstream/identity";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
@@ -75,7 +76,7 @@ export function startedAs(wanted: ConsumerConfigArgs, live: WireConsumerConfig):
 export async function verifyBus(config: StackConfig, connection: ConnectionArgs, options: VerifyOptions = {}): Promise<CheckRow[]> {
   const t = computeTopology(config);
   const rows: CheckRow[] = [];
-  const nc = await connect({ ...clientOptions(connection), reconnect: false });
+  const nc = await connect({ ...clientOptions(signIn(connection)), reconnect: false });
   try {
     const jsm = await jetstreamManager(nc);
     for (const s of t.streams) {

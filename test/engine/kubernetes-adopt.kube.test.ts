@@ -100,7 +100,8 @@ describe("engine and Kubernetes provider - production takes over the live object
 
   beforeAll(async () => {
     k = await kubeStack("production", { namespaceExists: true, adminPassword: PASSWORDS.admin });
-    const { m } = render("production", { migrationPhase: 0, mode: "single", kubernetes: { prometheusOperator: false, namespace: k.namespace } });
+    // The hand's cluster knew the users it had (PASSWORDS): rendered without the stack file's passwords kept out of the stack.
+    const { m } = render("production", { migrationPhase: 0, mode: "single", nats: { servers: k.natsUrls }, kubernetes: { prometheusOperator: false, namespace: k.namespace, nats: { passwordHashes: undefined } } });
     byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));
     const hand = (o: any) => k.cluster.apply(o, { fieldManager: "kubectl" });
     await hand({ apiVersion: "v1", kind: "Secret", metadata: { name: "nats-users", namespace: k.namespace }, type: "Opaque", stringData: PASSWORDS });

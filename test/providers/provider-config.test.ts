@@ -32,4 +32,12 @@ describe("the connection of a delete or a read", () => {
     expect(candidates(stored, { declared: [], configured: { password: "rotated" } })).toEqual([{ ...stored, password: "rotated" }, stored]);
     expect(candidates({ servers: ["nats://x:4222"], token: "t0ken" }, { declared: [], configured: { password: "no user" } })).toEqual([{ servers: ["nats://x:4222"], token: "t0ken" }]);
   });
+
+  it("a stack that moved its admin password out of the stack: the configuration's variable replaces the stored password, and the reverse", () => {
+    const configured = { passwordEnv: "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: { user: "event-bus-preview", passwordEnv: "EVENT_BUS_NATS_PREVIEW_PASSWORD" } };
+    expect(connectionFromConfig(config({ "event-bus:nats": JSON.stringify({ servers: ["nats://new:4222"], user: "admin", ...configured }) }))).toEqual({ servers: ["nats://new:4222"], user: "admin", ...configured });
+    expect(candidates(stored, { declared: [], configured })).toEqual([{ servers: stored.servers, user: "admin", ...configured }, stored]);
+    const fromEnv = { servers: stored.servers, user: "admin", ...configured };
+    expect(candidates(fromEnv, { declared: [], configured: { password: "back-in-config" } })).toEqual([{ servers: stored.servers, user: "admin", password: "back-in-config" }, fromEnv]);
+  });
 });

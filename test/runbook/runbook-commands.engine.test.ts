@@ -81,6 +81,8 @@ describe("runbook - every command of docs/RUNBOOK.md runs against the local stac
     [/^npm run verify -- --stack staging --observe-ms 60000\b/, (c) => c.replace("--observe-ms 60000", "--observe-ms 3000")],
     // The port-forward's local port is the test server's monitoring port here; it has no users, so nobody is listed.
     [/^npm run anonymous-clients -- --monitor http:\/\/127\.0\.0\.1:8222 --fail-if-any$/, (c) => c.replace("http://127.0.0.1:8222", server.monitorUrl)],
+    // It makes a password and prints its hash's `pulumi config set`: nothing here takes them.
+    [/^npm run nats-password -- (admin|preview)( production)?$/, (c) => c],
     [/^(pulumi|nats|npm run verify|ps) /, (c) => c],
   ];
 
