@@ -98,6 +98,19 @@ export const kubernetesSchema = z.strictObject({
        * (event-bus:nats.passwordEnv), and `preview`, the read-only user previews sign in as
        * (event-bus:nats.preview). The servers get the hashes; the stack never sees the passwords.
        */
+      /**
+       * TLS for clients and routes (nats-tls.ts), from a `kubernetes.io/tls` Secret in the
+       * namespace (tls.crt, tls.key, ca.crt; cert-manager's Certificate makes one). `stage`
+       * "trust" first gives the services the CA under running servers; "on" turns TLS on.
+       * The providers trust the CA through event-bus:nats.tls.ca.
+       */
+      tls: z
+        .strictObject({
+          secretName: objectName("tls.secretName"),
+          stage: z.enum(["trust", "on"], { error: 'expected stage "trust" (the services get the CA; the servers do not change yet) or "on"' }).default("on"),
+          routes: z.boolean({ error: "expected routes to be true (TLS on the routes too) or false" }).default(true),
+        })
+        .optional(),
       passwordHashes: z
         .strictObject({
           admin: bcryptHash("admin").optional(),
@@ -173,7 +186,7 @@ export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined
       `invalid stack configuration:\n  event-bus:kubernetes.newTopologyPercent: expected ${share} in migrationPhase ${c.migrationPhase} (or leave it out): ${where} captures the core subjects then, and ingest-service publishes each event expecting the stream it picks, so ${r.data.newTopologyPercent}% would fail ${share ? 100 - r.data.newTopologyPercent : r.data.newTopologyPercent}% of them`,
     );
   }
-  const identityProblems = passwordHashProblems(c.nats, r.data.nats.passwordHashes);
+  const identityProblems = [...passwordHashProblems(c.nats, r.data.nats.passwordHashes), ...tlsProblems(c.nats, r.data.nats.tls)];
   if (identityProblems.length) throw new Error(`invalid stack configuration:\n${identityProblems.map((p) => `  event-bus:${p.key}: ${p.reason}`).join("\n")}`);
   if (r.data.canaryPercent > 0 && c.mode !== "single") {
     throw new Error(`invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single" (it is "${c.mode}")`);
@@ -195,4 +208,10 @@ export function passwordHashProblems(nats: StackConfig["nats"], hashes: Kubernet
   if (hashes?.preview && !nats.preview) out.push({ key: "kubernetes.nats.passwordHashes.preview", reason: "expected event-bus:nats.preview with it: { passwordEnv: <the variable that holds the preview password in a preview job> }" });
   if (nats.preview && nats.preview.user !== PREVIEW_USER) out.push({ key: "nats.preview.user", reason: `expected "${PREVIEW_USER}" (or leave it out): the servers this stack runs know the preview user by that name` });
   return out;
+}
+
+/** The providers trust the servers' CA once the servers speak TLS. */
+export function tlsProblems(nats: StackConfig["nats"], tls: KubernetesConfig["nats"]["tls"]): Array<{ key: string; reason: string }> {
+  if (tls?.stage !== "on" || nats.tls?.ca) return [];
+  return [{ key: "nats.tls.ca", reason: `expected the CA of the certificate in Secret ${tls.secretName} (a file path or PEM text): the servers require TLS (kubernetes.nats.tls.stage "on"), and the providers must trust them` }];
 }

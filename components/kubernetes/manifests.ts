@@ -60,7 +60,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const layout = natsLayout(k.nats.layout);
   const nats = renderNatsCluster({ ...k.nats, layout, noAuthUser: anonymous ? ANONYMOUS_USER.user : undefined, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
   const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));
-  const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase) });
+  const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase), tls: k.nats.tls });
   const natsNetworkPolicy = renderNatsNetworkPolicy({ namespace, layout, clientApps: apps.deployments.map((d) => d.spec!.selector.matchLabels!.app), clients: k.networkPolicy.clients, prometheus: k.networkPolicy.prometheus, anonymousClients: anonymous });
   const manifests = { ...nats, natsNetworkPolicy, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
   if (!k.prometheusOperator) return manifests;

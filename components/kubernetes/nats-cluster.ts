@@ -3,6 +3,7 @@
  * configuration, the headless and client Services, the StatefulSet with the exporter sidecar, and
  * the disruption budget. Pure; it takes only what the cluster needs.
  */
+import { natsTlsVolume, serverTls, type NatsTls } from "./nats-tls";
 import { createHash } from "node:crypto";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IService } from "kubernetes-models/v1/Service";
@@ -36,6 +37,7 @@ export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storag
   layout: NatsLayout;
   /** The user clients without credentials are signed in as; none: they are refused. */
   noAuthUser?: string;
+  tls?: NatsTls;
 }
 
 export interface NatsClusterManifests {
@@ -56,7 +58,8 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const l = n.layout;
   const selector = l.selector;
   const natsLabels = { ...labels(NATS_APP, { app: NATS_APP }), ...selector };
-  const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users, noAuthUser: n.noAuthUser });
+  const conf = renderNatsConf({ name: l.statefulSet, headlessService: l.headlessService, storeDir: l.storeDir, clusterName: l.clusterName, replicas: n.replicas, storageSize: n.storageSize, users: n.users, noAuthUser: n.noAuthUser, tls: serverTls(n.tls) });
+  const tls = natsTlsVolume(n.tls);
   // The NATS pods' own identity (the chart names its ServiceAccount after the release too).
   const natsServiceAccount = serviceAccount(l.statefulSet, ns, NATS_APP);
   const natsConfig: IConfigMap = {
@@ -129,6 +132,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
                 { name: "passwords", mountPath: PASSWORDS_DIR, readOnly: true },
                 { name: "pid", mountPath: "/var/run/nats" },
                 { name: l.claimTemplate, mountPath: l.mountPath },
+                ...tls.mounts,
               ],
             },
             {
@@ -145,6 +149,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
             { name: "config", configMap: { name: l.configMap } },
             { name: "passwords", secret: { secretName: PASSWORDS_SECRET } },
             { name: "pid", emptyDir: {} },
+            ...tls.volumes,
           ],
         },
       },

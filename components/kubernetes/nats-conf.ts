@@ -5,6 +5,7 @@
  * variables in a file of their own, included from a Secret (nats-passwords.ts).
  */
 import type { NatsUser } from "./nats-users";
+import { tlsBlock } from "./nats-tls";
 import { PASSWORDS_INCLUDE, ROUTES_INCLUDE, passwordVariable } from "./nats-passwords";
 
 export const CLIENT_PORT = 4222;
@@ -24,6 +25,8 @@ export interface NatsConfInput {
   users: NatsUser[];
   /** The user clients without credentials are signed in as (`no_auth_user`); none: they are refused. */
   noAuthUser?: string;
+  /** TLS required of clients, and spoken on the routes (nats-tls.ts). */
+  tls?: { clients: boolean; routes: boolean };
 }
 
 /** "10Gi" -> "10G" (nats.conf's 1024-based units), "500Mi" -> "500M". */
@@ -53,6 +56,7 @@ export function renderNatsConf(i: NatsConfInput): string {
     `lame_duck_grace_period: 10s`,
     `lame_duck_duration: 30s`,
     `pid_file: "${PID_FILE}"`,
+    ...(i.tls?.clients ? [``, `# Every client speaks TLS (the certificate from kubernetes.nats.tls.secretName).`, ...tlsBlock("")] : []),
     ``,
     `jetstream {`,
     `  store_dir: ${JSON.stringify(i.storeDir)}`,
@@ -71,6 +75,7 @@ export function renderNatsConf(i: NatsConfInput): string {
           `  ]`,
           `  # Route authorization, and the routes above with the route user's credentials (${ROUTES_INCLUDE}, from a Secret).`,
           `  include ${JSON.stringify(ROUTES_INCLUDE)}`,
+          ...(i.tls?.routes ? tlsBlock("  ") : []),
           `}`,
         ]
       : []),

@@ -3,6 +3,7 @@
  * Services: how many pods, which run the canary (multi mode), the flags they read and the NATS
  * user each connects as. Pure; it takes only what the services need.
  */
+import { serviceCaVolume, type NatsTls } from "./nats-tls";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { DEFAULT_REPLICAS, type Environment } from "../config/stack-config";
@@ -29,6 +30,8 @@ export interface ServicesInput extends Pick<KubernetesConfig, "normalize" | "ing
   users: NatsUser[];
   /** The flags (the `event-bus-config` ConfigMap's data). */
   flags: Record<string, string>;
+  /** TLS of the NATS servers (kubernetes.nats.tls): the services trust its CA. */
+  tls?: NatsTls;
 }
 
 /**
@@ -78,9 +81,9 @@ function serviceDeployment(
   user: NatsUser,
   annotations: Record<string, string>,
   flags: { fromConfigMap: true } | { inline: Record<string, string> },
-  track?: "stable" | "canary",
-  extraEnv: Array<{ name: string; value: string }> = [],
+  more: { track?: "stable" | "canary"; extraEnv?: Array<{ name: string; value: string }>; ca: ReturnType<typeof serviceCaVolume> },
 ): IDeployment {
+  const { track, extraEnv = [], ca } = more;
   const name = track === "canary" ? `${app}-canary` : app;
   // The selector never changes (Kubernetes refuses that), and it is the seeds' own (`app`), so
   // that their live Deployments are taken over as they are (event-bus:kubernetes.adopt). The
@@ -115,16 +118,17 @@ function serviceDeployment(
                 { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: passwordSecretName(user), key: "password" } } },
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
                 ...extraEnv,
+                ...ca.env,
               ],
               readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: ROLLS[app].readinessPeriodSeconds, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
               resources: { requests: { cpu: spec.cpu, memory: spec.memory }, limits: { memory: spec.memory } },
               securityContext: CONTAINER_SECURITY_CONTEXT,
               // The root filesystem is read-only: what a Node.js service writes goes to /tmp.
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...ca.mounts],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: {} }],
+          volumes: [{ name: "tmp", emptyDir: {} }, ...ca.volumes],
         },
       },
     },
@@ -141,19 +145,21 @@ export function renderServices(s: ServicesInput): { serviceAccounts: IServiceAcc
   // binds where its durables are (a move rolls it, through the annotation).
   const normalize = { "checksum/event-bus-config": flagsChecksum(s.flags), [DURABLES_ANNOTATION]: durablesAnnotation(s.bindings) };
   const fromConfigMap = { fromConfigMap: true } as const;
+  // The CA the servers' certificate is signed by, when they speak TLS or are about to (nats-tls.ts).
+  const ca = serviceCaVolume(s.tls);
   const deployments: IDeployment[] =
     s.canaryPercent === 0
-      ? [serviceDeployment(ns, "normalize-service", s.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "stable")]
+      ? [serviceDeployment(ns, "normalize-service", s.normalize, normalizeTotal, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, { track: "stable", ca })]
       : [
-          serviceDeployment(ns, "normalize-service", s.normalize, split.stable, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "stable"),
-          serviceDeployment(ns, "normalize-service", s.normalize, split.canary, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, "canary"),
+          serviceDeployment(ns, "normalize-service", s.normalize, split.stable, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, { track: "stable", ca }),
+          serviceDeployment(ns, "normalize-service", s.normalize, split.canary, NORMALIZE_PORT, byName.normalize, normalize, fromConfigMap, { track: "canary", ca }),
         ];
   // ingest-service gets the same flags written into its pod template, not from the ConfigMap: it
   // rolls as soon as the streams have their subjects (its expected stream follows them), without
   // waiting for durables to move and for the ConfigMap that comes after them.
   // The seeds' ingest-service compares NEW_TOPOLOGY_PERCENTAGE with Math.random(): a fraction, despite its name.
   const newTopology = [{ name: "NEW_TOPOLOGY_PERCENTAGE", value: String(s.newTopology) }];
-  deployments.push(serviceDeployment(ns, "ingest-service", s.ingest, ingestTotal, INGEST_PORT, byName.ingest, {}, { inline: s.flags }, undefined, newTopology));
+  deployments.push(serviceDeployment(ns, "ingest-service", s.ingest, ingestTotal, INGEST_PORT, byName.ingest, {}, { inline: s.flags }, { extraEnv: newTopology, ca }));
   const services: IService[] = [
     ["normalize-service", NORMALIZE_PORT],
     ["ingest-service", INGEST_PORT],

@@ -13,13 +13,14 @@ import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-sec
 import { readRecords } from "../doubles/records";
 import { plannedOps, plannedSteps } from "../helpers/engine";
 import { kubeStack, type KubeStack } from "../helpers/kube-stack";
+import { makeCerts, type TestCerts } from "../helpers/tls-certs";
 import { freePort, getJson, startServer } from "../helpers/nats-servers";
 import { waitForPods } from "../helpers/pod-agent";
 import { poll, sleep } from "../../components/poll";
 
 /** The streams on the stack's own NATS cluster, read as its admin user (the password the deploy job's environment holds). */
 async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: string[]; replicas: number; consumers: string[] }>> {
-  const nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin });
+  const nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin, ...tlsOf(k) });
   try {
     const jsm = await jetstreamManager(nc);
     const out: Record<string, { subjects: string[]; replicas: number; consumers: string[] }> = {};
@@ -34,6 +35,9 @@ async function streamsOf(k: KubeStack): Promise<Record<string, { subjects: strin
   }
 }
 
+/** The CA a client of the stack's NATS pods needs, when they speak TLS (production here). */
+const tlsOf = (k: KubeStack) => (k.caFile ? { tls: { caFile: k.caFile } } : {});
+
 const REPLACES = new Set(["replace", "create-replacement", "delete-replaced"]);
 
 describe.each([
@@ -41,14 +45,28 @@ describe.each([
   { name: "production" as const, natsPods: 3, podsEach: 3, flip: { key: "event-bus:mode", value: "multi", env: "EVENT_STREAM_MODE", to: "multi" } },
 ])("engine and Kubernetes provider - $name, whole, from its stack file", ({ name, natsPods, podsEach, flip }) => {
   let k: KubeStack;
+  let certs: TestCerts | undefined;
   beforeAll(async () => {
     // Staging's stack creates its namespace; production's exists already, as a live cluster's does,
     // labelled by its owners to enforce Pod Security "restricted" (as the runbook says).
-    k = await kubeStack(name, name === "staging" ? { kubernetes: { createNamespace: true } } : { namespaceExists: { labels: RESTRICTED_NAMESPACE_LABELS } });
+    if (name === "staging") {
+      k = await kubeStack(name, { kubernetes: { createNamespace: true } });
+      return;
+    }
+    // Production speaks TLS to its clients and on its routes, from a Secret its owners made (as
+    // cert-manager does) in the namespace that exists already; the providers trust the CA.
+    certs = makeCerts("kubernetes-stacks-production");
+    k = await kubeStack(name, {
+      namespaceExists: { labels: RESTRICTED_NAMESPACE_LABELS },
+      overrides: { nats: { tls: { ca: certs.caFile } } },
+      kubernetes: { nats: { tls: { secretName: "nats-tls" } } },
+    });
+    await k.cluster.apply({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "nats-tls", namespace: k.namespace }, data: certs.secretData });
   }, 360_000);
   afterAll(async () => {
     await closeConnections();
     await k?.stop();
+    certs?.remove();
   });
 
   it(`up runs ${natsPods} NATS pod(s) as the stack deploys them, the streams on them, and the services bound`, async () => {
@@ -81,10 +99,12 @@ describe.each([
       // The ingest user's Secret holds the carried password, and the NATS pods take it: what ingest clients sign in with today still works.
       const secret = await k.cluster.get("Secret", "event-bus-nats-ingest", k.namespace);
       expect(Buffer.from(secret.data.password, "base64").toString()).toBe(carried);
-      const nc = await connect({ servers: k.natsUrls, user: "ingest-service", pass: carried });
+      const nc = await connect({ servers: k.natsUrls, user: "ingest-service", pass: carried, ...tlsOf(k) });
       await nc.flush();
       await nc.close();
-      await expect(connect({ servers: k.natsUrls, user: "ingest-service", pass: "not-the-password", reconnect: false })).rejects.toThrow(/Authorization/i);
+      await expect(connect({ servers: k.natsUrls, user: "ingest-service", pass: "not-the-password", reconnect: false, ...tlsOf(k) })).rejects.toThrow(/Authorization/i);
+      // TLS: a client without the CA is refused before it signs in; with it, and the right password, it is let in (above).
+      await expect(connect({ servers: k.natsUrls, user: "ingest-service", pass: carried, reconnect: false, timeout: 3_000 })).rejects.toThrow(/certificate|self-signed|unable to verify/i);
       expect(k.stack.transcript.join("\n")).not.toContain(carried);
     }
     await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", podsEach);
@@ -100,6 +120,18 @@ describe.each([
     const bound = processed!.filter((r) => r.t === "bound" && r.key === "hrv").map((r) => (r as { stream: string }).stream);
     expect(new Set(bound)).toEqual(new Set([expected]));
     expect(k.agent.crashes()).toEqual([]);
+    if (name === "production") {
+      // Every client of every NATS server speaks TLS: the services (trusting the CA through
+      // NODE_EXTRA_CA_CERTS, their code unchanged), the providers; and the routes do too.
+      for (const url of k.natsMonitorUrls) {
+        const connz = (await getJson(`${url}/connz?auth=true`)) as { connections: Array<{ name?: string; authorized_user?: string; tls_version?: string }> };
+        expect(connz.connections.length).toBeGreaterThan(0);
+        for (const c of connz.connections) expect({ user: c.authorized_user, tls: c.tls_version }).toEqual({ user: c.authorized_user, tls: expect.stringMatching(/^1\.[23]$/) });
+        const routez = (await getJson(`${url}/routez`)) as { routes: Array<{ tls_version?: string }> };
+        expect(routez.routes.length).toBeGreaterThan(0);
+        for (const r of routez.routes) expect(r.tls_version).toMatch(/^1\.[23]$/);
+      }
+    }
     // The namespace enforces Pod Security "restricted" (the stack labels one it creates): the API
     // server refuses a pod that is not (a dry run), and admitted every pod of the stack.
     const ns = await k.cluster.get("Namespace", k.namespace);

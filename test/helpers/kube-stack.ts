@@ -41,6 +41,8 @@ export interface KubeStack {
    * sets it to preview as a pull request's job does).
    */
   passwords: { admin: string; preview: string };
+  /** The CA of the NATS servers' certificate, when the stack's servers speak TLS (event-bus:nats.tls.ca, a file). */
+  caFile?: string;
   /** The environment of a pull request's preview job: the preview user's password, and the admin's empty (as GitHub gives a secret a job's environment does not have). */
   asPreview: Record<string, string>;
   /**
@@ -97,7 +99,8 @@ export async function kubeStack(
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };
       const kube: Record<string, unknown> = { ...k, ...(opts.overrides?.kubernetes as object), ...(ek as object) };
-      return { nats: { ...fileNats, servers: natsUrls }, ...rest, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes } } };
+      const { nats: natsOverrides, ...others } = rest as { nats?: object };
+      return { nats: { ...fileNats, servers: natsUrls, ...natsOverrides }, ...others, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes } } };
     };
     stack = await engineStack(name, { overrides: overridesWith({}) });
     stack.env.KUBECONFIG = cluster.kubeconfig;
@@ -112,6 +115,7 @@ export async function kubeStack(
       natsUrls,
       natsMonitorUrls: ports.map((p) => `http://127.0.0.1:${p.monitor}`),
       passwords,
+      caFile: (opts.overrides?.nats as { tls?: { ca?: string } } | undefined)?.tls?.ca,
       asPreview: { [fileNats.passwordEnv]: "", [fileNats.preview.passwordEnv]: passwords.preview },
       configure: (extra) => void prepareProject({ dir: s.dir, stack: name, overrides: overridesWith(extra) }),
       async stop() {

@@ -307,6 +307,9 @@ export class PodAgent {
     if (!double) return undefined;
     const env = await this.resolveEnv(pod, container);
     if (env.NATS_URL !== undefined) env.NATS_URL = mapServiceUrl(env.NATS_URL, () => this.natsUrlsFor(pod.metadata.namespace));
+    // Its volumes (the NATS CA, when the servers speak TLS), and each variable that names a path in one, its folder.
+    const hostPath = await this.mountVolumes(pod, container, path.join(this.dir, "pods", pod.metadata.namespace, `${pod.metadata.name}-${pod.metadata.uid}`));
+    for (const [k, v] of Object.entries(env)) if (v?.startsWith("/")) env[k] = hostPath(v);
     const ports: Record<string, number> = {};
     for (const p of container.ports ?? []) ports[p.name ?? String(p.containerPort)] = ports[String(p.containerPort)] = await freePort();
     const records = path.join(this.recordsDir, `${pod.metadata.name}-${pod.metadata.uid}.jsonl`);
@@ -318,12 +321,13 @@ export class PodAgent {
     };
   }
 
-  private async natsProcess(pod: Pod, container: any): Promise<ProcessSpec> {
+  /**
+   * A container's volumes as folders: ConfigMaps and Secrets written out (a Secret's `items` only,
+   * when it names them), emptyDirs fresh, claims kept across the pod's incarnations. Gives the
+   * mapping of a path inside the container to its folder.
+   */
+  private async mountVolumes(pod: Pod, container: any, podDir: string): Promise<(p: string) => string> {
     const ns = pod.metadata.namespace;
-    const ports = this.natsPorts.get(`${ns}/${pod.metadata.name}`);
-    if (!ports) throw new Error(`pod-agent: no ports reserved for NATS pod ${ns}/${pod.metadata.name} (reserveNatsPorts)`);
-    const podDir = path.join(this.dir, "pods", ns, `${pod.metadata.name}-${pod.metadata.uid}`);
-    // Volumes: ConfigMaps written out, emptyDirs fresh, claims kept across the pod's incarnations.
     const mounts: Array<[string, string]> = [];
     for (const m of container.volumeMounts ?? []) {
       const v = pod.spec.volumes.find((x: any) => x.name === m.name);
@@ -339,7 +343,12 @@ export class PodAgent {
         fs.mkdirSync(host, { recursive: true });
         const secret = await this.cluster.get("Secret", v.secret.secretName, ns);
         if (!secret) throw new Error(`pod-agent: Secret ${ns}/${v.secret.secretName} of pod ${pod.metadata.name} does not exist`);
-        for (const [file, b64] of Object.entries(secret.data ?? {})) fs.writeFileSync(path.join(host, file), Buffer.from(String(b64), "base64"));
+        const data: Record<string, string> = secret.data ?? {};
+        const items: Array<{ key: string; path: string }> = v.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+        for (const { key, path: file } of items) {
+          if (data[key] === undefined) throw new Error(`pod-agent: Secret ${ns}/${v.secret.secretName} has no key ${key} (pod ${pod.metadata.name})`);
+          fs.writeFileSync(path.join(host, file), Buffer.from(String(data[key]), "base64"));
+        }
       } else if (v?.persistentVolumeClaim) {
         host = path.join(this.dir, "claims", ns, v.persistentVolumeClaim.claimName);
       } else {
@@ -348,10 +357,18 @@ export class PodAgent {
       fs.mkdirSync(host, { recursive: true });
       mounts.push([m.mountPath, host]);
     }
-    const hostPath = (p: string) => {
+    return (p: string) => {
       const hit = mounts.filter(([mp]) => p === mp || p.startsWith(`${mp}/`)).sort((a, b) => b[0].length - a[0].length)[0];
       return hit ? hit[1] + p.slice(hit[0].length) : p;
     };
+  }
+
+  private async natsProcess(pod: Pod, container: any): Promise<ProcessSpec> {
+    const ns = pod.metadata.namespace;
+    const ports = this.natsPorts.get(`${ns}/${pod.metadata.name}`);
+    if (!ports) throw new Error(`pod-agent: no ports reserved for NATS pod ${ns}/${pod.metadata.name} (reserveNatsPorts)`);
+    const podDir = path.join(this.dir, "pods", ns, `${pod.metadata.name}-${pod.metadata.uid}`);
+    const hostPath = await this.mountVolumes(pod, container, podDir);
     const args: string[] = (container.args ?? []).map(hostPath);
     const configArg = args.indexOf("--config");
     if (configArg < 0) throw new Error(`pod-agent: NATS pod ${pod.metadata.name} has no --config argument`);

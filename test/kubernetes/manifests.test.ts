@@ -19,6 +19,7 @@ import { NATS_SERVER_VERSION } from "../../components/versions";
 import { renderStack } from "../../scripts/render";
 import { seedsFlags } from "../fixtures/seeds-services";
 import { render } from "../helpers/render";
+import { stackConfigFile } from "../helpers/stack-files";
 
 /**
  * The flags digest as flags.ts promises it, computed here and not by flagsChecksum: sha256 (hex)
@@ -320,5 +321,41 @@ describe("kubernetes - alerts as code", () => {
     const exporter = m.natsStatefulSet.spec!.template.spec!.containers.find((c) => c.name === "nats-exporter")!;
     expect(exporter.image).toBe(`natsio/prometheus-nats-exporter:${pins.natsExporter}`);
     expect(exporter.args).toEqual(["-jsz=all", "-port=7777", "http://localhost:8222"]);
+  });
+});
+
+describe("kubernetes - TLS for clients and routes (kubernetes.nats.tls)", () => {
+  const withTls = (tls: Record<string, unknown>, nats: Record<string, unknown> = { tls: { ca: "/etc/ssl/event-bus-ca.crt" } }) =>
+    render("production", { nats: { ...(stackConfigFile("production").nats as object), ...nats }, kubernetes: { nats: { tls } } }).m;
+  const volumesOf = (spec: any) => ({ volumes: spec.volumes.filter((v: any) => v.secret?.secretName === "nats-tls"), mounts: spec.containers[0].volumeMounts.filter((m: any) => ["tls", "nats-ca"].includes(m.name)) });
+
+  it('"on": the servers require TLS of clients and speak it on their routes, from the whole Secret; the services get its CA alone, and Node.js trusts it', () => {
+    const m = withTls({ secretName: "nats-tls" });
+    const conf = m.natsConfig.data!["nats.conf"];
+    expect(conf).toContain(`\ntls {\n  cert_file: "/etc/nats-certs/tls.crt"\n  key_file: "/etc/nats-certs/tls.key"\n  ca_file: "/etc/nats-certs/ca.crt"\n  timeout: 2\n}\n`);
+    expect(conf).toMatch(/cluster \{[\s\S]*\n {2}tls \{\n {4}cert_file: "\/etc\/nats-certs\/tls.crt"[\s\S]*\n {2}\}\n\}/);
+    expect(volumesOf(m.natsStatefulSet.spec!.template.spec)).toEqual({ volumes: [{ name: "tls", secret: { secretName: "nats-tls" } }], mounts: [{ name: "tls", mountPath: "/etc/nats-certs", readOnly: true }] });
+    for (const d of m.deployments) {
+      const spec = d.spec!.template.spec!;
+      // Never the servers' key: the ca.crt item only.
+      expect(volumesOf(spec)).toEqual({ volumes: [{ name: "nats-ca", secret: { secretName: "nats-tls", items: [{ key: "ca.crt", path: "ca.crt" }] } }], mounts: [{ name: "nats-ca", mountPath: "/etc/nats-ca", readOnly: true }] });
+      expect(spec.containers[0].env).toContainEqual({ name: "NODE_EXTRA_CA_CERTS", value: "/etc/nats-ca/ca.crt" });
+    }
+    // routes: false keeps the routes plain (a running cluster whose routes would split mid-roll).
+    expect(withTls({ secretName: "nats-tls", routes: false }).natsConfig.data!["nats.conf"].match(/tls \{/g)).toHaveLength(1);
+  });
+
+  it('"trust": the services get the CA and roll; the servers do not change', () => {
+    const trust = withTls({ secretName: "nats-tls", stage: "trust" }, {});
+    const none = render("production").m;
+    expect(trust.natsConfig).toEqual(none.natsConfig);
+    expect(trust.natsStatefulSet).toEqual(none.natsStatefulSet);
+    for (const d of trust.deployments) expect(d.spec!.template.spec!.containers[0].env).toContainEqual({ name: "NODE_EXTRA_CA_CERTS", value: "/etc/nats-ca/ca.crt" });
+  });
+
+  it("the providers must trust the CA once the servers speak TLS; a bad Secret name is refused; each names its key", () => {
+    expect(() => withTls({ secretName: "nats-tls" }, {})).toThrow(/event-bus:nats.tls.ca: expected the CA of the certificate in Secret nats-tls/);
+    expect(() => withTls({ secretName: "Nats_TLS" })).toThrow(/event-bus:kubernetes.nats.tls.secretName: expected tls.secretName as a Kubernetes object name/);
+    expect(() => withTls({ secretName: "nats-tls", stage: "maybe" })).toThrow(/event-bus:kubernetes.nats.tls.stage: expected stage "trust"/);
   });
 });
