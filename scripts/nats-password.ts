@@ -1,5 +1,5 @@
 /**
- * `npm run nats-password -- admin <stack>` or `-- preview`: a new password for a NATS user whose password is
+ * `npm run nats-password -- <admin|system> <stack>` or `-- preview`: a new password for a NATS user whose password is
  * kept out of the stack, and its bcrypt hash. The password goes to the environment secret of the
  * jobs that sign in as the user (stderr, once); the hash goes into the stack file
  * (event-bus:kubernetes.nats.passwordHashes.<user>), where it may be read by anyone: the servers
@@ -9,12 +9,12 @@ import { randomBytes } from "node:crypto";
 import * as bcrypt from "bcryptjs";
 import { BCRYPT_COST } from "../components/kubernetes/nats-passwords";
 
-const USERS = { admin: "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: "EVENT_BUS_NATS_PREVIEW_PASSWORD" } as const;
+const USERS = { admin: "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: "EVENT_BUS_NATS_PREVIEW_PASSWORD", system: "EVENT_BUS_NATS_SYSTEM_PASSWORD" } as const;
 
 const user = process.argv[2] as keyof typeof USERS;
 const stack = process.argv[3];
-if (!(user in USERS) || (user === "admin" && !stack)) {
-  console.error("usage: npm run nats-password -- admin <stack>   |   npm run nats-password -- preview");
+if (!(user in USERS) || (user !== "preview" && !stack)) {
+  console.error("usage: npm run nats-password -- <admin|system> <stack>   |   npm run nats-password -- preview");
   process.exit(2);
 }
 // 32 letters and digits: nothing a shell, a URL or a YAML file would read otherwise.
@@ -22,11 +22,17 @@ const password = randomBytes(24).toString("base64url").replace(/[-_]/g, "x");
 const hash = bcrypt.hashSync(password, BCRYPT_COST);
 // One preview password for every stack: the `preview` environment holds one secret, and a pull
 // request previews each stack with it. Each stack's admin password is its own environment's.
-const stacks = user === "admin" ? [stack] : ["staging", "production"];
+const stacks = user === "preview" ? ["staging", "production"] : [stack];
+const keep = {
+  admin: `as the secret ${USERS.admin} of the GitHub environment ${stack}, and in on-call's password manager`,
+  preview: `as the secret ${USERS.preview} of the GitHub environment preview`,
+  // People's: no job signs in as the system user.
+  system: "in on-call's password manager only",
+}[user];
 process.stderr.write(`${USERS[user]}=${password}\n`);
 process.stdout.write(
   [
-    `# 1. Store the password (above, on stderr) as the secret ${USERS[user]} of the GitHub environment ${user === "admin" ? stack : "preview"}, and in on-call's password manager.`,
+    `# 1. Store the password (above, on stderr) ${keep}.`,
     `# 2. Put its hash in the stack file${stacks.length > 1 ? "s" : ""}, and merge:`,
     ...stacks.map((st) => `pulumi config set --stack ${st} --path event-bus:kubernetes.nats.passwordHashes.${user} '${hash}'`),
     ``,

@@ -65,7 +65,7 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     // A user whose password is kept out of the stack (kubernetes.nats.passwordHashes) has no Secret: the servers get its hash only.
     const inStack = signedIn.filter((u) => !u.hash);
     this.secrets = inStack.map((u) => {
-      const carried = u.name === "anonymous" || u.name === "preview" ? undefined : args.userPasswords?.[u.name];
+      const carried = u.name === "anonymous" || u.name === "preview" || u.name === "system" ? undefined : args.userPasswords?.[u.name];
       const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
       this.passwords[u.name] = password;
       return new k8s.core.v1.Secret(

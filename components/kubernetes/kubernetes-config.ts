@@ -115,6 +115,8 @@ export const kubernetesSchema = z.strictObject({
         .strictObject({
           admin: bcryptHash("admin").optional(),
           preview: bcryptHash("preview").optional(),
+          /** The system account's user (`event-bus-system`), for people's server reports (`nats server report jetstream`); no account without it. */
+          system: bcryptHash("system").optional(),
         })
         .optional(),
     })

@@ -4,7 +4,7 @@
  * the PVC sized from it, monitoring on 8222, and users whose passwords are bcrypt hashes bound to
  * variables in a file of their own, included from a Secret (nats-passwords.ts).
  */
-import type { NatsUser } from "./nats-users";
+import { SYSTEM_ACCOUNT, type NatsUser } from "./nats-users";
 import { tlsBlock } from "./nats-tls";
 import { PASSWORDS_INCLUDE, ROUTES_INCLUDE, passwordVariable } from "./nats-passwords";
 
@@ -43,9 +43,10 @@ export const natsRoutes = (i: Pick<NatsConfInput, "name" | "headlessService" | "
 
 export function renderNatsConf(i: NatsConfInput): string {
   const routes = natsRoutes(i).map((r) => `    ${JSON.stringify(r)}`);
-  const users = i.users.map(
-    (u) => `    { user: ${JSON.stringify(u.user)}, ${u.passwordless ? "" : `password: $${passwordVariable(u)}, `}permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`,
-  );
+  const userLine = (u: NatsUser) =>
+    `    { user: ${JSON.stringify(u.user)}, ${u.passwordless ? "" : `password: $${passwordVariable(u)}, `}permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`;
+  const users = i.users.filter((u) => !u.account).map(userLine);
+  const system = i.users.filter((u) => u.account === SYSTEM_ACCOUNT);
   return [
     `# The users' password hashes (${PASSWORDS_INCLUDE}, from a Secret), as quoted variables.`,
     `include ${JSON.stringify(PASSWORDS_INCLUDE)}`,
@@ -81,6 +82,20 @@ export function renderNatsConf(i: NatsConfInput): string {
       : []),
     ``,
     ...(i.noAuthUser ? [`# Clients without credentials are signed in as this user (kubernetes.nats.anonymousClients: allow).`, `no_auth_user: ${JSON.stringify(i.noAuthUser)}`, ``] : []),
+    ...(system.length
+      ? [
+          `# The system account, for the servers' own reports; the streams stay in the global account.`,
+          `accounts {`,
+          `  ${SYSTEM_ACCOUNT}: {`,
+          `    users: [`,
+          ...system.map((u) => `  ${userLine(u)}`),
+          `    ]`,
+          `  }`,
+          `}`,
+          `system_account: ${SYSTEM_ACCOUNT}`,
+          ``,
+        ]
+      : []),
     `authorization {`,
     `  users: [`,
     ...users,

@@ -10,7 +10,7 @@ import { CATALOGUE, publishedSubjects, type Catalogue } from "../topology/catalo
 
 export interface NatsUser {
   /** The service (and the Secret `event-bus-nats-<name>` that holds its password). */
-  name: NatsUserName | "anonymous" | "preview";
+  name: NatsUserName | "anonymous" | "preview" | "system";
   user: string;
   publish: string[];
   subscribe: string[];
@@ -18,7 +18,17 @@ export interface NatsUser {
   passwordless?: true;
   /** The bcrypt hash of a password kept out of the stack (kubernetes.nats.passwordHashes): no Secret, no password in the state. */
   hash?: string;
+  /** The account it belongs to, when not the one the streams are in (nats.conf's global account). */
+  account?: typeof SYSTEM_ACCOUNT;
 }
+
+/**
+ * The system account and its one user, for people: the servers' own reports (`nats server list`,
+ * `nats server report jetstream`: $SYS.REQ.>), which no application account sees. It holds no
+ * stream and reaches none: the streams stay in the global account, as before.
+ */
+export const SYSTEM_ACCOUNT = "SYS" as const;
+export const SYSTEM_USER = "event-bus-system";
 
 /**
  * The read-only user previews sign in as (identity.ts): JetStream's account, stream and durable
@@ -40,7 +50,7 @@ export const PREVIEW_PERMISSIONS = {
 export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string } } = {}): NatsUser[] {
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string; system?: string } } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
@@ -65,5 +75,6 @@ export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts
       subscribe: ["_INBOX.>"],
     },
     ...(opts.anonymous ? [ANONYMOUS_USER] : []),
+    ...(opts.hashes?.system ? [{ name: "system" as const, user: SYSTEM_USER, publish: [">"], subscribe: [">"], hash: opts.hashes.system, account: SYSTEM_ACCOUNT }] : []),
   ];
 }

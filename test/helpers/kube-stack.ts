@@ -40,7 +40,7 @@ export interface KubeStack {
    * environment (event-bus:nats.passwordEnv), as a deploy job's; the preview user's is not (a test
    * sets it to preview as a pull request's job does).
    */
-  passwords: { admin: string; preview: string };
+  passwords: { admin: string; preview: string; system: string };
   /** The CA of the NATS servers' certificate, when the stack's servers speak TLS (event-bus:nats.tls.ca, a file). */
   caFile?: string;
   /** The environment of a pull request's preview job: the preview user's password, and the admin's empty (as GitHub gives a secret a job's environment does not have). */
@@ -69,12 +69,18 @@ export async function kubeStack(
     natsStatefulSet?: string;
     /** The admin password a live cluster has today, carried over (its hash into the stack file, it into the environment). */
     adminPassword?: string;
+    /** The system account, with its user's password made here too (a cluster the stack creates). */
+    systemAccount?: boolean;
   } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
   const fileNats = file.nats as { user: string; passwordEnv: string; preview: { passwordEnv: string } };
-  const passwords = { admin: opts.adminPassword ?? randomBytes(24).toString("hex"), preview: randomBytes(24).toString("hex") };
-  const passwordHashes = { admin: bcrypt.hashSync(passwords.admin, 10), preview: bcrypt.hashSync(passwords.preview, 10) };
+  const passwords = { admin: opts.adminPassword ?? randomBytes(24).toString("hex"), preview: randomBytes(24).toString("hex"), system: randomBytes(24).toString("hex") };
+  const passwordHashes = {
+    admin: bcrypt.hashSync(passwords.admin, 10),
+    preview: bcrypt.hashSync(passwords.preview, 10),
+    ...(opts.systemAccount ? { system: bcrypt.hashSync(passwords.system, 10) } : {}),
+  };
   const namespace = suiteNamespace(name);
   const k: Record<string, unknown> = { ...(file.kubernetes as Record<string, unknown>), prometheusOperator: false, ...opts.kubernetes, namespace };
   const natsReplicas = ((k.nats as { replicas?: number } | undefined)?.replicas ?? DEFAULT_REPLICAS[file.environment as Environment]) as number;

@@ -20,7 +20,7 @@ const password = (name: string) => `test-${name}-password-0123`;
 function authorization(anonymousClients: "allow" | "deny"): string {
   const { m } = render("staging", { kubernetes: { nats: { anonymousClients } } });
   const conf = m.natsConfig.data!["nats.conf"];
-  const block = conf.slice(conf.search(/^(# Clients without credentials|authorization \{)/m));
+  const block = conf.slice(conf.search(/^(# The system account|# Clients without credentials|authorization \{)/m));
   return `${passwordVariables(m.users, password)}\n${block}`;
 }
 

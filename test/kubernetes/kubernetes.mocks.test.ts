@@ -66,7 +66,7 @@ describe("kubernetes resources through mocks", () => {
     expect(rs.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual(["event-bus-nats-ingest-password", "event-bus-nats-normalize-password", "event-bus-nats-route-password"]);
     const secrets = rs.filter((r) => r.type === "kubernetes:core/v1:Secret");
     expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(["event-bus-nats-ingest", "event-bus-nats-normalize", "event-bus-nats-passwords"]);
-    const hashes = (stackConfigFile(stack).kubernetes as { nats: { passwordHashes: { admin: string; preview: string } } }).nats.passwordHashes;
+    const hashes = (stackConfigFile(stack).kubernetes as { nats: { passwordHashes: { admin: string; preview: string; system: string } } }).nats.passwordHashes;
     for (const s of secrets) {
       // The engine receives the passwords, and their hashes, marked secret (Pulumi's secret signature), never plain.
       expect(s.inputs.stringData[SECRET_SIG]).toBe(SECRET_VALUE);
@@ -75,9 +75,10 @@ describe("kubernetes resources through mocks", () => {
         // The route user's password as it is (implicit routes sign in with it: nats-passwords.ts), as in the routes' URLs.
         expect(s.inputs.stringData.value["routes.conf"]).toMatch(/^authorization \{ user: "event-bus-route", password: "generated-event-bus-nats-route-password" \}\nroutes: \[\n/);
         const conf = s.inputs.stringData.value["passwords.conf"] as string;
-        expect(conf).toMatch(/^PASSWORD_ADMIN: "\S+"\nPASSWORD_PREVIEW: "\S+"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\n$/);
-        // admin's and preview's are the stack file's hashes, as given
-        expect(conf.split("\n").slice(0, 2)).toEqual([`PASSWORD_ADMIN: ${JSON.stringify(hashes.admin)}`, `PASSWORD_PREVIEW: ${JSON.stringify(hashes.preview)}`]);
+        expect(conf).toMatch(/^PASSWORD_ADMIN: "\S+"\nPASSWORD_PREVIEW: "\S+"\nPASSWORD_INGEST: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_NORMALIZE: "\$2a\$11\$[./A-Za-z0-9]{53}"\nPASSWORD_SYSTEM: "\S+"\n$/);
+        // admin's, preview's and the system user's are the stack file's hashes, as given
+        const lines = conf.split("\n");
+        expect([...lines.slice(0, 2), lines[4]]).toEqual([`PASSWORD_ADMIN: ${JSON.stringify(hashes.admin)}`, `PASSWORD_PREVIEW: ${JSON.stringify(hashes.preview)}`, `PASSWORD_SYSTEM: ${JSON.stringify(hashes.system)}`]);
       } else {
         expect(s.inputs.stringData.value.password).toMatch(/^generated-event-bus-nats-\w+-password$/);
       }

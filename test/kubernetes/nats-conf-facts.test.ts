@@ -26,7 +26,7 @@ describe("nats.conf facts - the live file beside the stack's", () => {
       ["no_auth_user", false],
       ["authorization", false],
     ]);
-    expect(differences.find((d) => d.fact === "users")!.stack).toBe("event-bus-admin, event-bus-preview, ingest-service, normalize-service, event-bus-anonymous");
+    expect(differences.find((d) => d.fact === "users")!.stack).toBe("event-bus-system, event-bus-admin, event-bus-preview, ingest-service, normalize-service, event-bus-anonymous");
   });
   it("the stack's own layout on the chart's cluster would move the streams and rename the cluster: refused, and said", () => {
     const differences = confDifferences(chart, stackConf({ preset: "event-bus" }));

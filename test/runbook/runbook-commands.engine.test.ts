@@ -34,6 +34,7 @@ const NOT_HERE: Array<[RegExp, string]> = [
   [/^export NATS_PASSWORD="\$EVENT_BUS_NATS_ADMIN_PASSWORD"$/, "the admin password exists on stacks with a NATS cluster on Kubernetes; the local server has no users"],
   [/^pulumi config set --stack production --secret --path event-bus:natsUserPasswords\./, "the NATS users' passwords exist on stacks with a NATS cluster on Kubernetes (test/engine/secrets.engine.test.ts carries them over there)"],
   [/^gh /, "GitHub is not reachable"],
+  [/^pulumi state unprotect --stack production 'urn:pulumi:production::event-bus::event-bus:index:Kubernetes\$/, "the switch-over of a Kubernetes stack that generated its admin password before passwordEnv; the local stack has neither"],
   [/^git fetch origin /, "origin is GitHub"],
   [/^git push origin /, "origin is GitHub"],
   [/^kill <pid>/, "the PIDs are those of orphans the command before lists; the faults test stops them by PID as the runbook says"],
@@ -82,7 +83,7 @@ describe("runbook - every command of docs/RUNBOOK.md runs against the local stac
     // The port-forward's local port is the test server's monitoring port here; it has no users, so nobody is listed.
     [/^npm run anonymous-clients -- --monitor http:\/\/127\.0\.0\.1:8222 --fail-if-any$/, (c) => c.replace("http://127.0.0.1:8222", server.monitorUrl)],
     // It makes a password and prints its hash's `pulumi config set`: nothing here takes them.
-    [/^npm run nats-password -- (admin|preview)( production)?$/, (c) => c],
+    [/^npm run nats-password -- (admin|preview|system)( production)?$/, (c) => c],
     [/^(pulumi|nats|npm run verify|ps) /, (c) => c],
   ];
 
