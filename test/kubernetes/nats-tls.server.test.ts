@@ -102,6 +102,9 @@ describeCluster("NATS over TLS - routes", () => {
     expect(meshed).toEqual([["tls-1", "tls-2"], ["tls-0", "tls-2"], ["tls-0", "tls-1"]]);
     // Each server requires TLS on its routes (varz; routez does not say a route's TLS).
     for (const s of started) expect(((await getJson(`${s.monitorUrl}/varz`)) as { cluster: { tls_required?: boolean } }).cluster.tls_required).toBe(true);
+    // JetStream answers once the servers agree on a meta leader (over the TLS routes).
+    const metaLeaders = () => Promise.all(started.map(async (sv) => ((await getJson(`${sv.monitorUrl}/jsz`))?.meta_cluster as { leader?: string } | undefined)?.leader));
+    expect(await poll({ timeoutMs: 20_000, intervalMs: 250 }, async () => ((l) => (l[0] && l.every((x) => x === l[0]) ? l[0] : undefined))(await metaLeaders()))).toMatch(/^tls-[012]$/);
     const admin = await openManager(started.map((s) => s.url), { user: "event-bus-admin", pass: "admin-password-0123", tls: { ca: certs.files["ca.crt"] } } as never);
     try {
       await addStream(admin.jsm, { name: "AA_CORE_HOT", subjects: ["athlete-ally.>"], num_replicas: 3 });
