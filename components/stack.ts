@@ -9,7 +9,7 @@ import { busLookRequired, SECRET_KEYS, StackConfigError, type SecretKey, type St
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
-import { kubernetesConfigOf } from "./kubernetes/kubernetes-config";
+import { carriedSlotProblems, kubernetesConfigOf } from "./kubernetes/kubernetes-config";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { allManifests, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
@@ -53,13 +53,15 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
   const adopt = manifests && k8sConfig ? adoptionIds(allManifests(manifests), k8sConfig.adopt) : {};
   const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
+  if (k8sConfig?.nats.passwordHashes?.admin && userPasswords.admin) {
+    throw new StackConfigError([{ key: "natsUserPasswords.admin", reason: "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)" }]);
+  }
+  const slotProblems = carriedSlotProblems(k8sConfig?.nats.passwordSlots, Object.keys(userPasswords));
+  if (slotProblems.length) throw new StackConfigError(slotProblems);
   const kubernetes =
     manifests && k8sConfig && provider
       ? new EventBusKubernetes("event-bus", { manifests, provider, createNamespace: k8sConfig.createNamespace, protect: config.environment === "production", userPasswords, adopt })
       : undefined;
-  if (k8sConfig?.nats.passwordHashes?.admin && userPasswords.admin) {
-    throw new StackConfigError([{ key: "natsUserPasswords.admin", reason: "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)" }]);
-  }
   // On Kubernetes the providers sign in as the admin user: with the password the `up`'s
   // environment holds (nats.passwordEnv, its hash in kubernetes.nats.passwordHashes), else with the
   // one the stack generates, unless secret config gives credentials of its own.

@@ -7,6 +7,7 @@ import { labels } from "./labels";
 import { RESTRICTED_NAMESPACE_LABELS } from "./pod-security";
 import type { KubernetesManifests } from "./manifests";
 import { passwordSecretName } from "./nats-cluster";
+import { credentialKey } from "./nats-users";
 import { PASSWORDS_FILE, PASSWORDS_SECRET, ROUTES_FILE, passwordHash, passwordsChecksum, renderPasswordsConf, renderRoutesConf } from "./nats-passwords";
 import { confDifferences, describeConfDifferences, natsConfFacts } from "./nats-conf-facts";
 import type { UserPasswords } from "../config/stack-config";
@@ -64,14 +65,20 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const signedIn = m.users.filter((u) => !u.passwordless);
     // A user whose password is kept out of the stack (kubernetes.nats.passwordHashes) has no Secret: the servers get its hash only.
     const inStack = signedIn.filter((u) => !u.hash);
+    // A user in the middle of a password rotation (two slots accepted) is not protected: the next
+    // `up` retires one of its slots, password and Secret (kubernetes.nats.passwordSlots).
+    const rotating = new Set(signedIn.filter((u) => u.standby).map((u) => u.name));
     this.secrets = inStack.map((u) => {
-      const carried = u.name === "anonymous" || u.name === "preview" || u.name === "system" ? undefined : args.userPasswords?.[u.name];
-      const password = carried ?? new random.RandomPassword(`${name}-nats-${u.name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;
-      this.passwords[u.name] = password;
+      const key = credentialKey(u);
+      const protect = args.protect && !rotating.has(u.name);
+      // A carried-over password is slot a's: the one the live clients use.
+      const carried = u.name === "anonymous" || u.name === "preview" || u.name === "system" || u.slot ? undefined : args.userPasswords?.[u.name];
+      const password = carried ?? new random.RandomPassword(`${name}-nats-${key}-password`, { length: 32, special: false }, { parent: this, protect }).result;
+      this.passwords[key] = password;
       return new k8s.core.v1.Secret(
         `${name}-${passwordSecretName(u)}`,
         { metadata: { name: passwordSecretName(u), namespace: ns }, type: "Opaque", stringData: { password } },
-        { ...child(), protect: args.protect },
+        { ...child(), protect },
       );
     });
     // What the servers are given: each password's bcrypt hash, quoted, in a file of variables that
@@ -80,9 +87,9 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     // then managed with the new admin password only once every server has it.
     const saltKey = (user: string) => `${pulumi.getProject()}/${pulumi.getStack()}/${user}`;
     const hashes = signedIn.map((u) =>
-      u.hash ? pulumi.output({ user: u, hash: u.hash }) : this.passwords[u.name].apply((p) => ({ user: u, hash: passwordHash(p, saltKey(u.name)) })),
+      u.hash ? pulumi.output({ user: u, hash: u.hash }) : this.passwords[credentialKey(u)].apply((p) => ({ user: u, hash: passwordHash(p, saltKey(credentialKey(u))) })),
     );
-    for (const [i, u] of signedIn.entries()) this.passwordChecksums[u.name] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
+    for (const [i, u] of signedIn.entries()) this.passwordChecksums[credentialKey(u)] = pulumi.unsecret(hashes[i].apply((h) => passwordsChecksum(h.hash)));
     const passwordsConf = pulumi.secret(pulumi.all(hashes).apply(renderPasswordsConf));
     // The servers' own user for routes (route authorization): generated, never carried over.
     const routePassword = new random.RandomPassword(`${name}-nats-route-password`, { length: 32, special: false }, { parent: this, protect: args.protect }).result;

@@ -5,6 +5,7 @@ import { adoptKey, declared } from "./adoption";
 import { leftoverEnv, leftoverEnvError } from "./leftover-env";
 import { withPodAnnotations, type EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
+import { credentialKey } from "./nats-users";
 
 export interface EventBusServicesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */
@@ -56,8 +57,9 @@ export class EventBusServices extends pulumi.ComponentResource {
         });
       }
       // A new password of the service's user rolls its pods (they read it once, from the Secret, at start).
-      const user = d.metadata!.name!.startsWith("ingest-service") ? "ingest" : "normalize";
-      const rolled = withPodAnnotations(d, { "checksum/nats-password": args.nats.passwordChecksums[user] });
+      const service = d.metadata!.name!.startsWith("ingest-service") ? "ingest" : "normalize";
+      const user = m.users.find((u) => u.name === service && !u.standby)!;
+      const rolled = withPodAnnotations(d, { "checksum/nats-password": args.nats.passwordChecksums[credentialKey(user)] });
       new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(rolled, ids, child([...after, ...args.nats.secrets])));
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));

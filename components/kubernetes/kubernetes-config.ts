@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { PREVIEW_USER } from "../jetstream/identity";
+import { PASSWORD_SLOTS, SLOTTED_USERS } from "./nats-users";
 import type { StackConfig } from "../config/stack-config";
 import { formatPath } from "../jetstream/validation";
 import { newTopologyFraction } from "../topology/catalogue";
@@ -68,6 +69,11 @@ const bcryptHash = (user: string) =>
     error: `expected the bcrypt hash of the ${user} password, cost 10 or more (what \`npm run nats-password\` or \`nats server passwd\` prints, such as $2a$11$...)`,
   });
 
+const passwordSlots = (user: string) =>
+  z.enum(PASSWORD_SLOTS, {
+    error: `expected the ${user} password's slots: "a" or "b" (the slot the servers accept and the service uses), or "a>b" / "b>a" (the servers accept both, the service moves to the second; the next up retires the first)`,
+  });
+
 export const kubernetesSchema = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a namespace name (lower-case letters, digits, '-')" }),
   nats: z
@@ -109,6 +115,18 @@ export const kubernetesSchema = z.strictObject({
           secretName: objectName("tls.secretName"),
           stage: z.enum(["trust", "on"], { error: 'expected stage "trust" (the services get the CA; the servers do not change yet) or "on"' }).default("on"),
           routes: z.boolean({ error: "expected routes to be true (TLS on the routes too) or false" }).default(true),
+        })
+        .optional(),
+      /**
+       * A service user's password change that locks nobody out (nats-users.ts: slotsOf): "a" (the
+       * default) or "b", the one slot the servers accept; "a>b" (or "b>a") in the `up` that rolls
+       * the servers to accept both and then the service onto the new slot's new password, then
+       * "b" (or "a") in the next, which retires the old one. Never straight from "a" to "b".
+       */
+      passwordSlots: z
+        .strictObject({
+          ingest: passwordSlots("ingest").optional(),
+          normalize: passwordSlots("normalize").optional(),
         })
         .optional(),
       passwordHashes: z
@@ -216,4 +234,17 @@ export function passwordHashProblems(nats: StackConfig["nats"], hashes: Kubernet
 export function tlsProblems(nats: StackConfig["nats"], tls: KubernetesConfig["nats"]["tls"]): Array<{ key: string; reason: string }> {
   if (tls?.stage !== "on" || nats.tls?.ca) return [];
   return [{ key: "nats.tls.ca", reason: `expected the CA of the certificate in Secret ${tls.secretName} (a file path or PEM text): the servers require TLS (kubernetes.nats.tls.stage "on"), and the providers must trust them` }];
+}
+
+/**
+ * A carried-over password (event-bus:natsUserPasswords) is slot a's, the one the live clients
+ * signed in with: once a rotation leaves slot a ("b"), it is retired, and a rotation back to a
+ * ("b>a") must make a new password, not bring the old one back.
+ */
+export function carriedSlotProblems(slots: KubernetesConfig["nats"]["passwordSlots"], carried: readonly string[]): Array<{ key: string; reason: string }> {
+  return SLOTTED_USERS.filter((u) => carried.includes(u) && (slots?.[u] === "b" || slots?.[u] === "b>a"))
+    .map((u) => ({
+      key: `natsUserPasswords.${u}`,
+      reason: `expected no carried-over ${u} password with kubernetes.nats.passwordSlots.${u} "${slots![u]}": it was slot a's, which the rotation retired (remove it: \`pulumi config rm --path event-bus:natsUserPasswords.${u}\`); slot a gets a new password when it comes back`,
+    }));
 }

@@ -56,7 +56,7 @@ export interface PodMonitorManifest {
 export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfig): KubernetesManifests {
   const namespace = k.namespace;
   const anonymous = k.nats.anonymousClients === "allow";
-  const users = natsUsers(c, CATALOGUE, { anonymous, hashes: k.nats.passwordHashes });
+  const users = natsUsers(c, CATALOGUE, { anonymous, hashes: k.nats.passwordHashes, slots: k.nats.passwordSlots });
   const layout = natsLayout(k.nats.layout);
   const nats = renderNatsCluster({ ...k.nats, layout, noAuthUser: anonymous ? ANONYMOUS_USER.user : undefined, namespace, replicas: k.nats.replicas ?? DEFAULT_REPLICAS[c.environment], strictSpread: c.environment === "production", users });
   const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));

@@ -14,7 +14,7 @@ import { NATS_EXPORTER_IMAGE, NATS_SERVER_IMAGE } from "../versions";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT, PID_FILE, natsRoutes, renderNatsConf } from "./nats-conf";
-import type { NatsUser } from "./nats-users";
+import { credentialKey, type NatsUser } from "./nats-users";
 import type { NatsLayout } from "./nats-layout";
 import { PASSWORDS_DIR, PASSWORDS_SECRET } from "./nats-passwords";
 import { CONTAINER_SECURITY_CONTEXT, restrictedPod, serviceAccount } from "./pod-security";
@@ -24,7 +24,20 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 const NATS_APP = "nats";
 
 /** The Secret holding a NATS user's password (key `password`); created by the Pulumi component. */
-export const passwordSecretName = (u: Pick<NatsUser, "name">) => `event-bus-nats-${u.name}`;
+/**
+ * How the Kubernetes plugin knows the NATS pods' roll is over, so that what comes after the cluster
+ * (the streams, the services, a password's new slot) waits for it. The plugin's own StatefulSet
+ * await (pulumi-kubernetes provider/pkg/await/statefulset.go) compares currentRevision with
+ * updateRevision without checking status.observedGeneration: the status it sees right after an
+ * update is the old revision's, already "rolled out", and the update ends at once while the pods
+ * roll on (measured: a password change's up took 6 s, its NATS pods rolled after it). Its
+ * `pulumi.com/waitFor` JSONPath conditions do wait for the status to observe the new generation
+ * (await/condition/jsonpath.go), then for every pod to run the new revision and be ready.
+ */
+export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
+export const rolledOut = (replicas: number) => [`jsonpath={.status.updatedReplicas}=${replicas}`, `jsonpath={.status.readyReplicas}=${replicas}`];
+
+export const passwordSecretName = (u: Pick<NatsUser, "name" | "slot">) => `event-bus-nats-${credentialKey(u)}`;
 
 export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storageSize" | "storageClass" | "cpu" | "memory" | "routeAuthorization"> {
   namespace: string;
@@ -93,7 +106,7 @@ export function renderNatsCluster(n: NatsClusterInput): NatsClusterManifests {
   const natsStatefulSet: IStatefulSet = {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name: l.statefulSet, namespace: ns, labels: natsLabels },
+    metadata: { name: l.statefulSet, namespace: ns, labels: natsLabels, annotations: { [WAIT_FOR_ANNOTATION]: JSON.stringify(rolledOut(n.replicas)) } },
     spec: {
       serviceName: l.headlessService,
       replicas: n.replicas,

@@ -9,7 +9,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import * as bcrypt from "bcryptjs";
-import type { NatsUser } from "./nats-users";
+import { credentialKey, type NatsUser } from "./nats-users";
 
 /** Where the Secret with passwords.conf is mounted, and how nats.conf (in /etc/nats-config) includes it: relative to its own directory, as nats-server resolves includes. */
 export const PASSWORDS_DIR = "/etc/nats-passwords";
@@ -61,7 +61,7 @@ export const BCRYPT_COST = 11;
 export const BCRYPT_MAX_BYTES = 72;
 
 /** The nats.conf variable a user's hash is bound to. */
-export const passwordVariable = (u: Pick<NatsUser, "name">) => `PASSWORD_${u.name.toUpperCase()}`;
+export const passwordVariable = (u: Pick<NatsUser, "name" | "slot">) => `PASSWORD_${credentialKey(u).toUpperCase().replace(/-/g, "_")}`;
 
 /**
  * A password's bcrypt hash, the same on every run for the same user and password (so that a
@@ -76,7 +76,7 @@ export function passwordHash(password: string, saltKey: string): string {
 }
 
 /** passwords.conf: one quoted variable per user. */
-export function renderPasswordsConf(hashes: ReadonlyArray<{ user: Pick<NatsUser, "name">; hash: string }>): string {
+export function renderPasswordsConf(hashes: ReadonlyArray<{ user: Pick<NatsUser, "name" | "slot">; hash: string }>): string {
   return hashes.map((h) => `${passwordVariable(h.user)}: ${JSON.stringify(h.hash)}`).join("\n") + "\n";
 }
 

@@ -20,6 +20,41 @@ export interface NatsUser {
   hash?: string;
   /** The account it belongs to, when not the one the streams are in (nats.conf's global account). */
   account?: typeof SYSTEM_ACCOUNT;
+  /** A service user's second password slot (kubernetes.nats.passwordSlots): signs in as `<user>-b`, with a password and a Secret of its own. */
+  slot?: "b";
+  /** Accepted by the servers, used by no service: the slot a rotation leaves (or goes to, while the servers learn it). */
+  standby?: true;
+}
+
+/**
+ * A service user's password slots, for a password change that locks nobody out
+ * (kubernetes.nats.passwordSlots): nats-server knows one password per user name, so each service
+ * user has two names, slot a (`ingest-service`) and slot b (`ingest-service-b`), each with a
+ * password of its own. "a" or "b": the servers accept that slot only, and the service signs in
+ * with it. "a>b": the servers accept both, the service signs in with b (one `up`: the NATS pods
+ * roll first, then the service's, so every pod's password is accepted by every server); the next
+ * `up` goes to "b", and the servers forget a. "b>a" and "a" rotate back, to a new password.
+ */
+export const PASSWORD_SLOTS = ["a", "b", "a>b", "b>a"] as const;
+export type PasswordSlots = (typeof PASSWORD_SLOTS)[number];
+/** The users whose passwords rotate through slots: the services'. */
+export const SLOTTED_USERS = ["ingest", "normalize"] as const;
+export type SlottedUser = (typeof SLOTTED_USERS)[number];
+
+/** Which slot the service signs in with, and which other one the servers still accept. Pure. */
+export function slotsOf(s: PasswordSlots = "a"): { use: "a" | "b"; standby?: "a" | "b" } {
+  const [from, to] = s.split(">") as Array<"a" | "b">;
+  return to ? { use: to, standby: from } : { use: from };
+}
+
+/** What names a user's password, Secret and nats.conf variable: its name, and `-b` for slot b. */
+export const credentialKey = (u: Pick<NatsUser, "name" | "slot">) => (u.slot === "b" ? `${u.name}-b` : u.name);
+
+/** A service user in each slot the servers accept, the one the service signs in with first. */
+function inSlots(u: NatsUser, slots: PasswordSlots | undefined): NatsUser[] {
+  const { use, standby } = slotsOf(slots);
+  const at = (slot: "a" | "b"): NatsUser => (slot === "b" ? { ...u, user: `${u.user}-b`, slot: "b" } : u);
+  return [at(use), ...(standby ? [{ ...at(standby), standby: true as const }] : [])];
 }
 
 /**
@@ -50,30 +85,36 @@ export const PREVIEW_PERMISSIONS = {
 export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string; system?: string } } = {}): NatsUser[] {
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string; system?: string }; slots?: Partial<Record<SlottedUser, PasswordSlots>> } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
     { name: "admin", user: "event-bus-admin", publish: [">"], subscribe: [">"], ...(opts.hashes?.admin ? { hash: opts.hashes.admin } : {}) },
     ...(opts.hashes?.preview ? [{ name: "preview" as const, user: PREVIEW_USER, ...PREVIEW_PERMISSIONS, hash: opts.hashes.preview }] : []),
-    {
-      name: "ingest",
-      user: "ingest-service",
-      publish: publishedSubjects(catalogue),
-      subscribe: ["_INBOX.>"],
-    },
-    {
-      name: "normalize",
-      user: "normalize-service",
-      publish: [
-        ...durables.flatMap((d) => [`$JS.API.CONSUMER.INFO.*.${d}`, `$JS.API.CONSUMER.MSG.NEXT.*.${d}`, `$JS.ACK.*.${d}.>`]),
-        "$JS.API.STREAM.INFO.*",
-        "$JS.API.INFO",
-        // The seeds log it as the "DLQ subject prefix": the subject itself, and any subject under it.
-        ...new Set(normalize.flatMap((s) => [s.dlqSubject, `${s.dlqSubject}.>`])),
-      ],
-      subscribe: ["_INBOX.>"],
-    },
+    ...inSlots(
+      {
+        name: "ingest",
+        user: "ingest-service",
+        publish: publishedSubjects(catalogue),
+        subscribe: ["_INBOX.>"],
+      },
+      opts.slots?.ingest,
+    ),
+    ...inSlots(
+      {
+        name: "normalize",
+        user: "normalize-service",
+        publish: [
+          ...durables.flatMap((d) => [`$JS.API.CONSUMER.INFO.*.${d}`, `$JS.API.CONSUMER.MSG.NEXT.*.${d}`, `$JS.ACK.*.${d}.>`]),
+          "$JS.API.STREAM.INFO.*",
+          "$JS.API.INFO",
+          // The seeds log it as the "DLQ subject prefix": the subject itself, and any subject under it.
+          ...new Set(normalize.flatMap((s) => [s.dlqSubject, `${s.dlqSubject}.>`])),
+        ],
+        subscribe: ["_INBOX.>"],
+      },
+      opts.slots?.normalize,
+    ),
     ...(opts.anonymous ? [ANONYMOUS_USER] : []),
     ...(opts.hashes?.system ? [{ name: "system" as const, user: SYSTEM_USER, publish: [">"], subscribe: [">"], hash: opts.hashes.system, account: SYSTEM_ACCOUNT }] : []),
   ];

@@ -137,7 +137,8 @@ function serviceDeployment(
 
 export function renderServices(s: ServicesInput): { serviceAccounts: IServiceAccount[]; deployments: IDeployment[]; services: IService[] } {
   const ns = s.namespace;
-  const byName = Object.fromEntries(s.users.map((u) => [u.name, u]));
+  // Each service signs in with the slot it uses; a standby slot is only accepted by the servers.
+  const byName = Object.fromEntries(s.users.filter((u) => !u.standby).map((u) => [u.name, u]));
   const normalizeTotal = s.normalize.replicas ?? DEFAULT_REPLICAS[s.environment];
   const ingestTotal = s.ingest.replicas ?? DEFAULT_REPLICAS[s.environment];
   const split = canarySplit(normalizeTotal, s.canaryPercent);

@@ -20,8 +20,9 @@
  * plans imports and updates, no replace. The up keeps every uid, every claim and every message;
  * while the NATS pods roll, no stream is without a leader for longer than one pod is out; the
  * unknown client never stops publishing and is named by `npm run anonymous-clients`. Then the
- * migration runs 0 -> 1 -> 2 on the adopted cluster: 0 lost, 0 processed twice, the refused
- * publishes and waits within the walk's bounds.
+ * migration runs 0 -> 1 -> 2 on the adopted cluster, and a last roll requires route
+ * authorization (the takeover's second stage for routes) with every stream keeping its leader:
+ * 0 lost, 0 processed twice, the refused publishes and waits within the walk's bounds.
  */
 import { execFileSync } from "node:child_process";
 import { jetstream } from "@nats-io/jetstream";
@@ -235,8 +236,7 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
     await waitForPods(k.agent, k.cluster, k.namespace, "app=normalize-service", 3, 120_000);
     expect(k.agent.crashes()).toEqual([]);
 
-    // Route authorization stays offered, not required, on the taken-over cluster: requiring it in a
-    // later roll was measured here to leave the JetStream API unanswered (the note of issue 30).
+    // Route authorization is offered, not required, by the adoption's roll: old and new servers route to each other.
     const routesConf = Buffer.from((await k.cluster.get("Secret", "event-bus-nats-passwords", k.namespace)).data["routes.conf"], "base64").toString();
     expect({ required: /^authorization /m.test(routesConf), withCredentials: /"nats:\/\/event-bus-route:[^@"]+@production-nats-0\.production-nats-headless:6222"/.test(routesConf) }).toEqual({ required: false, withCredentials: true });
 
@@ -251,6 +251,27 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
       windows.at(-1)!.endsAt = startedAt;
       windows.push({ label: `${phase - 1} -> ${phase}`, startedAt, upMs: Date.now() - startedAt, endsAt: Number.MAX_SAFE_INTEGER });
     }
+    // The takeover's second stage for routes: route authorization required, one more roll of the
+    // NATS pods (in lame duck, as the kubelet stops them), every server already sending the route
+    // user's credentials. The streams keep their leaders, and JetStream answers after it.
+    await sleep(2_000);
+    k.configure({ migrationPhase: 2, mode: "multi", adoptExisting: true, kubernetes: { nats: { routeAuthorization: "require" } } });
+    const requireRoll = watchRoll(k.cluster, k.namespace, SELECTOR, watcher!, STREAMS);
+    const requiredAt = Date.now();
+    await k.stack.ok(["up", "--yes", "--skip-preview"]);
+    windows.at(-1)!.endsAt = requiredAt;
+    windows.push({ label: "route authorization required", startedAt: requiredAt, upMs: Date.now() - requiredAt, endsAt: Number.MAX_SAFE_INTEGER });
+    const required = await requireRoll.stop();
+    console.log(
+      `route authorization required, NATS roll (${required.samples} samples every 250 ms):\n` +
+        `  pods out: ${required.pods.map((w) => `${w.name} ${w.ms} ms`).join(", ")}\n` +
+        `  streams without a leader: ${required.leaderless.map((w) => `${w.name} ${w.ms} ms`).join(", ") || "none"}`,
+    );
+    const routesRequired = Buffer.from((await k.cluster.get("Secret", "event-bus-nats-passwords", k.namespace)).data["routes.conf"], "base64").toString();
+    expect(/^authorization /m.test(routesRequired)).toBe(true);
+    const longestOut = Math.max(...required.pods.map((w) => w.ms));
+    for (const w of required.leaderless) expect({ stream: w.name, leaderlessMs: w.ms, withinOnePodOut: w.ms <= longestOut }).toEqual({ stream: w.name, leaderlessMs: w.ms, withinOnePodOut: true });
+    for (const name of STREAMS) expect({ name, leader: Boolean(JSON.parse(nats("stream", "info", name, "--json").toString()).cluster?.leader) }).toEqual({ name, leader: true });
     await sleep(2_000);
     const records = await stopPublishing(k);
     const rows = stepRows(records, k.agent.events, windows);
@@ -262,7 +283,7 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
     // The adoption's roll restarts the NATS servers: an acknowledgement a reader sent to a server as
     // it stopped is lost, and the message comes again (at least once, explained as "redelivered").
     // The migration's steps process each event once.
-    const rollsNats = (row: (typeof rows)[number]) => row.step === "adoption up (phase 0)";
+    const rollsNats = (row: (typeof rows)[number]) => row.step === "adoption up (phase 0)" || row.step === "route authorization required";
     for (const row of rows) {
       const twice = rollsNats(row) && /^\d+ redelivered$/.test(row.twiceWhy) ? 0 : row.twice;
       expect({ step: row.step, lost: row.lost, twice, crashes: row.crashes, over: overBounds(row, bounds) }).toEqual({ step: row.step, lost: 0, twice: 0, crashes: 0, over: [] });

@@ -104,7 +104,9 @@ export async function kubeStack(
     }
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };
-      const kube: Record<string, unknown> = { ...k, ...(opts.overrides?.kubernetes as object), ...(ek as object) };
+      const layers = [k, opts.overrides?.kubernetes, ek] as Array<Record<string, unknown> | undefined>;
+      // `kubernetes.nats` is merged a level deeper: a step's passwordSlots keep the suite's tls.
+      const kube: Record<string, unknown> = Object.assign({}, ...layers, { nats: Object.assign({}, ...layers.map((l) => l?.nats)) });
       const { nats: natsOverrides, ...others } = rest as { nats?: object };
       return { nats: { ...fileNats, servers: natsUrls, ...natsOverrides }, ...others, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes } } };
     };

@@ -13,6 +13,10 @@
  * probe pass against its process, and delete a terminating pod only once its process has exited,
  * as a kubelet does. So a Deployment's roll, a StatefulSet's and Pulumi's await all wait for real
  * processes. A process that exits while its pod lives is a crash: counted and restarted.
+ * A pod that goes is stopped as a kubelet stops it: its container's preStop exec hook first (the
+ * NATS pods' `nats-server -sl=ldm=<pid file>`, lame-duck mode: the server hands its streams'
+ * leadership to its peers and closes its clients one by one), then SIGTERM, which nats-server
+ * ignores while in lame duck, and SIGKILL when the pod's grace period is over.
  * Every process is started through the PID ledger and stopped by its PID.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -48,6 +52,8 @@ interface Running {
   ports: Record<string, number>;
   stopping: boolean;
   restarts: number;
+  /** The container's preStop exec hook, as a command on this machine. */
+  preStop?: { command: string; args: string[] };
 }
 
 export interface PodEvent {
@@ -220,7 +226,7 @@ export class PodAgent {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const spec = /^nats:/.test(container.image) ? await this.natsProcess(pod, container) : await this.doubleProcess(pod, container);
     if (!spec) throw new Error(`pod-agent: no process for pod ${key} (image ${container.image})`);
-    const r: Running = { pod, key, uid: pod.metadata.uid, ports: spec.ports, ready: false, stopping: false, restarts: 0, ...this.spawn(spec) };
+    const r: Running = { pod, key, uid: pod.metadata.uid, ports: spec.ports, ready: false, stopping: false, restarts: 0, preStop: spec.preStop, ...this.spawn(spec) };
     this.running.set(id, r);
     this.event(key, "started");
     this.watchExit(id, r, spec);
@@ -247,8 +253,20 @@ export class PodAgent {
 
   private async stopPod(id: string, r: Running, pod: Pod | undefined): Promise<void> {
     r.stopping = true;
-    const graceMs = Math.min(15, pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    await stopChild(r.child, r.exited, graceMs);
+    const graceSeconds = pod?.spec?.terminationGracePeriodSeconds ?? 30;
+    if (r.preStop && r.child.exitCode === null && r.child.signalCode === null) {
+      // The kubelet runs the hook, then signals; the hook and the wait share the grace period.
+      const started = Date.now();
+      const hook = spawn(r.preStop.command, r.preStop.args, { stdio: "ignore" });
+      const { exited } = superviseChild(hook, 10);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000)))]);
+      clearTimeout(timer);
+      await stopChild(hook, exited, 1_000);
+      await stopChild(r.child, r.exited, Math.max(2_000, graceSeconds * 1000 - (Date.now() - started)));
+    } else {
+      await stopChild(r.child, r.exited, Math.min(15, graceSeconds) * 1000);
+    }
     this.event(r.key, "stopped");
     this.running.delete(id);
     if (pod) await this.annotate(pod, STOPPED_ANNOTATION);
@@ -383,9 +401,13 @@ export class PodAgent {
     fs.writeFileSync(mappedFile, mapped);
     args[configArg + 1] = mappedFile;
     const env = await this.resolveEnv(pod, container);
+    // Its preStop hook runs the image's nats-server: here the pinned one, with the paths of the pod's volumes.
+    const hook: string[] | undefined = container.lifecycle?.preStop?.exec?.command;
+    if (hook && hook[0] !== "nats-server") throw new Error(`pod-agent: NATS pod ${pod.metadata.name} has a preStop hook it can not run: ${hook.join(" ")}`);
     return {
       command: NATS_SERVER_BIN,
       args,
+      ...(hook ? { preStop: { command: NATS_SERVER_BIN, args: hook.slice(1).map((a) => a.replace(/\/[^\s=,]+/g, (p) => hostPath(p))) } } : {}),
       env: { PATH: process.env.PATH ?? "", ...env },
       ports: { nats: ports.client, cluster: ports.cluster, monitor: ports.monitor, "4222": ports.client, "6222": ports.cluster, "8222": ports.monitor },
     };
@@ -395,6 +417,7 @@ export class PodAgent {
 interface ProcessSpec {
   command: string;
   args: string[];
+  preStop?: { command: string; args: string[] };
   env: NodeJS.ProcessEnv;
   ports: Record<string, number>;
 }

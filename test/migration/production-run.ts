@@ -18,9 +18,10 @@ export const NORMALIZE = { image: "ghcr.io/athlete-ally/normalize-service", tag:
  * rest of that step, its settling and the preview took up to 30 s on a loaded machine), a pull
  * waits at most 1 s, an unacknowledged delivery comes back after 10 s; ingest publishes every 30 ms.
  */
-export function productionRun(overrides: Record<string, unknown>): Promise<KubeStack> {
+export function productionRun(overrides: Record<string, unknown>, more: Pick<Parameters<typeof kubeStack>[1] & object, "namespaceExists" | "kubernetes"> = {}): Promise<KubeStack> {
   return kubeStack("production", {
     namespaceExists: true,
+    ...more,
     overrides: { ...overrides, retention: { legacyQuietPeriod: "60s" }, pullLoop: { expiresMs: 1000 }, hrvConsumer: { ackWait: "10s" }, vendorConsumer: { ackWait: "10s" } },
     agentEnv: { EVENT_BUS_TEST_EVENT_INTERVAL_MS: "30" },
   });

@@ -1,0 +1,68 @@
+/**
+ * A service user's password changes through two slots (kubernetes.nats.passwordSlots), because
+ * nats-server knows one password per user name: what the servers accept and what each service
+ * signs in with, in every stage of a rotation; and the settings refused, naming the key.
+ */
+import { carriedSlotProblems } from "../../components/kubernetes/kubernetes-config";
+import { credentialKey, slotsOf } from "../../components/kubernetes/nats-users";
+import { passwordVariable } from "../../components/kubernetes/nats-passwords";
+import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
+import { render } from "../helpers/render";
+
+const withSlots = (ingest?: string, normalize?: string) =>
+  render("production", { kubernetes: { nats: { passwordSlots: { ...(ingest ? { ingest } : {}), ...(normalize ? { normalize } : {}) } } } }).m;
+
+/** The nats.conf user names and the env of each service's Deployment. */
+function seen(m: ReturnType<typeof withSlots>) {
+  const conf = m.natsConfig.data!["nats.conf"];
+  const users = [...conf.matchAll(/\{ user: "([^"]+)", password: \$(\w+)/g)].map((x) => `${x[1]}=${x[2]}`);
+  const env = Object.fromEntries(
+    m.deployments.map((d) => {
+      const e = d.spec!.template.spec!.containers[0].env!;
+      return [d.metadata!.name!, `${e.find((x) => x.name === "NATS_USER")!.value} ${e.find((x) => x.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name}`];
+    }),
+  );
+  return { users: users.filter((u) => /ingest|normalize/.test(u)), env };
+}
+
+describe("kubernetes - password slots", () => {
+  it("says which slot a service uses and which other one the servers still accept", () => {
+    expect(slotsOf()).toEqual({ use: "a" });
+    expect(slotsOf("b")).toEqual({ use: "b" });
+    expect(slotsOf("a>b")).toEqual({ use: "b", standby: "a" });
+    expect(slotsOf("b>a")).toEqual({ use: "a", standby: "b" });
+    expect([credentialKey({ name: "ingest" }), credentialKey({ name: "ingest", slot: "b" })]).toEqual(["ingest", "ingest-b"]);
+    expect([passwordVariable({ name: "ingest", slot: "b" }), passwordSecretName({ name: "ingest", slot: "b" })]).toEqual(["PASSWORD_INGEST_B", "event-bus-nats-ingest-b"]);
+  });
+
+  it("a rotation: slot a alone, both while the service moves to b, then b alone; the other service untouched", () => {
+    expect(seen(withSlots())).toEqual({
+      users: ["ingest-service=PASSWORD_INGEST", "normalize-service=PASSWORD_NORMALIZE"],
+      env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service event-bus-nats-ingest" },
+    });
+    expect(seen(withSlots("a>b"))).toEqual({
+      users: ["ingest-service-b=PASSWORD_INGEST_B", "ingest-service=PASSWORD_INGEST", "normalize-service=PASSWORD_NORMALIZE"],
+      env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service-b event-bus-nats-ingest-b" },
+    });
+    expect(seen(withSlots("b", "b>a"))).toEqual({
+      users: ["ingest-service-b=PASSWORD_INGEST_B", "normalize-service=PASSWORD_NORMALIZE", "normalize-service-b=PASSWORD_NORMALIZE_B"],
+      env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service-b event-bus-nats-ingest-b" },
+    });
+  });
+
+  it("slot b has the same permissions as slot a", () => {
+    const users = withSlots("a>b", "a>b").users;
+    for (const name of ["ingest", "normalize"]) {
+      const [b, a] = users.filter((u) => u.name === name);
+      expect({ ...b, user: b.user.replace(/-b$/, ""), slot: undefined, standby: a.standby }).toEqual({ ...a, slot: undefined });
+    }
+  });
+
+  it("refuses a slot it does not know and a carried-over password the rotation retired, naming the key", () => {
+    expect(() => withSlots("c")).toThrow(/event-bus:kubernetes\.nats\.passwordSlots\.ingest: expected the ingest password's slots: "a" or "b"/);
+    expect(carriedSlotProblems({ ingest: "a>b" }, ["ingest"])).toEqual([]);
+    expect(carriedSlotProblems({ normalize: "b" }, ["ingest"])).toEqual([]);
+    expect(carriedSlotProblems({ ingest: "b", normalize: "b>a" }, ["ingest", "normalize"]).map((p) => p.key)).toEqual(["natsUserPasswords.ingest", "natsUserPasswords.normalize"]);
+    expect(carriedSlotProblems({ ingest: "b" }, ["ingest"])[0].reason).toMatch(/slot a's, which the rotation retired .*pulumi config rm --path event-bus:natsUserPasswords\.ingest/);
+  });
+});

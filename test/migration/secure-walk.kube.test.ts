@@ -1,0 +1,147 @@
+/**
+ * Production as a platform team signs it off (issue 30), walked through the migration with its
+ * publishers and readers running: TLS for clients and routes from a Secret its owners made, in a
+ * namespace that enforces Pod Security "restricted", route authorization required. The walk
+ * 0 -> 1 -> 2 -> 1, then both services' passwords changed through their slots (a>b, then b),
+ * each step one `pulumi up` of the stack file. Per step: 0 lost, 0 crashes, no sign-in refused on
+ * any server (its closed connections), every client connection TLS; the providers sign in
+ * throughout (every up succeeds, none prints an authorization error); the NATS pods roll only for
+ * a password change, in lame duck (the agent runs their preStop hook), and within the `up`: no NATS
+ * pod is replaced after the up returns (what comes after the cluster waits for its roll).
+ */
+import { closeConnections } from "../../components/jetstream/client";
+import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
+import { poll, sleep } from "../../components/poll";
+import { plannedSteps } from "../helpers/engine";
+import type { KubeStack } from "../helpers/kube-stack";
+import { getJson } from "../helpers/nats-servers";
+import { makeCerts, type TestCerts } from "../helpers/tls-certs";
+import { boundNow, NORMALIZE, productionRun, stopPublishing, WALK_BOUNDS } from "./production-run";
+import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
+
+const L = "ATHLETE_ALLY_EVENTS";
+const slots = (s?: string) => (s ? { nats: { passwordSlots: { ingest: s, normalize: s } } } : {});
+const at = (phase: number, mode: "single" | "multi", passwordSlots?: string) => ({ migrationPhase: phase, mode, kubernetes: { normalize: { ...NORMALIZE, replicas: 3 }, ...slots(passwordSlots) } });
+const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
+
+const WALK = [
+  { label: "0 multi", config: at(0, "multi"), bound: where(0), users: "", natsRolled: false },
+  { label: "0 -> 1", config: at(1, "multi"), bound: where(1), users: "", natsRolled: false },
+  { label: "1 -> 2", config: at(2, "multi"), bound: where(2), users: "", natsRolled: false },
+  { label: "2 -> 1 (rollback)", config: at(1, "multi"), bound: where(1), users: "", natsRolled: false },
+  // The services' passwords: the servers learn slot b, then the services roll onto it; the next up retires slot a.
+  { label: "passwords a>b", config: at(1, "multi", "a>b"), bound: where(1), users: "-b", natsRolled: true },
+  { label: "passwords b (a retired)", config: at(1, "multi", "b"), bound: where(1), users: "-b", natsRolled: true },
+];
+
+interface Connz {
+  connections: Array<{ name?: string; authorized_user?: string; tls_version?: string }>;
+}
+interface ClosedConnz {
+  connections: Array<{ cid: number; name?: string; reason?: string; stop?: string }>;
+}
+
+describe("migration - production secured: TLS, restricted pods, route authorization, password rotation under load", () => {
+  let k: KubeStack;
+  let certs: TestCerts;
+  beforeAll(async () => {
+    certs = makeCerts("secure-walk-production");
+    k = await productionRun(
+      { ...at(0, "single"), nats: { tls: { ca: certs.caFile } } },
+      { namespaceExists: { labels: RESTRICTED_NAMESPACE_LABELS }, kubernetes: { nats: { tls: { secretName: "nats-tls" } } } },
+    );
+    await k.cluster.apply({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "nats-tls", namespace: k.namespace }, data: certs.secretData });
+  }, 240_000);
+  afterAll(async () => {
+    await closeConnections();
+    await k?.stop();
+    certs?.remove();
+  });
+
+  /** Sign-ins each NATS server refused (its closed connections' reasons), and every open client connection's user and TLS version. */
+  const servers = async () => {
+    const refused: string[] = [];
+    const open: Array<{ user?: string; tls?: string }> = [];
+    for (const url of k.natsMonitorUrls) {
+      const closed = (await getJson(`${url}/connz?state=closed&limit=1024`)) as unknown as ClosedConnz;
+      refused.push(...closed.connections.filter((c) => /auth|tls/i.test(c.reason ?? "")).map((c) => `${url} ${c.name ?? c.cid}: ${c.reason}`));
+      const connz = (await getJson(`${url}/connz?auth=true&limit=1024`)) as unknown as Connz;
+      open.push(...connz.connections.map((c) => ({ user: c.authorized_user, tls: c.tls_version })));
+    }
+    return { refused, open };
+  };
+
+  it("walks 0 -> 1 -> 2 -> 1 and rotates both services' passwords: 0 lost, 0 crashes, no sign-in refused, TLS everywhere", async () => {
+    const first = await k.stack.run(["up", "--yes", "--skip-preview"]);
+    if (first.code !== 0) throw new Error(`first up failed\n${first.stdout}\n${first.stderr}\n${await k.agent.describe(k.namespace)}`);
+    const windows: StepWindow[] = [];
+    const perStep: Array<{ step: string; refusedSignIns: string[]; plain: number; users: string[]; natsRolled: boolean; rolledAfterUp: boolean }> = [];
+    const natsPods = async () => (await k.cluster.list("Pod", k.namespace, "app=nats")).map((p: any) => p.metadata.uid as string).sort().join();
+    for (const step of WALK) {
+      await sleep(2_000);
+      // The pull request's preview, signed in as the read-only event-bus-preview over TLS: it plans the step.
+      k.configure(step.config);
+      const preview = await k.stack.run(["preview", "--json"], { env: k.asPreview });
+      if (preview.code !== 0) throw new Error(`${step.label}: the read-only preview failed\n${preview.stdout.slice(-4000)}\n${preview.stderr}`);
+      expect({ step: step.label, changes: plannedSteps(preview.stdout).some(([op]) => op !== "same" && op !== "read") }).toEqual({ step: step.label, changes: true });
+      const natsBefore = await natsPods();
+      const startedAt = Date.now();
+      const r = await k.stack.run(["up", "--yes", "--skip-preview"]);
+      const upMs = Date.now() - startedAt;
+      const natsAtUpEnd = await natsPods();
+      if (r.code !== 0) throw new Error(`${step.label}: pulumi up failed\n${r.stdout.slice(-4000)}\n${r.stderr}\n${await k.agent.describe(k.namespace)}`);
+      // The providers signed in throughout: nothing the up printed speaks of a refused sign-in.
+      expect({ step: step.label, said: /authori[sz]ation violation|authentication/i.exec(r.stdout + r.stderr)?.[0] }).toEqual({ step: step.label, said: undefined });
+      if (step.natsRolled) {
+        const nats = k.agent.events.filter((e) => e.at >= startedAt && /\/nats-\d$/.test(e.pod)).map((e) => `${e.at - startedAt} ms ${e.pod} ${e.event}${e.detail ? ` ${e.detail}` : ""}`);
+        console.log(`${step.label}: pulumi up took ${upMs} ms; the NATS pods:\n${nats.join("\n")}`);
+      }
+      k.agent.assertHealthy();
+      const settled = await poll({ timeoutMs: 30_000, intervalMs: 250 }, async () => {
+        const b = await boundNow(k);
+        return b.length === 3 && b.every((x) => x.hrv === step.bound.hrv && x.oura === step.bound.oura) ? b : undefined;
+      });
+      expect({ step: step.label, bound: settled ? "3 pods, everywhere expected" : await boundNow(k) }).toEqual({ step: step.label, bound: "3 pods, everywhere expected" });
+      // Once the roll is over, the services are signed in as the slot they use now, every connection over TLS.
+      const services = await poll({ timeoutMs: 30_000, intervalMs: 500 }, async () => {
+        const s = await servers();
+        const users = [...new Set(s.open.map((c) => c.user ?? "?").filter((u) => /ingest|normalize/.test(u)))].sort();
+        return users.join() === `ingest-service${step.users},normalize-service${step.users}` ? { ...s, users } : undefined;
+      });
+      const s = services ?? { ...(await servers()), users: ["not settled"] };
+      perStep.push({ step: step.label, refusedSignIns: s.refused, plain: s.open.filter((c) => !/^1\.[23]$/.test(c.tls ?? "")).length, users: s.users, natsRolled: natsAtUpEnd !== natsBefore, rolledAfterUp: (await natsPods()) !== natsAtUpEnd });
+      windows.push({ label: step.label, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
+      if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
+    }
+    await sleep(2_000);
+    windows[windows.length - 1].endsAt = Date.now();
+    const records = await stopPublishing(k);
+    const rows = stepRows(records, k.agent.events, windows);
+    console.log(`secured walk, production (TLS for clients and routes, restricted pods, 3 NATS pods R3):\n${formatRows(rows)}\n${JSON.stringify(perStep, null, 1)}`);
+
+    expect(records.filter((r) => r.t === "published").length).toBeGreaterThan(1_000);
+    for (const [i, p] of perStep.entries()) {
+      const want = `ingest-service${WALK[i].users},normalize-service${WALK[i].users}`;
+      expect(p).toEqual({ step: WALK[i].label, refusedSignIns: [], plain: 0, users: want.split(","), natsRolled: WALK[i].natsRolled, rolledAfterUp: false });
+    }
+    for (const r of rows) expect({ step: r.step, lost: r.lost, crashes: r.crashes, unexplained: r.twiceWhy.includes("unexplained") }).toEqual({ step: r.step, lost: 0, crashes: 0, unexplained: false });
+    // Publishes are refused where the seeds' ingest refuses them in any walk (while its pods roll
+    // after the core subjects moved: 1 -> 2, 2 -> 1), and where a NATS server's lame duck closes
+    // ingest's connection under a publish in flight (the password steps roll the NATS pods):
+    // ingest's caller sends it again. None is refused for TLS, a password or a permission.
+    const refusals = records.filter((r): r is Extract<typeof r, { t: "refused" }> => r.t === "refused");
+    const reasons = [...new Set(refusals.map((r) => r.reason))];
+    console.log(`publishes refused, by reason: ${reasons.map((x) => `${x} (${refusals.filter((r) => r.reason === x).length})`).join("; ")}`);
+    expect(reasons.filter((x) => /authori[sz]ation|authentication|permission|tls|certificate/i.test(x))).toEqual([]);
+    for (const r of rows.filter((x) => !/1 -> 2|2 -> 1|passwords/.test(x.step))) expect({ step: r.step, refused: r.refused }).toEqual({ step: r.step, refused: 0 });
+    expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
+    // Slot a is gone: its Secret deleted with the rotation's last up, its user no longer in nats.conf.
+    for (const name of ["ingest", "normalize"]) {
+      expect(await k.cluster.get("Secret", `event-bus-nats-${name}`, k.namespace).catch(() => undefined)).toBeUndefined();
+      expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b`, k.namespace)).toBeDefined();
+    }
+    const conf = (await k.cluster.get("ConfigMap", "nats-config", k.namespace)).data["nats.conf"] as string;
+    expect(conf).toMatch(/user: "ingest-service-b"/);
+    expect(conf).not.toMatch(/user: "ingest-service"/);
+  }, 1_800_000);
+});
