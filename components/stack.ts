@@ -10,6 +10,7 @@ import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
 import { carriedSlotProblems, kubernetesConfigOf } from "./kubernetes/kubernetes-config";
+import { providersSpeakTls } from "./kubernetes/nats-tls";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { allManifests, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
@@ -19,7 +20,7 @@ import { knownValue, lookAtBus, unseenWarning, type BusLook } from "./topology/b
 import { connectionProblems } from "./config/connection-problems";
 import { identityProblems } from "./config/identity-problems";
 import { judgePhaseStep } from "./topology/phase-step";
-import { natsUsers } from "./kubernetes/nats-users";
+import { ADMIN_USER, credentialKey, natsUsers } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
 
@@ -66,10 +67,15 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
   // environment holds (nats.passwordEnv, its hash in kubernetes.nats.passwordHashes), else with the
   // one the stack generates, unless secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0 || config.nats.passwordEnv !== undefined;
-  const admin = natsUsers(config).find((u) => u.name === "admin")!.user;
-  const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords.admin } : secrets;
-  const effectiveConfig: StackConfig = kubernetes && (!hasCredentials || config.nats.passwordEnv) ? { ...config, nats: { ...config.nats, user: config.nats.user ?? admin } } : config;
-  return { config, manifests, kubernetes, provider, adopt, connection: natsConnection(effectiveConfig, effectiveSecrets) };
+  // The admin's user name in the slot this `up` signs in with (kubernetes.nats.passwordSlots.admin).
+  const adminInUse = natsUsers(config, CATALOGUE, { slots: k8sConfig?.nats.passwordSlots }).find((u) => u.name === "admin" && !u.standby)!;
+  const admin = adminInUse.user;
+  const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords[credentialKey(adminInUse)] } : secrets;
+  const effectiveConfig: StackConfig = kubernetes && (!hasCredentials || config.nats.passwordEnv) ? { ...config, nats: { ...config.nats, user: config.nats.user === undefined || config.nats.user === ADMIN_USER ? admin : config.nats.user } } : config;
+  // Before the servers require TLS (kubernetes.nats.tls.stage "trust" or "offer"), the providers speak plain (nats-tls.ts).
+  const { tls: _tls, ...plainNats } = effectiveConfig.nats;
+  const connectionConfig = k8sConfig && !providersSpeakTls(k8sConfig.nats.tls) ? { ...effectiveConfig, nats: plainNats } : effectiveConfig;
+  return { config, manifests, kubernetes, provider, adopt, connection: natsConnection(connectionConfig, effectiveSecrets) };
 }
 
 /**
@@ -112,7 +118,7 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   const nats = defineNats(config, secrets, userPasswords);
   // The secrets judged once, by their keys, before any resource is registered.
   const known = await knownValue(nats.connection);
-  const problems = known ? [...connectionProblems(known), ...identityProblems(known, kubernetesConfigOf(config)?.nats.passwordHashes, process.env, pulumi.runtime.isDryRun())] : [];
+  const problems = known ? [...connectionProblems(known), ...identityProblems(known, kubernetesConfigOf(config)?.nats.passwordHashes, process.env, pulumi.runtime.isDryRun(), kubernetesConfigOf(config)?.nats.passwordSlots?.admin)] : [];
   if (problems.length) throw new StackConfigError(problems);
   // A bus taken over while clients without credentials still may connect (anonymousClients
   // "allow": it has no authorization today) is looked at without credentials when the stack's own

@@ -1,5 +1,5 @@
 /**
- * `npm run nats-password -- <admin|system> <stack>` or `-- preview`: a new password for a NATS user whose password is
+ * `npm run nats-password -- <admin|admin-b|system> <stack>` or `-- preview`: a new password for a NATS user whose password is
  * kept out of the stack, and its bcrypt hash. The password goes to the environment secret of the
  * jobs that sign in as the user (stderr, once); the hash goes into the stack file
  * (event-bus:kubernetes.nats.passwordHashes.<user>), where it may be read by anyone: the servers
@@ -9,12 +9,12 @@ import { randomBytes } from "node:crypto";
 import * as bcrypt from "bcryptjs";
 import { BCRYPT_COST } from "../components/kubernetes/nats-passwords";
 
-const USERS = { admin: "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: "EVENT_BUS_NATS_PREVIEW_PASSWORD", system: "EVENT_BUS_NATS_SYSTEM_PASSWORD" } as const;
+const USERS = { admin: "EVENT_BUS_NATS_ADMIN_PASSWORD", "admin-b": "EVENT_BUS_NATS_ADMIN_PASSWORD", preview: "EVENT_BUS_NATS_PREVIEW_PASSWORD", system: "EVENT_BUS_NATS_SYSTEM_PASSWORD" } as const;
 
 const user = process.argv[2] as keyof typeof USERS;
 const stack = process.argv[3];
 if (!(user in USERS) || (user !== "preview" && !stack)) {
-  console.error("usage: npm run nats-password -- <admin|system> <stack>   |   npm run nats-password -- preview");
+  console.error("usage: npm run nats-password -- <admin|admin-b|system> <stack>   |   npm run nats-password -- preview");
   process.exit(2);
 }
 // 32 letters and digits: nothing a shell, a URL or a YAML file would read otherwise.
@@ -25,6 +25,8 @@ const hash = bcrypt.hashSync(password, BCRYPT_COST);
 const stacks = user === "preview" ? ["staging", "production"] : [stack];
 const keep = {
   admin: `as the secret ${USERS.admin} of the GitHub environment ${stack}, and in on-call's password manager`,
+  // The admin's other slot (kubernetes.nats.passwordSlots.admin): the deploy secret changes to it only after the up that teaches the servers its hash.
+  "admin-b": `in on-call's password manager; it becomes the secret ${USERS.admin} of the GitHub environment ${stack} after the up with passwordSlots.admin "a>b" (docs/RUNBOOK.md, "Changing the admin's password")`,
   preview: `as the secret ${USERS.preview} of the GitHub environment preview`,
   // People's: no job signs in as the system user.
   system: "in on-call's password manager only",

@@ -12,6 +12,9 @@
  */
 import { parseStackConfig } from "../components/config/stack-config";
 import { connectionSchema } from "../components/jetstream/connection-args";
+import { tlsFileProblems } from "../components/config/connection-problems";
+import { kubernetesConfigOf } from "../components/kubernetes/kubernetes-config";
+import { providersSpeakTls } from "../components/kubernetes/nats-tls";
 import { verifyBus } from "./lib/verify-bus";
 import { stackFileConfig } from "./stack-file";
 
@@ -26,13 +29,17 @@ async function main(): Promise<number> {
   const config = parseStackConfig(stackFileConfig(stack, process.cwd()));
   const env = process.env;
   // NATS_PASSWORD (on-call's, or the deploy job's admin password) replaces the variable the stack file names.
-  const { passwordEnv, preview, ...plain } = config.nats;
+  // Before the servers require TLS (kubernetes.nats.tls.stage "trust" or "offer"), plain, as the providers (nats-tls.ts).
+  const { passwordEnv, preview, tls, ...rest } = config.nats;
+  const plain = { ...rest, ...(tls && providersSpeakTls(kubernetesConfigOf(config)?.nats.tls) ? { tls } : {}) };
   const connection = connectionSchema.parse({
     ...(env.NATS_PASSWORD ? plain : { ...plain, ...(passwordEnv ? { passwordEnv } : {}), ...(preview ? { preview } : {}) }),
     ...(env.NATS_PASSWORD ? { user: env.NATS_USER ?? config.nats.user ?? (config.kubernetes ? "event-bus-admin" : undefined), password: env.NATS_PASSWORD } : {}),
     ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
     ...(env.NATS_CREDS_FILE ? { credsFile: env.NATS_CREDS_FILE } : {}),
   });
+  const missing = tlsFileProblems(connection);
+  if (missing.length) throw new Error(missing.map((p) => `event-bus:${p.key}: ${p.reason}`).join("\n"));
   const observeMs = args.includes("--observe-ms") ? Number(args[args.indexOf("--observe-ms") + 1]) : undefined;
   const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const probe = args.includes("--probe") ? true : args.includes("--no-probe") ? false : undefined;

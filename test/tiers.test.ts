@@ -51,6 +51,7 @@ describe("test tiers", () => {
       "test/engine/kubernetes-stacks.kube.test.ts",
       "test/migration/faults.kube.test.ts",
       "test/migration/migration.kube.test.ts",
+      "test/migration/secure-walk.kube.test.ts",
       "test/runbook/runbook-kubectl.kube.test.ts",
     ]);
     expect(usesSharedControlPlane(path.join(REPO_ROOT, "test/kubernetes/control-plane.kube.test.ts"))).toBe(false);

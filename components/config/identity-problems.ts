@@ -8,15 +8,24 @@
 import * as bcrypt from "bcryptjs";
 import { identityOf, type Env } from "../jetstream/identity";
 import type { ConnectionArgs } from "../jetstream/connection-args";
+import { slotsOf, type PasswordSlots } from "../kubernetes/nats-users";
 
-export function identityProblems(c: ConnectionArgs, hashes: { admin?: string; preview?: string } | undefined, env: Env, dryRun: boolean): Array<{ key: string; reason: string }> {
+export function identityProblems(
+  c: ConnectionArgs,
+  hashes: { admin?: string; "admin-b"?: string; preview?: string } | undefined,
+  env: Env,
+  dryRun: boolean,
+  adminSlots?: PasswordSlots,
+): Array<{ key: string; reason: string }> {
   if (!c.passwordEnv) return [];
   const who = identityOf(c, env);
   if (who.as === "none") return [{ key: "nats.passwordEnv", reason: `expected a password in the environment: ${who.why}` }];
   if (who.as === "preview" && !dryRun) {
     return [{ key: "nats.passwordEnv", reason: `expected ${c.passwordEnv} to be set for an update: only ${c.preview!.passwordEnv} is, whose user (${c.preview!.user}) may only read` }];
   }
-  const [key, name, hash] = who.as === "own" ? (["admin", c.passwordEnv, hashes?.admin] as const) : (["preview", c.preview!.passwordEnv, hashes?.preview] as const);
+  // The admin signs in with the slot kubernetes.nats.passwordSlots.admin says (slotsOf).
+  const adminKey = slotsOf(adminSlots, "admin").use === "b" ? "admin-b" : "admin";
+  const [key, name, hash] = who.as === "own" ? ([adminKey, c.passwordEnv, hashes?.[adminKey]] as const) : (["preview", c.preview!.passwordEnv, hashes?.preview] as const);
   if (hash && !bcrypt.compareSync(env[name]!, hash)) {
     return [{ key: `kubernetes.nats.passwordHashes.${key}`, reason: `expected the hash of the password ${name} holds: they do not match, so the servers would refuse it` }];
   }

@@ -133,7 +133,9 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     }
     this.passwordsDigest = pulumi.unsecret(pulumi.all([passwordsConf, routesConf]).apply(([a, b]) => passwordsChecksum(a + b)));
     const statefulSet = withPodAnnotations(m.natsStatefulSet, { "checksum/nats-passwords": this.passwordsDigest });
-    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(statefulSet, ids, { ...child([natsConfig, account, passwordsSecret]), protect: args.protect }));
+    // cert-manager issues the servers' TLS Secret from the stack's Certificate (kubernetes.nats.tls.certManager).
+    const certificate = m.natsCertificate ? [new k8s.apiextensions.CustomResource(`${name}-nats-certificate`, ...declared(m.natsCertificate, ids, child()))] : [];
+    new k8s.apps.v1.StatefulSet(`${name}-nats`, ...declared(statefulSet, ids, { ...child([natsConfig, account, passwordsSecret, ...certificate]), protect: args.protect }));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-nats`, ...declared(m.natsDisruptionBudget, ids, child()));
     new k8s.networking.v1.NetworkPolicy(`${name}-nats`, ...declared(m.natsNetworkPolicy, ids, child()));
     this.registerOutputs({});

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PREVIEW_USER } from "../jetstream/identity";
-import { PASSWORD_SLOTS, SLOTTED_USERS } from "./nats-users";
+import { PASSWORD_SLOTS, SLOTTED_USERS, slotsOf, type PasswordSlots } from "./nats-users";
 import type { StackConfig } from "../config/stack-config";
 import { formatPath } from "../jetstream/validation";
 import { newTopologyFraction } from "../topology/catalogue";
@@ -113,8 +113,15 @@ export const kubernetesSchema = z.strictObject({
       tls: z
         .strictObject({
           secretName: objectName("tls.secretName"),
-          stage: z.enum(["trust", "on"], { error: 'expected stage "trust" (the services get the CA; the servers do not change yet) or "on"' }).default("on"),
+          stage: z.enum(["trust", "offer", "on"], { error: 'expected stage "trust" (the services get the CA; the servers do not change yet), "offer" (the servers offer TLS and still take plain clients) or "on"' }).default("on"),
           routes: z.boolean({ error: "expected routes to be true (TLS on the routes too) or false" }).default(true),
+          /** cert-manager issues the Secret: the stack writes a Certificate (nats-tls.ts: renderCertificate) that names this issuer. */
+          certManager: z
+            .strictObject({
+              issuer: objectName("certManager.issuer"),
+              kind: z.enum(["Issuer", "ClusterIssuer"], { error: 'expected kind "Issuer" (in the namespace) or "ClusterIssuer"' }).default("ClusterIssuer"),
+            })
+            .optional(),
         })
         .optional(),
       /**
@@ -125,6 +132,8 @@ export const kubernetesSchema = z.strictObject({
        */
       passwordSlots: z
         .strictObject({
+          /** The providers' (nats-users.ts: slotsOf): "a>b" teaches the servers b while this `up` still signs in with a; the deploy secret then changes, and "b" signs in with b. */
+          admin: passwordSlots("admin").optional(),
           ingest: passwordSlots("ingest").optional(),
           normalize: passwordSlots("normalize").optional(),
         })
@@ -132,6 +141,8 @@ export const kubernetesSchema = z.strictObject({
       passwordHashes: z
         .strictObject({
           admin: bcryptHash("admin").optional(),
+          /** The admin's slot b (`event-bus-admin-b`: kubernetes.nats.passwordSlots.admin). */
+          "admin-b": bcryptHash("admin (slot b)").optional(),
           preview: bcryptHash("preview").optional(),
           /** The system account's user (`event-bus-system`), for people's server reports (`nats server report jetstream`); no account without it. */
           system: bcryptHash("system").optional(),
@@ -206,7 +217,7 @@ export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined
       `invalid stack configuration:\n  event-bus:kubernetes.newTopologyPercent: expected ${share} in migrationPhase ${c.migrationPhase} (or leave it out): ${where} captures the core subjects then, and ingest-service publishes each event expecting the stream it picks, so ${r.data.newTopologyPercent}% would fail ${share ? 100 - r.data.newTopologyPercent : r.data.newTopologyPercent}% of them`,
     );
   }
-  const identityProblems = [...passwordHashProblems(c.nats, r.data.nats.passwordHashes), ...tlsProblems(c.nats, r.data.nats.tls)];
+  const identityProblems = [...passwordHashProblems(c.nats, r.data.nats.passwordHashes, r.data.nats.passwordSlots?.admin), ...tlsProblems(c.nats, r.data.nats.tls)];
   if (identityProblems.length) throw new Error(`invalid stack configuration:\n${identityProblems.map((p) => `  event-bus:${p.key}: ${p.reason}`).join("\n")}`);
   if (r.data.canaryPercent > 0 && c.mode !== "single") {
     throw new Error(`invalid stack configuration:\n  event-bus:kubernetes.canaryPercent: a canary runs multi-mode pods next to single-mode ones; expected mode "single" (it is "${c.mode}")`);
@@ -219,11 +230,20 @@ export function kubernetesConfigOf(c: StackConfig): KubernetesConfig | undefined
  * hash (the servers must know the password the `up` signs in with), the preview identity with
  * the preview user's hash, under the name the servers give that user.
  */
-export function passwordHashProblems(nats: StackConfig["nats"], hashes: KubernetesConfig["nats"]["passwordHashes"]): Array<{ key: string; reason: string }> {
+export function passwordHashProblems(nats: StackConfig["nats"], hashes: KubernetesConfig["nats"]["passwordHashes"], adminSlots?: PasswordSlots): Array<{ key: string; reason: string }> {
   const out: Array<{ key: string; reason: string }> = [];
   const make = "`npm run nats-password` makes a password and its hash";
-  if (hashes?.admin && !nats.passwordEnv) out.push({ key: "kubernetes.nats.passwordHashes.admin", reason: `expected event-bus:nats.passwordEnv with it: the environment variable that holds the admin password in the \`up\`` });
-  if (nats.passwordEnv && !hashes?.admin) out.push({ key: "nats.passwordEnv", reason: `expected event-bus:kubernetes.nats.passwordHashes.admin with it: the servers get the hash of the password ${nats.passwordEnv} holds (${make})` });
+  const adminKeys = { a: "admin", b: "admin-b" } as const;
+  for (const slot of ["a", "b"] as const) {
+    if (hashes?.[adminKeys[slot]] && !nats.passwordEnv) out.push({ key: `kubernetes.nats.passwordHashes.${adminKeys[slot]}`, reason: `expected event-bus:nats.passwordEnv with it: the environment variable that holds the admin password in the \`up\`` });
+  }
+  // Each slot the servers accept needs its hash; the one the `up` signs in with is the password the variable holds.
+  const { use, standby } = slotsOf(adminSlots, "admin");
+  for (const slot of [use, ...(standby ? [standby] : [])]) {
+    if (nats.passwordEnv && !hashes?.[adminKeys[slot]]) {
+      out.push({ key: "nats.passwordEnv", reason: `expected event-bus:kubernetes.nats.passwordHashes.${adminKeys[slot]} with it: the servers get the hash of ${slot === use ? `the password ${nats.passwordEnv} holds` : `the admin's slot ${slot} password (kubernetes.nats.passwordSlots.admin "${adminSlots}")`} (${make})` });
+    }
+  }
   if (nats.preview && !hashes?.preview) out.push({ key: "nats.preview", reason: `expected event-bus:kubernetes.nats.passwordHashes.preview with it: the servers get the hash of the password ${nats.preview.passwordEnv} holds (${make})` });
   if (hashes?.preview && !nats.preview) out.push({ key: "kubernetes.nats.passwordHashes.preview", reason: "expected event-bus:nats.preview with it: { passwordEnv: <the variable that holds the preview password in a preview job> }" });
   if (nats.preview && nats.preview.user !== PREVIEW_USER) out.push({ key: "nats.preview.user", reason: `expected "${PREVIEW_USER}" (or leave it out): the servers this stack runs know the preview user by that name` });
@@ -242,7 +262,7 @@ export function tlsProblems(nats: StackConfig["nats"], tls: KubernetesConfig["na
  * ("b>a") must make a new password, not bring the old one back.
  */
 export function carriedSlotProblems(slots: KubernetesConfig["nats"]["passwordSlots"], carried: readonly string[]): Array<{ key: string; reason: string }> {
-  return SLOTTED_USERS.filter((u) => carried.includes(u) && (slots?.[u] === "b" || slots?.[u] === "b>a"))
+  return SLOTTED_USERS.filter((u) => u !== "admin" && carried.includes(u) && (slots?.[u] === "b" || slots?.[u] === "b>a"))
     .map((u) => ({
       key: `natsUserPasswords.${u}`,
       reason: `expected no carried-over ${u} password with kubernetes.nats.passwordSlots.${u} "${slots![u]}": it was slot a's, which the rotation retired (remove it: \`pulumi config rm --path event-bus:natsUserPasswords.${u}\`); slot a gets a new password when it comes back`,

@@ -28,10 +28,13 @@ import { CLIENT_PORT } from "./nats-conf";
 import { ANONYMOUS_USER, natsUsers, type NatsUser } from "./nats-users";
 import { CATALOGUE } from "../topology/catalogue";
 import { renderServices } from "./service-deployments";
+import { certificateNames, renderCertificate, type CertificateManifest } from "./nats-tls";
 
 export interface KubernetesManifests extends NatsClusterManifests {
   /** Who may reach the NATS pods (network-policy.ts). */
   natsNetworkPolicy: INetworkPolicy;
+  /** The cert-manager Certificate that issues the servers' TLS Secret, when cert-manager does (nats-tls.ts). */
+  natsCertificate?: CertificateManifest;
   flags: IConfigMap;
   /** The services' own ServiceAccounts (pod-security.ts). */
   serviceAccounts: IServiceAccount[];
@@ -62,7 +65,9 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const data = flagsData(c, natsClientUrl(layout, CLIENT_PORT));
   const apps = renderServices({ ...k, namespace, environment: c.environment, users, flags: data, bindings: t.bindings, newTopology: newTopologyFraction(t.phase), tls: k.nats.tls });
   const natsNetworkPolicy = renderNatsNetworkPolicy({ namespace, layout, clientApps: apps.deployments.map((d) => d.spec!.selector.matchLabels!.app), clients: k.networkPolicy.clients, prometheus: k.networkPolicy.prometheus, anonymousClients: anonymous });
-  const manifests = { ...nats, natsNetworkPolicy, flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
+  const tls = k.nats.tls;
+  const natsCertificate = tls && renderCertificate(namespace, tls, certificateNames(namespace, { client: layout.clientService, headless: layout.headlessService }, c.nats.servers), labels("nats"));
+  const manifests = { ...nats, natsNetworkPolicy, ...(natsCertificate ? { natsCertificate } : {}), flags: renderFlags(namespace, data), ...apps, users, dashboard: dashboardConfigMap(c, namespace) };
   if (!k.prometheusOperator) return manifests;
   const podMonitor = (name: string, app: string, port: string, selector: Record<string, string> = { app }): PodMonitorManifest => ({
     apiVersion: "monitoring.coreos.com/v1",
@@ -79,6 +84,6 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
 }
 
 /** Every manifest in apply order, for rendering and validation. */
-export function allManifests(m: KubernetesManifests): Array<IServiceAccount | INetworkPolicy | IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest | PodMonitorManifest> {
-  return [m.natsServiceAccount, m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.natsNetworkPolicy, m.flags, ...m.serviceAccounts, ...m.deployments, ...m.services, m.dashboard, ...(m.alerts ? [m.alerts] : []), ...(m.podMonitors ?? [])];
+export function allManifests(m: KubernetesManifests): Array<IServiceAccount | INetworkPolicy | IConfigMap | IService | IStatefulSet | IPodDisruptionBudget | IDeployment | PrometheusRuleManifest | PodMonitorManifest | CertificateManifest> {
+  return [m.natsServiceAccount, m.natsConfig, m.natsHeadless, m.natsClient, m.natsStatefulSet, m.natsDisruptionBudget, m.natsNetworkPolicy, ...(m.natsCertificate ? [m.natsCertificate] : []), m.flags, ...m.serviceAccounts, ...m.deployments, ...m.services, m.dashboard, ...(m.alerts ? [m.alerts] : []), ...(m.podMonitors ?? [])];
 }

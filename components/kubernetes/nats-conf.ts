@@ -26,7 +26,7 @@ export interface NatsConfInput {
   /** The user clients without credentials are signed in as (`no_auth_user`); none: they are refused. */
   noAuthUser?: string;
   /** TLS required of clients, and spoken on the routes (nats-tls.ts). */
-  tls?: { clients: boolean; routes: boolean };
+  tls?: { clients: boolean; plainToo?: boolean; routes: boolean };
 }
 
 /** "10Gi" -> "10G" (nats.conf's 1024-based units), "500Mi" -> "500M". */
@@ -57,7 +57,8 @@ export function renderNatsConf(i: NatsConfInput): string {
     `lame_duck_grace_period: 10s`,
     `lame_duck_duration: 30s`,
     `pid_file: "${PID_FILE}"`,
-    ...(i.tls?.clients ? [``, `# Every client speaks TLS (the certificate from kubernetes.nats.tls.secretName).`, ...tlsBlock("")] : []),
+    ...(i.tls?.clients && !i.tls.plainToo ? [``, `# Every client speaks TLS (the certificate from kubernetes.nats.tls.secretName).`, ...tlsBlock("")] : []),
+    ...(i.tls?.plainToo ? [``, `# TLS offered to every client (the certificate from kubernetes.nats.tls.secretName), plain ones still taken (stage "offer").`, ...tlsBlock(""), `allow_non_tls: true`] : []),
     ``,
     `jetstream {`,
     `  store_dir: ${JSON.stringify(i.storeDir)}`,

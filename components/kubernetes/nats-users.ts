@@ -37,23 +37,35 @@ export interface NatsUser {
  */
 export const PASSWORD_SLOTS = ["a", "b", "a>b", "b>a"] as const;
 export type PasswordSlots = (typeof PASSWORD_SLOTS)[number];
-/** The users whose passwords rotate through slots: the services'. */
-export const SLOTTED_USERS = ["ingest", "normalize"] as const;
+/** The users whose passwords rotate through slots: the services', and the admin's (the providers'). */
+export const SLOTTED_USERS = ["admin", "ingest", "normalize"] as const;
 export type SlottedUser = (typeof SLOTTED_USERS)[number];
 
-/** Which slot the service signs in with, and which other one the servers still accept. Pure. */
-export function slotsOf(s: PasswordSlots = "a"): { use: "a" | "b"; standby?: "a" | "b" } {
+/**
+ * Which slot a user signs in with, and which other one the servers still accept. Pure.
+ * A service moves in the `up` that teaches the servers its new slot ("a>b": it signs in with b,
+ * its pods rolling after the NATS pods'). The admin can not: its password is the `up`'s own
+ * environment, and the `up` signs in before the NATS pods roll. So with "a>b" the admin still
+ * signs in with a; the deploy job's secret then changes to b's password, and the next `up` ("b")
+ * signs in with b, which every server knows by then, and the servers forget a.
+ */
+export function slotsOf(s: PasswordSlots = "a", user: SlottedUser = "ingest"): { use: "a" | "b"; standby?: "a" | "b" } {
   const [from, to] = s.split(">") as Array<"a" | "b">;
-  return to ? { use: to, standby: from } : { use: from };
+  if (!to) return { use: from };
+  return user === "admin" ? { use: from, standby: to } : { use: to, standby: from };
 }
 
 /** What names a user's password, Secret and nats.conf variable: its name, and `-b` for slot b. */
 export const credentialKey = (u: Pick<NatsUser, "name" | "slot">) => (u.slot === "b" ? `${u.name}-b` : u.name);
 
-/** A service user in each slot the servers accept, the one the service signs in with first. */
-function inSlots(u: NatsUser, slots: PasswordSlots | undefined): NatsUser[] {
-  const { use, standby } = slotsOf(slots);
-  const at = (slot: "a" | "b"): NatsUser => (slot === "b" ? { ...u, user: `${u.user}-b`, slot: "b" } : u);
+/** A user in each slot the servers accept, the one it signs in with first; `hashes` gives a slot's hash when its password is kept out of the stack. */
+function inSlots(u: NatsUser & { name: SlottedUser }, slots: PasswordSlots | undefined, hashes: Partial<Record<"a" | "b", string>> = {}): NatsUser[] {
+  const { use, standby } = slotsOf(slots, u.name);
+  const at = (slot: "a" | "b"): NatsUser => {
+    const base: NatsUser = slot === "b" ? { ...u, user: `${u.user}-b`, slot: "b" } : { ...u };
+    delete base.hash;
+    return hashes[slot] ? { ...base, hash: hashes[slot] } : base;
+  };
   return [at(use), ...(standby ? [{ ...at(standby), standby: true as const }] : [])];
 }
 
@@ -63,6 +75,8 @@ function inSlots(u: NatsUser, slots: PasswordSlots | undefined): NatsUser[] {
  * stream and reaches none: the streams stay in the global account, as before.
  */
 export const SYSTEM_ACCOUNT = "SYS" as const;
+/** The providers' user (slot a; `event-bus-admin-b` in slot b). */
+export const ADMIN_USER = "event-bus-admin";
 export const SYSTEM_USER = "event-bus-system";
 
 /**
@@ -85,11 +99,11 @@ export const PREVIEW_PERMISSIONS = {
 export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; preview?: string; system?: string }; slots?: Partial<Record<SlottedUser, PasswordSlots>> } = {}): NatsUser[] {
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; "admin-b"?: string; preview?: string; system?: string }; slots?: Partial<Record<SlottedUser, PasswordSlots>> } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
-    { name: "admin", user: "event-bus-admin", publish: [">"], subscribe: [">"], ...(opts.hashes?.admin ? { hash: opts.hashes.admin } : {}) },
+    ...inSlots({ name: "admin", user: ADMIN_USER, publish: [">"], subscribe: [">"] }, opts.slots?.admin, { a: opts.hashes?.admin, b: opts.hashes?.["admin-b"] }),
     ...(opts.hashes?.preview ? [{ name: "preview" as const, user: PREVIEW_USER, ...PREVIEW_PERMISSIONS, hash: opts.hashes.preview }] : []),
     ...inSlots(
       {

@@ -15,4 +15,12 @@ describe("the connection's problems, by stack key", () => {
     expect(connectionProblems({ servers: ["nats://bus:4222"], password: "secret-value" })).toEqual([{ key: "nats.user", reason: "expected a user with password" }]);
     expect(connectionProblems({ servers: ["nats://bus:4222"], user: "admin", password: "secret-value" })).toEqual([]);
   });
+
+  it("names a TLS file that does not exist before anything connects; PEM text and a file that exists pass", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    expect(connectionProblems({ servers: ["nats://bus:4222"], tls: { ca: "nats-ca/nobody-made-this.crt" } })).toEqual([
+      { key: "nats.tls.ca", reason: "expected PEM text or a file that exists: nats-ca/nobody-made-this.crt was not found (a relative path is read from the directory pulumi runs in)" },
+    ]);
+    expect(connectionProblems({ servers: ["nats://bus:4222"], tls: { ca: pem, cert: __filename, key: __filename } })).toEqual([]);
+  });
 });

@@ -56,6 +56,16 @@ describe("identity - the program's checks before anything is planned", () => {
     expect(identityProblems(c, undefined, { ADMIN_PW: "any" }, false)).toEqual([]);
   });
 
+  it("the admin's password is compared with the hash of the slot the up signs in with (kubernetes.nats.passwordSlots.admin)", () => {
+    const both = { ...hashes, "admin-b": bcrypt.hashSync("new-admin-secret", 4) };
+    // "a>b": the servers learn b while the up still signs in with a.
+    expect(identityProblems(c, both, { ADMIN_PW: "admin-secret" }, false, "a>b")).toEqual([]);
+    expect(identityProblems(c, both, { ADMIN_PW: "new-admin-secret" }, false, "a>b")[0].key).toBe("kubernetes.nats.passwordHashes.admin");
+    // "b": the secret changed to b's password.
+    expect(identityProblems(c, both, { ADMIN_PW: "new-admin-secret" }, false, "b")).toEqual([]);
+    expect(identityProblems(c, both, { ADMIN_PW: "admin-secret" }, false, "b")[0].key).toBe("kubernetes.nats.passwordHashes.admin-b");
+  });
+
   it("a stack file that keeps passwords out gives their hashes, and the reverse; each problem names its key", () => {
     const file = stackConfigFile("production");
     const nats = file.nats as Record<string, unknown>;

@@ -84,7 +84,8 @@ describe("engine and Kubernetes provider - production takes over a NATS cluster 
       natsStatefulSet: RELEASE,
       // The first stage of the takeover: clients without credentials still let in, routes carrying
       // the route user's credentials without the servers requiring them yet.
-      kubernetes: { nats: { ...NATS, routeAuthorization: "offer" }, adopt: ADOPT },
+      // TLS's first stage too: the services get the CA, the servers stay plain (docs/RUNBOOK.md).
+      kubernetes: { nats: { ...NATS, routeAuthorization: "offer", tls: { secretName: "nats-tls", stage: "trust" } }, adopt: ADOPT },
       overrides: { migrationPhase: 0, mode: "single", adoptExisting: true },
     });
     for (const o of helmChartNats(RELEASE, k.namespace)) await k.cluster.apply(o, { fieldManager: "helm" });

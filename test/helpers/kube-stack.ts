@@ -18,6 +18,7 @@ import { DEFAULT_REPLICAS, type Environment } from "../../components/config/stac
 import { EVENT_BUS_LAYOUT } from "../../components/kubernetes/nats-layout";
 import { stackFileConfig } from "../../scripts/stack-file";
 import { prepareProject } from "../../scripts/lib/pulumi-project";
+import { makeCerts, type TestCerts } from "./tls-certs";
 import { engineStack, type EngineStack } from "./engine";
 import type { KubeCluster } from "./kube-cluster";
 import { PodAgent, STOPPED_ANNOTATION } from "./pod-agent";
@@ -41,7 +42,11 @@ export interface KubeStack {
    * sets it to preview as a pull request's job does).
    */
   passwords: { admin: string; preview: string; system: string };
-  /** The CA of the NATS servers' certificate, when the stack's servers speak TLS (event-bus:nats.tls.ca, a file). */
+  /**
+   * The CA of the NATS servers' certificate, when they require TLS (event-bus:nats.tls.ca, a file):
+   * what a test's own clients (nats.js, the `nats` CLI's --tlsca) need to reach them. Unset while
+   * the servers speak plain (no TLS, or kubernetes.nats.tls.stage "trust").
+   */
   caFile?: string;
   /** The environment of a pull request's preview job: the preview user's password, and the admin's empty (as GitHub gives a secret a job's environment does not have). */
   asPreview: Record<string, string>;
@@ -82,12 +87,20 @@ export async function kubeStack(
     ...(opts.systemAccount ? { system: bcrypt.hashSync(passwords.system, 10) } : {}),
   };
   const namespace = suiteNamespace(name);
-  const k: Record<string, unknown> = { ...(file.kubernetes as Record<string, unknown>), prometheusOperator: false, ...opts.kubernetes, namespace };
+  const fileKube = file.kubernetes as Record<string, unknown>;
+  const k: Record<string, unknown> = { ...fileKube, prometheusOperator: false, ...opts.kubernetes, namespace, nats: { ...(fileKube.nats as object), ...(opts.kubernetes?.nats as object) } };
+  // The servers' TLS Secret (production's stack file names one), made here as its owners make it,
+  // unless the suite brings a CA of its own: the Secret in the namespace, the CA for the providers.
+  const tls = [k, opts.overrides?.kubernetes as Record<string, unknown> | undefined].reduce<{ secretName: string; stage?: string } | undefined>((t, l) => ((l?.nats as { tls?: never } | undefined)?.tls ?? t), undefined);
+  const givenCa = (opts.overrides?.nats as { tls?: { ca?: string } } | undefined)?.tls?.ca;
+  const certs: TestCerts | undefined = tls && !givenCa ? makeCerts(namespace) : undefined;
+  const caFile = tls && (tls.stage ?? "on") === "on" ? (givenCa ?? certs?.caFile) : undefined;
   const natsReplicas = ((k.nats as { replicas?: number } | undefined)?.replicas ?? DEFAULT_REPLICAS[file.environment as Environment]) as number;
   const { cluster, owned } = await controlPlane();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `event-bus-pods-${namespace}-`));
   const agent = new PodAgent(cluster, namespace, dir, opts.agentEnv);
   const release = async () => {
+    certs?.remove();
     await agent.stop();
     if (owned) await cluster.stop();
     else await releaseNamespace(cluster, namespace);
@@ -102,13 +115,19 @@ export async function kubeStack(
       const labels = typeof opts.namespaceExists === "object" ? opts.namespaceExists.labels : undefined;
       await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, ...(labels ? { labels } : {}) } });
     }
+    if (certs) {
+      if (!opts.namespaceExists) throw new Error(`kubeStack: the TLS Secret ${tls!.secretName} needs the namespace beforehand (namespaceExists)`);
+      await cluster.apply({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: tls!.secretName, namespace }, data: certs.secretData });
+    }
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };
       const layers = [k, opts.overrides?.kubernetes, ek] as Array<Record<string, unknown> | undefined>;
       // `kubernetes.nats` is merged a level deeper: a step's passwordSlots keep the suite's tls.
       const kube: Record<string, unknown> = Object.assign({}, ...layers, { nats: Object.assign({}, ...layers.map((l) => l?.nats)) });
       const { nats: natsOverrides, ...others } = rest as { nats?: object };
-      return { nats: { ...fileNats, servers: natsUrls, ...natsOverrides }, ...others, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes } } };
+      // The hashes of the passwords made here, and those a step adds (a slot's new password).
+      const stepHashes = (ek as { nats?: { passwordHashes?: object } } | undefined)?.nats?.passwordHashes;
+      return { nats: { ...fileNats, servers: natsUrls, ...(certs ? { tls: { ca: certs.caFile } } : {}), ...natsOverrides }, ...others, kubernetes: { ...kube, nats: { ...(kube.nats as object), passwordHashes: { ...passwordHashes, ...stepHashes } } } };
     };
     stack = await engineStack(name, { overrides: overridesWith({}) });
     stack.env.KUBECONFIG = cluster.kubeconfig;
@@ -123,7 +142,7 @@ export async function kubeStack(
       natsUrls,
       natsMonitorUrls: ports.map((p) => `http://127.0.0.1:${p.monitor}`),
       passwords,
-      caFile: (opts.overrides?.nats as { tls?: { ca?: string } } | undefined)?.tls?.ca,
+      caFile,
       asPreview: { [fileNats.passwordEnv]: "", [fileNats.preview.passwordEnv]: passwords.preview },
       configure: (extra) => void prepareProject({ dir: s.dir, stack: name, overrides: overridesWith(extra) }),
       async stop() {

@@ -12,6 +12,7 @@ import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodMonitor, PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import pins from "../../versions.json";
 import { allManifests } from "../../components/kubernetes/manifests";
 import { canarySplit, DURABLES_ANNOTATION } from "../../components/kubernetes/service-deployments";
@@ -35,7 +36,7 @@ const sha256OfFlags = (data: Record<string, string>) =>
     )
     .digest("hex");
 
-const MODELS: Record<string, new (o: any) => { validate(): void }> = { ServiceAccount, ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget, NetworkPolicy, PrometheusRule, PodMonitor };
+const MODELS: Record<string, new (o: any) => { validate(): void }> = { ServiceAccount, ConfigMap, Service, Deployment, StatefulSet, PodDisruptionBudget, NetworkPolicy, PrometheusRule, PodMonitor, Certificate };
 
 describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
   const replicas = stack === "production" ? 3 : 1;
@@ -345,16 +346,43 @@ describe("kubernetes - TLS for clients and routes (kubernetes.nats.tls)", () => 
     expect(withTls({ secretName: "nats-tls", routes: false }).natsConfig.data!["nats.conf"].match(/tls \{/g)).toHaveLength(1);
   });
 
+  it("production's stack file turns it on: clients and routes, from the Secret nats-tls, the providers trusting the CA committed in nats-ca/", () => {
+    const file = stackConfigFile("production") as { nats: { tls?: { ca?: string } }; kubernetes: { nats: { tls?: unknown } } };
+    expect({ ca: file.nats.tls?.ca, tls: file.kubernetes.nats.tls }).toEqual({ ca: "nats-ca/production.crt", tls: { secretName: "nats-tls" } });
+    expect(render("production").m.natsConfig.data!["nats.conf"].match(/tls \{/g)).toHaveLength(2);
+  });
+
+  it("with cert-manager, a Certificate that issues the Secret the servers read: every name they answer to, valid against cert-manager's schema", () => {
+    const m = withTls({ secretName: "nats-tls", certManager: { issuer: "letsencrypt-internal" } });
+    const cert = m.natsCertificate!;
+    expect(() => new Certificate(cert as never).validate()).not.toThrow();
+    expect(cert.spec).toMatchObject({ secretName: "nats-tls", issuerRef: { name: "letsencrypt-internal", kind: "ClusterIssuer", group: "cert-manager.io" } });
+    // The client Service, each pod through the headless Service (the routes), and the hosts the providers reach (the stack file's servers).
+    expect(cert.spec.dnsNames).toEqual(["nats", "nats.production", "nats.production.svc", "*.nats-headless", "*.nats-headless.production.svc", "nats-0.production.athlete-ally.internal", "nats-1.production.athlete-ally.internal", "nats-2.production.athlete-ally.internal"]);
+    expect(allManifests(m)).toContain(cert);
+    // Without it, no Certificate: the Secret is the owners' (or the chart's).
+    expect(withTls({ secretName: "nats-tls" }).natsCertificate).toBeUndefined();
+    expect(() => withTls({ secretName: "nats-tls", certManager: { issuer: "x", kind: "Cluster" } })).toThrow(/event-bus:kubernetes.nats.tls.certManager.kind: expected kind "Issuer" \(in the namespace\) or "ClusterIssuer"/);
+  });
+
+  it('"offer": the servers offer TLS from the Secret and still take plain clients; the routes stay as they were', () => {
+    const m = withTls({ secretName: "nats-tls", stage: "offer" });
+    const conf = m.natsConfig.data!["nats.conf"];
+    expect(conf).toContain(`\ntls {\n  cert_file: "/etc/nats-certs/tls.crt"\n  key_file: "/etc/nats-certs/tls.key"\n  ca_file: "/etc/nats-certs/ca.crt"\n  timeout: 2\n}\nallow_non_tls: true\n`);
+    expect(conf.match(/tls \{/g)).toHaveLength(1);
+    expect(volumesOf(m.natsStatefulSet.spec!.template.spec)).toEqual({ volumes: [{ name: "tls", secret: { secretName: "nats-tls" } }], mounts: [{ name: "tls", mountPath: "/etc/nats-certs", readOnly: true }] });
+  });
+
   it('"trust": the services get the CA and roll; the servers do not change', () => {
     const trust = withTls({ secretName: "nats-tls", stage: "trust" }, {});
-    const none = render("production").m;
+    const none = render("production", { kubernetes: { nats: { tls: undefined } } }).m;
     expect(trust.natsConfig).toEqual(none.natsConfig);
     expect(trust.natsStatefulSet).toEqual(none.natsStatefulSet);
     for (const d of trust.deployments) expect(d.spec!.template.spec!.containers[0].env).toContainEqual({ name: "NODE_EXTRA_CA_CERTS", value: "/etc/nats-ca/ca.crt" });
   });
 
   it("the providers must trust the CA once the servers speak TLS; a bad Secret name is refused; each names its key", () => {
-    expect(() => withTls({ secretName: "nats-tls" }, {})).toThrow(/event-bus:nats.tls.ca: expected the CA of the certificate in Secret nats-tls/);
+    expect(() => withTls({ secretName: "nats-tls" }, { tls: undefined })).toThrow(/event-bus:nats.tls.ca: expected the CA of the certificate in Secret nats-tls/);
     expect(() => withTls({ secretName: "Nats_TLS" })).toThrow(/event-bus:kubernetes.nats.tls.secretName: expected tls.secretName as a Kubernetes object name/);
     expect(() => withTls({ secretName: "nats-tls", stage: "maybe" })).toThrow(/event-bus:kubernetes.nats.tls.stage: expected stage "trust"/);
   });

@@ -13,6 +13,8 @@ import { kubernetesConfigOf } from "../../components/kubernetes/kubernetes-confi
 import { renderKubernetes } from "../../components/kubernetes/manifests";
 import { PID_FILE } from "../../components/kubernetes/nats-conf";
 import { EVENT_BUS_LAYOUT } from "../../components/kubernetes/nats-layout";
+import { TLS_DIR } from "../../components/kubernetes/nats-tls";
+import { makeCerts } from "../helpers/tls-certs";
 import { computeTopology } from "../../components/topology/topology";
 import type { NatsUser } from "../../components/kubernetes/nats-users";
 import { writeNatsConfFiles } from "../helpers/nats-conf-files";
@@ -23,8 +25,13 @@ const run = promisify(execFile);
 
 async function serverCheck(conf: string, env: Record<string, string>, users: NatsUser[], routes: string[]): Promise<{ ok: boolean; output: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-bus-conf-"));
+  // The servers' TLS files (production's), as the Secret mounted at TLS_DIR holds them.
+  const certs = conf.includes(TLS_DIR) ? makeCerts("production") : undefined;
   try {
-    const local = conf.replace(EVENT_BUS_LAYOUT.storeDir, path.join(dir, "jetstream")).replace(PID_FILE, path.join(dir, "nats.pid"));
+    const local = conf
+      .replace(EVENT_BUS_LAYOUT.storeDir, path.join(dir, "jetstream"))
+      .replace(PID_FILE, path.join(dir, "nats.pid"))
+      .replaceAll(TLS_DIR, certs?.dir ?? TLS_DIR);
     const file = writeNatsConfFiles(dir, local, users, (name) => `test-${name}-password`, routes);
     const r = await run(NATS_SERVER_BIN, ["-t", "-c", file], { env: { ...process.env, ...env } }).then(
       (x) => ({ ok: true, output: x.stdout + x.stderr }),
@@ -33,6 +40,7 @@ async function serverCheck(conf: string, env: Record<string, string>, users: Nat
     return r;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    certs?.remove();
   }
 }
 

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { connect } from "@nats-io/transport-node";
 import { closeConnections, manager } from "../../components/jetstream/client";
-import { TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
+import { providersSpeakTls, TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
 import { renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import { poll } from "../../components/poll";
 import { addStream, openManager, publishStored } from "../helpers/jetstream";
@@ -72,6 +72,45 @@ describe("NATS over TLS - the stack's tls block on a real server", () => {
     expect(await nodeClient(server.url, {})).toMatch(/^refused: .*(self-signed|unable to verify|certificate)/i);
     expect(await nodeClient(server.url, { NODE_EXTRA_CA_CERTS: other.caFile })).toMatch(/^refused: .*(self-signed|unable to verify|certificate)/i);
     await expect(connect({ servers: server.url, user: "event-bus-admin", pass: "admin-password-0123", tls: null, reconnect: false, timeout: 3_000 })).rejects.toThrow(/tls/i);
+  });
+});
+
+describe('NATS over TLS - stage "offer": TLS offered, plain clients still taken', () => {
+  let certs: TestCerts;
+  let offering: ServerNode;
+  let plain: ServerNode;
+  beforeAll(async () => {
+    certs = makeCerts("production");
+    const conf = render("production", { nats: { ...(stackConfigFile("production").nats as object), tls: { ca: "/ca.crt" } }, kubernetes: { nats: { tls: { secretName: "nats-tls", stage: "offer" } } } }).m.natsConfig.data!["nats.conf"];
+    const offered = conf.slice(conf.indexOf("tls {"), conf.indexOf("allow_non_tls: true") + "allow_non_tls: true".length);
+    expect(offered).toBe(`${tlsBlock("").join("\n")}\nallow_non_tls: true`);
+    offering = await startServer({ extraConfig: `${at(offered, certs)}\n${AUTH}` });
+    plain = await startServer({ extraConfig: AUTH });
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await offering?.stop();
+    await plain?.stop();
+    certs?.remove();
+  });
+
+  it("a service with NODE_EXTRA_CA_CERTS upgrades to TLS; a client that asks for none stays plain; a Node.js client without the CA upgrades and fails (why \"trust\" comes first)", async () => {
+    expect(await nodeClient(offering.url, { NODE_EXTRA_CA_CERTS: certs.caFile })).toBe("connected");
+    // nats.js upgrades whenever a server offers TLS: without the CA it can not verify the certificate.
+    expect(await nodeClient(offering.url, {})).toMatch(/^refused: .*(self-signed|unable to verify|certificate)/i);
+    const old = await connect({ servers: offering.url, user: "event-bus-admin", pass: "admin-password-0123", tls: null, reconnect: false });
+    await old.flush();
+    await old.close();
+    const tlsClient = await connect({ servers: offering.url, user: "event-bus-admin", pass: "admin-password-0123", tls: { ca: certs.files["ca.crt"] }, reconnect: false });
+    expect({ required: tlsClient.info?.tls_required ?? false, available: tlsClient.info?.tls_available }).toEqual({ required: false, available: true });
+    await tlsClient.close();
+    const connz = (await getJson(`${offering.monitorUrl}/connz`)) as { connections: unknown[] };
+    expect(connz.connections).toEqual([]);
+  });
+
+  it("why the providers speak TLS only from stage on: given TLS settings, the client refuses a server that offers none (a stack at trust, or an up before its roll)", async () => {
+    await expect(connect({ servers: plain.url, user: "event-bus-admin", pass: "admin-password-0123", tls: { ca: certs.files["ca.crt"] }, reconnect: false, timeout: 3_000 })).rejects.toThrow(/server does not support 'tls'/);
+    expect([providersSpeakTls(undefined), providersSpeakTls({ secretName: "nats-tls", stage: "trust", routes: true }), providersSpeakTls({ secretName: "nats-tls", stage: "offer", routes: true }), providersSpeakTls({ secretName: "nats-tls", stage: "on", routes: true })]).toEqual([true, false, false, true]);
   });
 });
 

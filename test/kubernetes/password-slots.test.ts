@@ -8,6 +8,7 @@ import { credentialKey, slotsOf } from "../../components/kubernetes/nats-users";
 import { passwordVariable } from "../../components/kubernetes/nats-passwords";
 import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { render } from "../helpers/render";
+import { stackConfigFile } from "../helpers/stack-files";
 
 const withSlots = (ingest?: string, normalize?: string) =>
   render("production", { kubernetes: { nats: { passwordSlots: { ...(ingest ? { ingest } : {}), ...(normalize ? { normalize } : {}) } } } }).m;
@@ -48,6 +49,19 @@ describe("kubernetes - password slots", () => {
       users: ["ingest-service-b=PASSWORD_INGEST_B", "normalize-service=PASSWORD_NORMALIZE", "normalize-service-b=PASSWORD_NORMALIZE_B"],
       env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service-b event-bus-nats-ingest-b" },
     });
+  });
+
+  it("the admin moves one up later than a service: with a>b the up still signs in with a, whose password its environment holds", () => {
+    expect(slotsOf("a>b", "admin")).toEqual({ use: "a", standby: "b" });
+    expect(slotsOf("b>a", "admin")).toEqual({ use: "b", standby: "a" });
+    const file = (stackConfigFile("production").kubernetes as { nats: { passwordHashes: object } }).nats.passwordHashes;
+    const hashes = { ...file, admin: "$2a$11$" + "a".repeat(53), "admin-b": "$2a$11$" + "b".repeat(53) };
+    const admins = (slots: string) => render("production", { kubernetes: { nats: { passwordSlots: { admin: slots }, passwordHashes: hashes } } }).m.users.filter((u) => u.name === "admin").map((u) => `${u.user} ${u.hash!.slice(7, 8)}${u.standby ? " standby" : ""}`);
+    expect(admins("a")).toEqual(["event-bus-admin a"]);
+    expect(admins("a>b")).toEqual(["event-bus-admin a", "event-bus-admin-b b standby"]);
+    expect(admins("b")).toEqual(["event-bus-admin-b b"]);
+    // Each slot the servers accept needs its hash, named by its key.
+    expect(() => render("production", { kubernetes: { nats: { passwordSlots: { admin: "a>b" } } } })).toThrow(/event-bus:nats\.passwordEnv: expected event-bus:kubernetes\.nats\.passwordHashes\.admin-b with it: the servers get the hash of the admin's slot b password/);
   });
 
   it("slot b has the same permissions as slot a", () => {

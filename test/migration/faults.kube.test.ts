@@ -152,7 +152,7 @@ describe("faults through the engine - production on Kubernetes, a phase step and
 
   it("each case converges after `pulumi cancel` and reruns: a preview plans nothing, the pods are bound where the phase says, 0 lost", async () => {
     await k.stack.ok(["up", "--yes", "--skip-preview"]);
-    nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin });
+    nc = await connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin, ...(k.caFile ? { tls: { caFile: k.caFile } } : {}) });
     jsm = await jetstreamManager(nc);
     k.configure(at(1));
     await k.stack.ok(["up", "--yes", "--skip-preview"]);

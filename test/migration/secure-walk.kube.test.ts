@@ -2,13 +2,17 @@
  * Production as a platform team signs it off (issue 30), walked through the migration with its
  * publishers and readers running: TLS for clients and routes from a Secret its owners made, in a
  * namespace that enforces Pod Security "restricted", route authorization required. The walk
- * 0 -> 1 -> 2 -> 1, then both services' passwords changed through their slots (a>b, then b),
+ * 0 -> 1 -> 2 -> 1, then both services' passwords changed through their slots (a>b, then b), and
+ * the admin's (a>b with the old deploy secret, then b with the new),
  * each step one `pulumi up` of the stack file. Per step: 0 lost, 0 crashes, no sign-in refused on
  * any server (its closed connections), every client connection TLS; the providers sign in
  * throughout (every up succeeds, none prints an authorization error); the NATS pods roll only for
  * a password change, in lame duck (the agent runs their preStop hook), and within the `up`: no NATS
  * pod is replaced after the up returns (what comes after the cluster waits for its roll).
  */
+import { randomBytes } from "node:crypto";
+import { connect } from "@nats-io/transport-node";
+import * as bcrypt from "bcryptjs";
 import { closeConnections } from "../../components/jetstream/client";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
 import { poll, sleep } from "../../components/poll";
@@ -20,8 +24,13 @@ import { boundNow, NORMALIZE, productionRun, stopPublishing, WALK_BOUNDS } from 
 import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
 
 const L = "ATHLETE_ALLY_EVENTS";
-const slots = (s?: string) => (s ? { nats: { passwordSlots: { ingest: s, normalize: s } } } : {});
-const at = (phase: number, mode: "single" | "multi", passwordSlots?: string) => ({ migrationPhase: phase, mode, kubernetes: { normalize: { ...NORMALIZE, replicas: 3 }, ...slots(passwordSlots) } });
+const ADMIN_ENV = "EVENT_BUS_NATS_ADMIN_PASSWORD";
+/** The admin's new password (slot b), made as `npm run nats-password -- admin-b` makes one; its hash goes in the stack file. */
+const NEW_ADMIN = randomBytes(24).toString("hex");
+const NEW_ADMIN_HASH = bcrypt.hashSync(NEW_ADMIN, 10);
+const slots = (s?: string, admin?: string) =>
+  s ? { nats: { passwordSlots: { ingest: s, normalize: s, ...(admin ? { admin } : {}) }, ...(admin ? { passwordHashes: { "admin-b": NEW_ADMIN_HASH } } : {}) } } : {};
+const at = (phase: number, mode: "single" | "multi", passwordSlots?: string, admin?: string) => ({ migrationPhase: phase, mode, kubernetes: { normalize: { ...NORMALIZE, replicas: 3 }, ...slots(passwordSlots, admin) } });
 const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
 
 const WALK = [
@@ -32,6 +41,10 @@ const WALK = [
   // The services' passwords: the servers learn slot b, then the services roll onto it; the next up retires slot a.
   { label: "passwords a>b", config: at(1, "multi", "a>b"), bound: where(1), users: "-b", natsRolled: true },
   { label: "passwords b (a retired)", config: at(1, "multi", "b"), bound: where(1), users: "-b", natsRolled: true },
+  // The admin's: the servers learn slot b while this up still signs in with a; then the deploy
+  // secret changes to b's password, and the next up signs in as event-bus-admin-b and retires a.
+  { label: "admin a>b", config: at(1, "multi", "b", "a>b"), bound: where(1), users: "-b", natsRolled: true },
+  { label: "admin b (secret changed)", config: at(1, "multi", "b", "b"), bound: where(1), users: "-b", natsRolled: true, adminSecret: NEW_ADMIN },
 ];
 
 interface Connz {
@@ -71,14 +84,15 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     return { refused, open };
   };
 
-  it("walks 0 -> 1 -> 2 -> 1 and rotates both services' passwords: 0 lost, 0 crashes, no sign-in refused, TLS everywhere", async () => {
+  it("walks 0 -> 1 -> 2 -> 1, rotates both services' passwords and the admin's: 0 lost, 0 crashes, no sign-in refused, TLS everywhere", async () => {
     const first = await k.stack.run(["up", "--yes", "--skip-preview"]);
     if (first.code !== 0) throw new Error(`first up failed\n${first.stdout}\n${first.stderr}\n${await k.agent.describe(k.namespace)}`);
     const windows: StepWindow[] = [];
     const perStep: Array<{ step: string; refusedSignIns: string[]; plain: number; users: string[]; natsRolled: boolean; rolledAfterUp: boolean }> = [];
     const natsPods = async () => (await k.cluster.list("Pod", k.namespace, "app=nats")).map((p: any) => p.metadata.uid as string).sort().join();
-    for (const step of WALK) {
+    for (const step of WALK as Array<(typeof WALK)[number] & { adminSecret?: string }>) {
       await sleep(2_000);
+      if (step.adminSecret) k.stack.env[ADMIN_ENV] = step.adminSecret;
       // The pull request's preview, signed in as the read-only event-bus-preview over TLS: it plans the step.
       k.configure(step.config);
       const preview = await k.stack.run(["preview", "--json"], { env: k.asPreview });
@@ -133,13 +147,18 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     const reasons = [...new Set(refusals.map((r) => r.reason))];
     console.log(`publishes refused, by reason: ${reasons.map((x) => `${x} (${refusals.filter((r) => r.reason === x).length})`).join("; ")}`);
     expect(reasons.filter((x) => /authori[sz]ation|authentication|permission|tls|certificate/i.test(x))).toEqual([]);
-    for (const r of rows.filter((x) => !/1 -> 2|2 -> 1|passwords/.test(x.step))) expect({ step: r.step, refused: r.refused }).toEqual({ step: r.step, refused: 0 });
+    for (const r of rows.filter((x) => !/1 -> 2|2 -> 1|passwords|admin/.test(x.step))) expect({ step: r.step, refused: r.refused }).toEqual({ step: r.step, refused: 0 });
     expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
     // Slot a is gone: its Secret deleted with the rotation's last up, its user no longer in nats.conf.
     for (const name of ["ingest", "normalize"]) {
       expect(await k.cluster.get("Secret", `event-bus-nats-${name}`, k.namespace).catch(() => undefined)).toBeUndefined();
       expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b`, k.namespace)).toBeDefined();
     }
+    // The admin's old password is refused now, the new one signs in as slot b.
+    const tls = { tls: { caFile: k.caFile! } };
+    await expect(connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin, reconnect: false, ...tls })).rejects.toThrow(/Authorization/i);
+    const admin = await connect({ servers: k.natsUrls, user: "event-bus-admin-b", pass: NEW_ADMIN, reconnect: false, ...tls });
+    await admin.close();
     const conf = (await k.cluster.get("ConfigMap", "nats-config", k.namespace)).data["nats.conf"] as string;
     expect(conf).toMatch(/user: "ingest-service-b"/);
     expect(conf).not.toMatch(/user: "ingest-service"/);
