@@ -5,10 +5,14 @@
  */
 import { readStackConfig } from "./components/config/stack-config";
 import { defineStackLooking } from "./components/stack";
+import { kubernetesConfigOf } from "./components/kubernetes/kubernetes-config";
+import { adminInUse } from "./components/kubernetes/nats-users";
 
 export = async () => {
   const { config, secrets, userPasswords } = readStackConfig();
   const stack = await defineStackLooking(config, secrets, userPasswords);
+  // The slot the stack signs in with (kubernetes.nats.passwordSlots.admin).
+  const adminPassword = stack.kubernetes?.passwords[adminInUse(kubernetesConfigOf(config)?.nats.passwordSlots?.admin).key];
   return {
     environment: stack.environment,
     migrationPhase: stack.migrationPhase,
@@ -20,6 +24,6 @@ export = async () => {
     /** Why the legacy stream stays although the phase retires it; absent otherwise. */
     ...(stack.legacyHold ? { legacyHold: stack.legacyHold } : {}),
     /** The admin user's password when the stack keeps it (Kubernetes stacks without kubernetes.nats.passwordHashes.admin; generated, or carried over): what `npm run verify` signs in with. */
-    ...(stack.kubernetes?.passwords.admin ? { natsAdminPassword: stack.kubernetes.passwords.admin } : {}),
+    ...(adminPassword ? { natsAdminPassword: adminPassword } : {}),
   };
 };

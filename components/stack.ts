@@ -10,7 +10,7 @@ import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
 import { carriedSlotProblems, kubernetesConfigOf } from "./kubernetes/kubernetes-config";
-import { providersSpeakTls } from "./kubernetes/nats-tls";
+import { connectionForTlsStage } from "./kubernetes/nats-tls";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
 import { allManifests, renderKubernetes, type KubernetesManifests } from "./kubernetes/manifests";
@@ -20,7 +20,7 @@ import { knownValue, lookAtBus, unseenWarning, type BusLook } from "./topology/b
 import { connectionProblems } from "./config/connection-problems";
 import { identityProblems } from "./config/identity-problems";
 import { judgePhaseStep } from "./topology/phase-step";
-import { ADMIN_USER, credentialKey, natsUsers } from "./kubernetes/nats-users";
+import { ADMIN_USER, adminInUse } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
 
@@ -68,13 +68,12 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
   // one the stack generates, unless secret config gives credentials of its own.
   const hasCredentials = Object.keys(secrets).length > 0 || config.nats.passwordEnv !== undefined;
   // The admin's user name in the slot this `up` signs in with (kubernetes.nats.passwordSlots.admin).
-  const adminInUse = natsUsers(config, CATALOGUE, { slots: k8sConfig?.nats.passwordSlots }).find((u) => u.name === "admin" && !u.standby)!;
-  const admin = adminInUse.user;
-  const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords[credentialKey(adminInUse)] } : secrets;
+  const inUse = adminInUse(k8sConfig?.nats.passwordSlots?.admin);
+  const admin = inUse.user;
+  const effectiveSecrets: StackSecrets = kubernetes && !hasCredentials ? { natsPassword: kubernetes.passwords[inUse.key] } : secrets;
   const effectiveConfig: StackConfig = kubernetes && (!hasCredentials || config.nats.passwordEnv) ? { ...config, nats: { ...config.nats, user: config.nats.user === undefined || config.nats.user === ADMIN_USER ? admin : config.nats.user } } : config;
   // Before the servers require TLS (kubernetes.nats.tls.stage "trust" or "offer"), the providers speak plain (nats-tls.ts).
-  const { tls: _tls, ...plainNats } = effectiveConfig.nats;
-  const connectionConfig = k8sConfig && !providersSpeakTls(k8sConfig.nats.tls) ? { ...effectiveConfig, nats: plainNats } : effectiveConfig;
+  const connectionConfig = { ...effectiveConfig, nats: connectionForTlsStage(effectiveConfig.nats, k8sConfig?.nats.tls) };
   return { config, manifests, kubernetes, provider, adopt, connection: natsConnection(connectionConfig, effectiveSecrets) };
 }
 

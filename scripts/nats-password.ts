@@ -24,7 +24,7 @@ const hash = bcrypt.hashSync(password, BCRYPT_COST);
 // request previews each stack with it. Each stack's admin password is its own environment's.
 const stacks = user === "preview" ? ["staging", "production"] : [stack];
 const keep = {
-  admin: `as the secret ${USERS.admin} of the GitHub environment ${stack}, and in on-call's password manager`,
+  admin: `as the secret ${USERS.admin} of the GitHub environment ${stack}, and in on-call's password manager (when rotating back to slot a, the secret changes only after the up with passwordSlots.admin "b>a": docs/RUNBOOK.md, "Changing the admin's password")`,
   // The admin's other slot (kubernetes.nats.passwordSlots.admin): the deploy secret changes to it only after the up that teaches the servers its hash.
   "admin-b": `in on-call's password manager; it becomes the secret ${USERS.admin} of the GitHub environment ${stack} after the up with passwordSlots.admin "a>b" (docs/RUNBOOK.md, "Changing the admin's password")`,
   preview: `as the secret ${USERS.preview} of the GitHub environment preview`,

@@ -14,7 +14,8 @@ import { parseStackConfig } from "../components/config/stack-config";
 import { connectionSchema } from "../components/jetstream/connection-args";
 import { tlsFileProblems } from "../components/config/connection-problems";
 import { kubernetesConfigOf } from "../components/kubernetes/kubernetes-config";
-import { providersSpeakTls } from "../components/kubernetes/nats-tls";
+import { connectionForTlsStage } from "../components/kubernetes/nats-tls";
+import { ADMIN_USER, adminInUse } from "../components/kubernetes/nats-users";
 import { verifyBus } from "./lib/verify-bus";
 import { stackFileConfig } from "./stack-file";
 
@@ -29,12 +30,14 @@ async function main(): Promise<number> {
   const config = parseStackConfig(stackFileConfig(stack, process.cwd()));
   const env = process.env;
   // NATS_PASSWORD (on-call's, or the deploy job's admin password) replaces the variable the stack file names.
-  // Before the servers require TLS (kubernetes.nats.tls.stage "trust" or "offer"), plain, as the providers (nats-tls.ts).
-  const { passwordEnv, preview, tls, ...rest } = config.nats;
-  const plain = { ...rest, ...(tls && providersSpeakTls(kubernetesConfigOf(config)?.nats.tls) ? { tls } : {}) };
+  // Before the servers require TLS (kubernetes.nats.tls.stage "trust" or "offer"), plain only, as the providers (nats-tls.ts).
+  const k8s = kubernetesConfigOf(config);
+  const { passwordEnv, preview, ...plain } = connectionForTlsStage(config.nats, k8s?.nats.tls);
+  // The admin in the slot the stack signs in with (kubernetes.nats.passwordSlots.admin).
+  const admin = config.nats.user === undefined || config.nats.user === ADMIN_USER ? (k8s ? adminInUse(k8s.nats.passwordSlots?.admin).user : config.nats.user) : config.nats.user;
   const connection = connectionSchema.parse({
-    ...(env.NATS_PASSWORD ? plain : { ...plain, ...(passwordEnv ? { passwordEnv } : {}), ...(preview ? { preview } : {}) }),
-    ...(env.NATS_PASSWORD ? { user: env.NATS_USER ?? config.nats.user ?? (config.kubernetes ? "event-bus-admin" : undefined), password: env.NATS_PASSWORD } : {}),
+    ...(env.NATS_PASSWORD ? plain : { ...plain, ...(plain.user !== undefined ? { user: admin } : {}), ...(passwordEnv ? { passwordEnv } : {}), ...(preview ? { preview } : {}) }),
+    ...(env.NATS_PASSWORD ? { user: env.NATS_USER ?? admin, password: env.NATS_PASSWORD } : {}),
     ...(env.NATS_TOKEN ? { token: env.NATS_TOKEN } : {}),
     ...(env.NATS_CREDS_FILE ? { credsFile: env.NATS_CREDS_FILE } : {}),
   });

@@ -102,7 +102,9 @@ export function clientOptions(c: SignIn): ConnectionOptions {
   else if (c.user) opts.authenticator = usernamePasswordAuthenticator(c.user, c.password);
   else if (c.token) opts.authenticator = tokenAuthenticator(c.token);
   else if (c.nkeySeed) opts.authenticator = nkeyAuthenticator(enc.encode(c.nkeySeed));
-  if (c.tls) {
+  // null, not undefined: only null keeps nats.js from upgrading where a server offers TLS.
+  if (c.plainOnly) opts.tls = null;
+  else if (c.tls) {
     opts.tls = {
       ...(c.tls.ca ? { ca: readMaybeFile(c.tls.ca) } : {}),
       ...(c.tls.cert ? { cert: readMaybeFile(c.tls.cert) } : {}),

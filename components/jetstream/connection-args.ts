@@ -53,6 +53,12 @@ export const connectionSchema = z
     token: z.string().min(1).optional(),
     /** An nkey user seed (starts with SU). */
     nkeySeed: z.string().regex(/^SU[A-Z2-7]+$/, { error: "expected an nkey user seed starting with SU" }).optional(),
+    /**
+     * Never TLS, even where a server offers it: the NATS client otherwise upgrades whenever a
+     * server offers TLS (nats.js's node transport), and fails without the CA. The stack sets it
+     * while its servers do not require TLS yet (kubernetes.nats.tls stages "trust" and "offer").
+     */
+    plainOnly: z.literal(true, { error: "expected plainOnly to be true, or left out" }).optional(),
     tls: z
       .strictObject({
         ca: pemOrFile("the CA certificate").optional(),

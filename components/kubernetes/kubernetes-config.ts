@@ -262,7 +262,7 @@ export function tlsProblems(nats: StackConfig["nats"], tls: KubernetesConfig["na
  * ("b>a") must make a new password, not bring the old one back.
  */
 export function carriedSlotProblems(slots: KubernetesConfig["nats"]["passwordSlots"], carried: readonly string[]): Array<{ key: string; reason: string }> {
-  return SLOTTED_USERS.filter((u) => u !== "admin" && carried.includes(u) && (slots?.[u] === "b" || slots?.[u] === "b>a"))
+  return SLOTTED_USERS.filter((u) => carried.includes(u) && (slots?.[u] === "b" || slots?.[u] === "b>a"))
     .map((u) => ({
       key: `natsUserPasswords.${u}`,
       reason: `expected no carried-over ${u} password with kubernetes.nats.passwordSlots.${u} "${slots![u]}": it was slot a's, which the rotation retired (remove it: \`pulumi config rm --path event-bus:natsUserPasswords.${u}\`); slot a gets a new password when it comes back`,

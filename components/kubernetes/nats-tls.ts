@@ -49,6 +49,7 @@ export interface CertificateManifest {
     issuerRef: { name: string; kind: "Issuer" | "ClusterIssuer"; group: "cert-manager.io" };
     commonName: string;
     dnsNames: string[];
+    ipAddresses?: string[];
     usages: string[];
     privateKey: { algorithm: "ECDSA"; size: 256; rotationPolicy: "Always" };
   };
@@ -59,8 +60,11 @@ export interface CertificateManifest {
  * the cluster's `.svc`), every pod through the headless Service (the routes), and the hosts of
  * the addresses the providers reach (event-bus:nats.servers). Pure.
  */
-export function certificateNames(namespace: string, services: { client: string; headless: string }, servers: readonly string[]): string[] {
-  const hosts = servers.map((s) => new URL(s.replace(/^(nats|tls)(?=:)/, "http")).hostname).filter((h) => !/^[\d.]+$|^\[/.test(h));
+export function certificateNames(namespace: string, services: { client: string; headless: string }, servers: readonly string[]): { dnsNames: string[]; ipAddresses: string[] } {
+  const all = servers.map((s) => new URL(s.replace(/^(nats|tls)(?=:)/, "http")).hostname);
+  const isIp = (h: string) => /^[\d.]+$|^\[/.test(h);
+  const hosts = all.filter((h) => !isIp(h));
+  const ipAddresses = [...new Set(all.filter(isIp).map((h) => h.replace(/^\[|\]$/g, "")))];
   const names = [
     services.client,
     `${services.client}.${namespace}`,
@@ -69,11 +73,15 @@ export function certificateNames(namespace: string, services: { client: string; 
     `*.${services.headless}.${namespace}.svc`,
     ...hosts,
   ];
-  return [...new Set(names)];
+  return { dnsNames: [...new Set(names)], ipAddresses };
 }
 
-/** The Certificate cert-manager turns into the Secret the servers read, when it is the issuer (kubernetes.nats.tls.certManager). */
-export function renderCertificate(namespace: string, t: NatsTls, names: string[], labels: Record<string, string>): CertificateManifest | undefined {
+/**
+ * The Certificate cert-manager turns into the Secret the servers read, when it is the issuer
+ * (kubernetes.nats.tls.certManager). The issuer must write `ca.crt` into the Secret (a CA or
+ * Vault issuer; not ACME): the servers verify routes with it and the services trust it.
+ */
+export function renderCertificate(namespace: string, t: NatsTls, names: { dnsNames: string[]; ipAddresses: string[] }, labels: Record<string, string>): CertificateManifest | undefined {
   if (!t.certManager) return undefined;
   return {
     apiVersion: "cert-manager.io/v1",
@@ -82,8 +90,9 @@ export function renderCertificate(namespace: string, t: NatsTls, names: string[]
     spec: {
       secretName: t.secretName,
       issuerRef: { name: t.certManager.issuer, kind: t.certManager.kind, group: "cert-manager.io" },
-      commonName: names[2],
-      dnsNames: names,
+      commonName: names.dnsNames[2],
+      dnsNames: names.dnsNames,
+      ...(names.ipAddresses.length ? { ipAddresses: names.ipAddresses } : {}),
       // The servers present it to clients and to each other on the routes.
       usages: ["server auth", "client auth", "digital signature", "key encipherment"],
       privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
@@ -108,6 +117,18 @@ export const serverTls = (t: NatsTls | undefined) => ({ clients: t?.stage === "o
 
 /** Whether the providers' connection uses its TLS settings (event-bus:nats.tls): only once the servers require TLS (see above). */
 export const providersSpeakTls = (t: NatsTls | undefined) => t === undefined || t.stage === "on";
+
+/**
+ * The providers' connection for the servers' TLS stage: as configured from "on" (or without
+ * kubernetes.nats.tls); before it, plain only, its TLS settings left out (with them, the client
+ * refuses the plain servers of "trust"; without them and without plainOnly, it upgrades at
+ * "offer" and fails without the CA). Pure.
+ */
+export function connectionForTlsStage<T extends { tls?: unknown; plainOnly?: true }>(nats: T, t: NatsTls | undefined): T {
+  if (providersSpeakTls(t)) return nats;
+  const { tls: _tls, ...rest } = nats;
+  return { ...rest, plainOnly: true } as T;
+}
 
 /** The NATS pods' volume and mount of the whole Secret, when the servers speak TLS. */
 export function natsTlsVolume(t: NatsTls | undefined) {

@@ -55,6 +55,11 @@ export function slotsOf(s: PasswordSlots = "a", user: SlottedUser = "ingest"): {
   return user === "admin" ? { use: from, standby: to } : { use: to, standby: from };
 }
 
+/** The admin's user name and credential key in the slot an `up` signs in with (slotsOf). */
+export function adminInUse(slots?: PasswordSlots): { user: string; key: string } {
+  return slotsOf(slots, "admin").use === "b" ? { user: `${ADMIN_USER}-b`, key: "admin-b" } : { user: ADMIN_USER, key: "admin" };
+}
+
 /** What names a user's password, Secret and nats.conf variable: its name, and `-b` for slot b. */
 export const credentialKey = (u: Pick<NatsUser, "name" | "slot">) => (u.slot === "b" ? `${u.name}-b` : u.name);
 

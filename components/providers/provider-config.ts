@@ -23,6 +23,7 @@ import { connectionKey } from "../jetstream/client";
 import { connectionSchema, type ConnectionArgs } from "../jetstream/connection-args";
 import { SECRET_KEYS } from "../config/secret-keys";
 import { connect } from "./jetstream-resource";
+import { connectionForTlsStage, type NatsTls } from "../kubernetes/nats-tls";
 
 /** The stack configuration as the engine gives it to a dynamic provider's `configure`. */
 export interface ProviderConfig {
@@ -59,7 +60,18 @@ export function connectionFromConfig(config: ProviderConfig): Partial<Connection
     const v = config.get(`event-bus:${key}`);
     if (v) out[field] = v;
   }
-  return out as Partial<ConnectionArgs>;
+  // As the program does: plain only while the servers do not require TLS yet (nats-tls.ts).
+  return connectionForTlsStage(out as Partial<ConnectionArgs>, tlsStageOf(config.get("event-bus:kubernetes")));
+}
+
+/** The servers' TLS stage from the raw `event-bus:kubernetes` value (the program validates it; here only its stage matters). */
+function tlsStageOf(kubernetes: string | undefined): NatsTls | undefined {
+  try {
+    const tls = (JSON.parse(kubernetes ?? "null") as { nats?: { tls?: { secretName?: string; stage?: NatsTls["stage"] } } } | null)?.nats?.tls;
+    return tls ? { secretName: tls.secretName ?? "", stage: tls.stage ?? "on", routes: true } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Takes the stack configuration (the providers' `configure`). */

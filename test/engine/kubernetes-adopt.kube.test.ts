@@ -244,5 +244,32 @@ describe("engine and Kubernetes provider - production takes over the live object
       expect({ key, uid: (await k.cluster.get(kind, name, k.namespace)).metadata.uid }).toEqual({ key, uid: live[key].uid });
     }
     await k.stack.ok(["preview", "--expect-no-changes", "--diff"]);
-  }, 900_000);
+
+    // TLS's next stages on the taken-over cluster (docs/RUNBOOK.md), one up each, the routes left
+    // plain (routes: false: a running cluster's routes would split mid-roll). At "offer" the
+    // providers still speak plain (before its roll the servers offer no TLS); the services, which
+    // trust the CA since "trust", upgrade. At "on" every client speaks TLS, the providers too.
+    const clientsTls = async () => {
+      const out: Array<{ user?: string; tls: boolean }> = [];
+      for (const url of k.natsMonitorUrls) {
+        const connz = (await (await fetch(`${url}/connz?auth=true&limit=1024`)).json()) as { connections: Array<{ authorized_user?: string; tls_version?: string }> };
+        out.push(...connz.connections.map((c) => ({ user: c.authorized_user, tls: /^1\.[23]$/.test(c.tls_version ?? "") })));
+      }
+      return out;
+    };
+    for (const stage of ["offer", "on"] as const) {
+      await configure({ nats: { tls: { secretName: "nats-tls", stage, routes: false } } });
+      await k.stack.ok(["up", "--yes"]);
+      await waitForPods(k.agent, k.cluster, k.namespace, "app=nats", 3, 240_000);
+      const services = await poll({ timeoutMs: 60_000, intervalMs: 500 }, async () => {
+        const c = (await clientsTls()).filter((x) => /^(ingest|normalize)-service$/.test(x.user ?? ""));
+        return c.length >= 6 && c.every((x) => x.tls) ? c.length : undefined;
+      });
+      expect({ stage, servicesOverTls: services !== undefined }).toEqual({ stage, servicesOverTls: true });
+      await k.stack.ok(["preview", "--expect-no-changes"]);
+    }
+    // At "on" the servers take no plain client.
+    await expect(connect({ servers: k.natsUrls, user: "ingest-service", pass: PASSWORDS.ingest, tls: null, reconnect: false, timeout: 3_000 })).rejects.toThrow(/tls/i);
+    expect(k.agent.crashes()).toEqual([]);
+  }, 1_200_000);
 });

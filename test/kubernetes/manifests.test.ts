@@ -360,6 +360,10 @@ describe("kubernetes - TLS for clients and routes (kubernetes.nats.tls)", () => 
     // The client Service, each pod through the headless Service (the routes), and the hosts the providers reach (the stack file's servers).
     expect(cert.spec.dnsNames).toEqual(["nats", "nats.production", "nats.production.svc", "*.nats-headless", "*.nats-headless.production.svc", "nats-0.production.athlete-ally.internal", "nats-1.production.athlete-ally.internal", "nats-2.production.athlete-ally.internal"]);
     expect(allManifests(m)).toContain(cert);
+    // The providers reaching the servers by address: the address is in the certificate too.
+    const byIp = render("production", { nats: { ...(stackConfigFile("production").nats as object), servers: ["nats://10.0.0.7:4222", "tls://nats.example:4222"] }, kubernetes: { nats: { tls: { secretName: "nats-tls", certManager: { issuer: "x" } } } } }).m.natsCertificate!;
+    expect({ ip: byIp.spec.ipAddresses, last: byIp.spec.dnsNames.at(-1) }).toEqual({ ip: ["10.0.0.7"], last: "nats.example" });
+    expect(() => new Certificate(byIp as never).validate()).not.toThrow();
     // Without it, no Certificate: the Secret is the owners' (or the chart's).
     expect(withTls({ secretName: "nats-tls" }).natsCertificate).toBeUndefined();
     expect(() => withTls({ secretName: "nats-tls", certManager: { issuer: "x", kind: "Cluster" } })).toThrow(/event-bus:kubernetes.nats.tls.certManager.kind: expected kind "Issuer" \(in the namespace\) or "ClusterIssuer"/);

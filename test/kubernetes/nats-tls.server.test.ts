@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { connect } from "@nats-io/transport-node";
 import { closeConnections, manager } from "../../components/jetstream/client";
-import { providersSpeakTls, TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
+import { connectionForTlsStage, TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
 import { renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import { poll } from "../../components/poll";
 import { addStream, openManager, publishStored } from "../helpers/jetstream";
@@ -108,9 +108,23 @@ describe('NATS over TLS - stage "offer": TLS offered, plain clients still taken'
     expect(connz.connections).toEqual([]);
   });
 
-  it("why the providers speak TLS only from stage on: given TLS settings, the client refuses a server that offers none (a stack at trust, or an up before its roll)", async () => {
+  it("the providers speak plain only before stage on: given TLS settings, the client refuses a server that offers none (a stack at trust, an up before its roll); given none, it upgrades where TLS is offered and fails without the CA", async () => {
     await expect(connect({ servers: plain.url, user: "event-bus-admin", pass: "admin-password-0123", tls: { ca: certs.files["ca.crt"] }, reconnect: false, timeout: 3_000 })).rejects.toThrow(/server does not support 'tls'/);
-    expect([providersSpeakTls(undefined), providersSpeakTls({ secretName: "nats-tls", stage: "trust", routes: true }), providersSpeakTls({ secretName: "nats-tls", stage: "offer", routes: true }), providersSpeakTls({ secretName: "nats-tls", stage: "on", routes: true })]).toEqual([true, false, false, true]);
+    const configured = { servers: [offering.url], user: "event-bus-admin", password: "admin-password-0123", tls: { ca: certs.caFile }, connectTimeoutMs: 3_000, retryBudgetMs: 0 };
+    const stage = (s: "trust" | "offer" | "on") => connectionForTlsStage(configured, { secretName: "nats-tls", stage: s, routes: true });
+    expect([stage("trust"), stage("offer")].map((c) => ({ tls: "tls" in c, plainOnly: (c as { plainOnly?: true }).plainOnly }))).toEqual([{ tls: false, plainOnly: true }, { tls: false, plainOnly: true }]);
+    expect(stage("on")).toBe(configured);
+    expect(connectionForTlsStage(configured, undefined)).toBe(configured);
+    // The stack's connection at "offer" manages JetStream, plain, on both kinds of server.
+    for (const server of [offering, plain]) {
+      const jsm = await manager({ ...stage("offer"), servers: [server.url] });
+      expect((await jsm.getAccountInfo()).streams).toBeGreaterThanOrEqual(0);
+    }
+    const connz = (await getJson(`${offering.monitorUrl}/connz`)) as { connections: Array<{ tls_version?: string }> };
+    expect(connz.connections.map((c) => c.tls_version ?? "plain")).toEqual(["plain"]);
+    // Without plainOnly and without the CA, the client upgrades where TLS is offered, and fails.
+    const { tls: _tls, ...noCa } = configured;
+    await expect(manager({ ...noCa, servers: [offering.url] })).rejects.toThrow(/certificate|self-signed|verify/i);
   });
 });
 

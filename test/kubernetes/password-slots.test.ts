@@ -77,6 +77,7 @@ describe("kubernetes - password slots", () => {
     expect(carriedSlotProblems({ ingest: "a>b" }, ["ingest"])).toEqual([]);
     expect(carriedSlotProblems({ normalize: "b" }, ["ingest"])).toEqual([]);
     expect(carriedSlotProblems({ ingest: "b", normalize: "b>a" }, ["ingest", "normalize"]).map((p) => p.key)).toEqual(["natsUserPasswords.ingest", "natsUserPasswords.normalize"]);
+    expect(carriedSlotProblems({ admin: "b>a" }, ["admin"]).map((p) => p.key)).toEqual(["natsUserPasswords.admin"]);
     expect(carriedSlotProblems({ ingest: "b" }, ["ingest"])[0].reason).toMatch(/slot a's, which the rotation retired .*pulumi config rm --path event-bus:natsUserPasswords\.ingest/);
   });
 });

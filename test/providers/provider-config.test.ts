@@ -14,6 +14,15 @@ describe("the connection of a delete or a read", () => {
     expect(connectionFromConfig(config({ "event-bus:nats": "not json" }))).toEqual({});
   });
 
+  it("speaks plain, as the program does, while the servers' TLS stage is before on (a refresh runs no program)", () => {
+    const nats = JSON.stringify({ servers: ["nats://new:4222"], tls: { ca: "nats-ca/production.crt" } });
+    const at = (tls?: object) => connectionFromConfig(config({ "event-bus:nats": nats, ...(tls ? { "event-bus:kubernetes": JSON.stringify({ nats: { tls } }) } : {}) }));
+    expect(at({ secretName: "nats-tls", stage: "trust" })).toEqual({ servers: ["nats://new:4222"], plainOnly: true });
+    expect(at({ secretName: "nats-tls", stage: "offer" })).toEqual({ servers: ["nats://new:4222"], plainOnly: true });
+    expect(at({ secretName: "nats-tls" })).toEqual({ servers: ["nats://new:4222"], tls: { ca: "nats-ca/production.crt" } });
+    expect(at()).toEqual({ servers: ["nats://new:4222"], tls: { ca: "nats-ca/production.crt" } });
+  });
+
   it("tries the program's connection first, then the stored one with the configuration's credentials, then the stored one", () => {
     const declared = { servers: ["nats://old:4222"], user: "admin", password: "declared" };
     expect(candidates(stored, { declared: [declared], configured: { password: "configured" } })).toEqual([declared, { ...stored, password: "configured" }, stored]);
