@@ -23,20 +23,21 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 /** The labels of the NATS pods and objects, besides the layout's selector. */
 const NATS_APP = "nats";
 
-/** The Secret holding a NATS user's password (key `password`); created by the Pulumi component. */
 /**
  * How the Kubernetes plugin knows the NATS pods' roll is over, so that what comes after the cluster
  * (the streams, the services, a password's new slot) waits for it. The plugin's own StatefulSet
  * await (pulumi-kubernetes provider/pkg/await/statefulset.go) compares currentRevision with
- * updateRevision without checking status.observedGeneration: the status it sees right after an
- * update is the old revision's, already "rolled out", and the update ends at once while the pods
- * roll on (measured: a password change's up took 6 s, its NATS pods rolled after it). Its
+ * updateRevision without checking status.observedGeneration, so the status it sees right after an
+ * update, still the old revision's, already reads as rolled out (read in its source; here a
+ * password change's up took 6 s, before the test's pods stopped in lame duck). Its
  * `pulumi.com/waitFor` JSONPath conditions do wait for the status to observe the new generation
- * (await/condition/jsonpath.go), then for every pod to run the new revision and be ready.
+ * (await/condition/jsonpath.go), then for every pod to run the new revision and be ready: the same
+ * up takes 43 to 47 s, and no NATS pod is replaced after it (test/migration/secure-walk.kube.test.ts).
  */
 export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
 export const rolledOut = (replicas: number) => [`jsonpath={.status.updatedReplicas}=${replicas}`, `jsonpath={.status.readyReplicas}=${replicas}`];
 
+/** The Secret holding a NATS user's password (key `password`); created by the Pulumi component. */
 export const passwordSecretName = (u: Pick<NatsUser, "name" | "slot">) => `event-bus-nats-${credentialKey(u)}`;
 
 export interface NatsClusterInput extends Pick<KubernetesConfig["nats"], "storageSize" | "storageClass" | "cpu" | "memory" | "routeAuthorization"> {
