@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { closeConnections, manager } from "../../components/jetstream/client";
 import { connectionForTlsStage, TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
 import { renderRoutesConf } from "../../components/kubernetes/nats-passwords";
@@ -98,14 +98,20 @@ describe('NATS over TLS - stage "offer": TLS offered, plain clients still taken'
     expect(await nodeClient(offering.url, { NODE_EXTRA_CA_CERTS: certs.caFile })).toBe("connected");
     // nats.js upgrades whenever a server offers TLS: without the CA it can not verify the certificate.
     expect(await nodeClient(offering.url, {})).toMatch(/^refused: .*(self-signed|unable to verify|certificate)/i);
+    // The server's own view of each connection (connz by client id): the one that asked for no TLS is plain, the other TLS.
+    const seen = async (nc: NatsConnection) => {
+      const connz = (await getJson(`${offering.monitorUrl}/connz?cid=${nc.info!.client_id}`)) as { connections: Array<{ tls_version?: string }> };
+      return connz.connections.map((c) => c.tls_version ?? "plain");
+    };
     const old = await connect({ servers: offering.url, user: "event-bus-admin", pass: "admin-password-0123", tls: null, reconnect: false });
     await old.flush();
+    expect(await seen(old)).toEqual(["plain"]);
     await old.close();
     const tlsClient = await connect({ servers: offering.url, user: "event-bus-admin", pass: "admin-password-0123", tls: { ca: certs.files["ca.crt"] }, reconnect: false });
     expect({ required: tlsClient.info?.tls_required ?? false, available: tlsClient.info?.tls_available }).toEqual({ required: false, available: true });
+    await tlsClient.flush();
+    expect(await seen(tlsClient)).toEqual(["1.3"]);
     await tlsClient.close();
-    const connz = (await getJson(`${offering.monitorUrl}/connz`)) as { connections: unknown[] };
-    expect(connz.connections).toEqual([]);
   });
 
   it("the providers speak plain only before stage on: given TLS settings, the client refuses a server that offers none (a stack at trust, an up before its roll); given none, it upgrades where TLS is offered and fails without the CA", async () => {
