@@ -146,6 +146,15 @@ export const kubernetesSchema = z.strictObject({
           preview: bcryptHash("preview").optional(),
           /** The system account's user (`event-bus-system`), for people's server reports (`nats server report jetstream`); no account without it. */
           system: bcryptHash("system").optional(),
+          /**
+           * A service's slot kept out of the stack (nats-users.ts: externalPasswordSecretName): the
+           * servers get this hash, the service reads the password from a Secret its owner made, and
+           * neither the state nor a preview holds it. Set it for the slot a rotation moves to.
+           */
+          ingest: bcryptHash("ingest").optional(),
+          "ingest-b": bcryptHash("ingest (slot b)").optional(),
+          normalize: bcryptHash("normalize").optional(),
+          "normalize-b": bcryptHash("normalize (slot b)").optional(),
         })
         .optional(),
     })

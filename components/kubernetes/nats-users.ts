@@ -63,6 +63,17 @@ export function adminInUse(slots?: PasswordSlots): { user: string; key: string }
 /** What names a user's password, Secret and nats.conf variable: its name, and `-b` for slot b. */
 export const credentialKey = (u: Pick<NatsUser, "name" | "slot">) => (u.slot === "b" ? `${u.name}-b` : u.name);
 
+/** The bcrypt hashes of passwords kept out of the stack, by credential key (kubernetes.nats.passwordHashes). */
+export type PasswordHashes = Partial<Record<"admin" | "admin-b" | "preview" | "system" | "ingest" | "ingest-b" | "normalize" | "normalize-b", string>>;
+
+/**
+ * The Secret a service's password comes from when its slot is kept out of the stack (a hash in
+ * kubernetes.nats.passwordHashes): made by the password's owner (`npm run nats-password`), or by a
+ * secrets operator, never by the stack. Its name is not the stack's own Secret's
+ * (`event-bus-nats-<key>`), so that the stack, retiring its own, never deletes it.
+ */
+export const externalPasswordSecretName = (u: Pick<NatsUser, "name" | "slot">) => `event-bus-nats-${credentialKey(u)}-external`;
+
 /** A user in each slot the servers accept, the one it signs in with first; `hashes` gives a slot's hash when its password is kept out of the stack. */
 function inSlots(u: NatsUser & { name: SlottedUser }, slots: PasswordSlots | undefined, hashes: Partial<Record<"a" | "b", string>> = {}): NatsUser[] {
   const { use, standby } = slotsOf(slots, u.name);
@@ -104,7 +115,7 @@ export const PREVIEW_PERMISSIONS = {
 export const ANONYMOUS_USER: NatsUser = { name: "anonymous", user: "event-bus-anonymous", publish: [">"], subscribe: [">"], passwordless: true };
 
 /** The users, from the catalogue: what ingest publishes, the durables normalize reads and where it sends dead letters; and the anonymous one while allowed. */
-export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: { admin?: string; "admin-b"?: string; preview?: string; system?: string }; slots?: Partial<Record<SlottedUser, PasswordSlots>> } = {}): NatsUser[] {
+export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts: { anonymous?: boolean; hashes?: PasswordHashes; slots?: Partial<Record<SlottedUser, PasswordSlots>> } = {}): NatsUser[] {
   const normalize = catalogue.consumers.filter((e) => e.service === "normalize-service").map((e) => consumerSettings(c, e));
   const durables = normalize.map((s) => s.durable);
   return [
@@ -118,6 +129,7 @@ export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts
         subscribe: ["_INBOX.>"],
       },
       opts.slots?.ingest,
+      { a: opts.hashes?.ingest, b: opts.hashes?.["ingest-b"] },
     ),
     ...inSlots(
       {
@@ -133,6 +145,7 @@ export function natsUsers(c: StackConfig, catalogue: Catalogue = CATALOGUE, opts
         subscribe: ["_INBOX.>"],
       },
       opts.slots?.normalize,
+      { a: opts.hashes?.normalize, b: opts.hashes?.["normalize-b"] },
     ),
     ...(opts.anonymous ? [ANONYMOUS_USER] : []),
     ...(opts.hashes?.system ? [{ name: "system" as const, user: SYSTEM_USER, publish: [">"], subscribe: [">"], hash: opts.hashes.system, account: SYSTEM_ACCOUNT }] : []),

@@ -11,7 +11,7 @@ import { FLAGS_CONFIGMAP, flagsChecksum } from "./flags";
 import type { KubernetesConfig } from "./kubernetes-config";
 import { labels } from "./labels";
 import { passwordSecretName } from "./nats-cluster";
-import type { NatsUser } from "./nats-users";
+import { externalPasswordSecretName, type NatsUser } from "./nats-users";
 import { CONTAINER_SECURITY_CONTEXT, restrictedPod, serviceAccount } from "./pod-security";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
@@ -115,7 +115,7 @@ function serviceDeployment(
               env: [
                 ...("inline" in flags ? Object.entries(flags.inline).map(([name, value]) => ({ name, value })) : []),
                 { name: "NATS_USER", value: user.user },
-                { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: passwordSecretName(user), key: "password" } } },
+                { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: user.hash ? externalPasswordSecretName(user) : passwordSecretName(user), key: "password" } } },
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
                 ...extraEnv,
                 ...ca.env,

@@ -7,7 +7,8 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { closeConnections, manager } from "../../components/jetstream/client";
 import { connectionForTlsStage, TLS_DIR, tlsBlock } from "../../components/kubernetes/nats-tls";
 import { renderRoutesConf } from "../../components/kubernetes/nats-passwords";
