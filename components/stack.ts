@@ -9,7 +9,7 @@ import { busLookRequired, SECRET_KEYS, StackConfigError, type SecretKey, type St
 import type { ConnectionArgs } from "./jetstream/connection-args";
 import { EventBusKubernetes } from "./kubernetes/event-bus-kubernetes";
 import { EventBusServices } from "./kubernetes/event-bus-services";
-import { carriedSlotProblems, kubernetesConfigOf } from "./kubernetes/kubernetes-config";
+import { carriedHashProblems, carriedSlotProblems, kubernetesConfigOf } from "./kubernetes/kubernetes-config";
 import { connectionForTlsStage } from "./kubernetes/nats-tls";
 import { kubernetesProvider } from "./kubernetes/kubernetes-provider";
 import { flagsData } from "./kubernetes/flags";
@@ -54,10 +54,8 @@ export function defineNats(config: StackConfig, secrets: StackSecrets = {}, user
   const manifests = k8sConfig ? renderKubernetes(config, computeTopology(config), k8sConfig) : undefined;
   const adopt = manifests && k8sConfig ? adoptionIds(allManifests(manifests), k8sConfig.adopt) : {};
   const provider = k8sConfig ? kubernetesProvider("event-bus-kubernetes", k8sConfig) : undefined;
-  if (k8sConfig?.nats.passwordHashes?.admin && userPasswords.admin) {
-    throw new StackConfigError([{ key: "natsUserPasswords.admin", reason: "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)" }]);
-  }
-  const slotProblems = carriedSlotProblems(k8sConfig?.nats.passwordSlots, Object.keys(userPasswords));
+  const carried = Object.keys(userPasswords);
+  const slotProblems = [...carriedHashProblems(k8sConfig?.nats.passwordHashes, carried), ...carriedSlotProblems(k8sConfig?.nats.passwordSlots, carried)];
   if (slotProblems.length) throw new StackConfigError(slotProblems);
   const kubernetes =
     manifests && k8sConfig && provider

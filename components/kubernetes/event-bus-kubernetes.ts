@@ -63,7 +63,9 @@ export class EventBusKubernetes extends pulumi.ComponentResource {
     const ids = args.adopt ?? {};
     // The anonymous user has no password (nats-server signs clients without credentials in as its no_auth_user only then).
     const signedIn = m.users.filter((u) => !u.passwordless);
-    // A user whose password is kept out of the stack (kubernetes.nats.passwordHashes) has no Secret: the servers get its hash only.
+    // A user whose password is kept out of the stack (kubernetes.nats.passwordHashes) has no Secret
+    // here: the servers get its hash only (a service's pods read the Secret its owner made:
+    // externalPasswordSecretName).
     const inStack = signedIn.filter((u) => !u.hash);
     // A user in the middle of a password rotation (two slots accepted) is not protected: the next
     // `up` retires one of its slots, password and Secret (kubernetes.nats.passwordSlots).

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PREVIEW_USER } from "../jetstream/identity";
-import { PASSWORD_SLOTS, SLOTTED_USERS, slotsOf, type PasswordSlots } from "./nats-users";
+import { externalPasswordSecretName, PASSWORD_SLOTS, SLOTTED_USERS, slotsOf, type PasswordSlots } from "./nats-users";
 import type { StackConfig } from "../config/stack-config";
 import { formatPath } from "../jetstream/validation";
 import { newTopologyFraction } from "../topology/catalogue";
@@ -263,6 +263,21 @@ export function passwordHashProblems(nats: StackConfig["nats"], hashes: Kubernet
 export function tlsProblems(nats: StackConfig["nats"], tls: KubernetesConfig["nats"]["tls"]): Array<{ key: string; reason: string }> {
   if (tls?.stage !== "on" || nats.tls?.ca) return [];
   return [{ key: "nats.tls.ca", reason: `expected the CA of the certificate in Secret ${tls.secretName} (a file path or PEM text): the servers require TLS (kubernetes.nats.tls.stage "on"), and the providers must trust them` }];
+}
+
+/**
+ * A carried-over password (event-bus:natsUserPasswords) and a hash for the same slot a
+ * (kubernetes.nats.passwordHashes) can not both be the password: the hash's is kept out of the
+ * stack (the admin's in the up's environment, a service's in the Secret its owner made).
+ */
+export function carriedHashProblems(hashes: KubernetesConfig["nats"]["passwordHashes"], carried: readonly string[]): Array<{ key: string; reason: string }> {
+  return SLOTTED_USERS.filter((u) => carried.includes(u) && hashes?.[u]).map((u) => ({
+    key: `natsUserPasswords.${u}`,
+    reason:
+      u === "admin"
+        ? "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)"
+        : `expected no ${u} password in the stack when its hash is given (kubernetes.nats.passwordHashes.${u}): the password is the one in Secret ${externalPasswordSecretName({ name: u })}, which its owner made`,
+  }));
 }
 
 /**

@@ -3,8 +3,8 @@
  * nats-server knows one password per user name: what the servers accept and what each service
  * signs in with, in every stage of a rotation; and the settings refused, naming the key.
  */
-import { carriedSlotProblems } from "../../components/kubernetes/kubernetes-config";
-import { credentialKey, slotsOf } from "../../components/kubernetes/nats-users";
+import { carriedHashProblems, carriedSlotProblems } from "../../components/kubernetes/kubernetes-config";
+import { credentialKey, externalPasswordSecretName, slotsOf } from "../../components/kubernetes/nats-users";
 import { passwordVariable } from "../../components/kubernetes/nats-passwords";
 import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { render } from "../helpers/render";
@@ -62,6 +62,26 @@ describe("kubernetes - password slots", () => {
     expect(admins("b")).toEqual(["event-bus-admin-b b"]);
     // Each slot the servers accept needs its hash, named by its key.
     expect(() => render("production", { kubernetes: { nats: { passwordSlots: { admin: "a>b" } } } })).toThrow(/event-bus:nats\.passwordEnv: expected event-bus:kubernetes\.nats\.passwordHashes\.admin-b with it: the servers get the hash of the admin's slot b password/);
+  });
+
+  it("a service's slot kept out of the stack (its hash given): the servers get the hash, the service reads the Secret its owner made, under a name the stack's own never has", () => {
+    const hash = "$2a$11$" + "i".repeat(53);
+    const out = (slots: string) => render("production", { kubernetes: { nats: { passwordSlots: { ingest: slots }, passwordHashes: { ...(stackConfigFile("production").kubernetes as { nats: { passwordHashes: object } }).nats.passwordHashes, "ingest-b": hash } } } }).m;
+    const m = out("a>b");
+    expect(m.users.filter((u) => u.name === "ingest").map((u) => `${u.user} ${u.hash ?? "in the stack"}${u.standby ? " standby" : ""}`)).toEqual([`ingest-service-b ${hash}`, "ingest-service in the stack standby"]);
+    expect(seen(m).env["ingest-service"]).toBe("ingest-service-b event-bus-nats-ingest-b-external");
+    expect(seen(out("b")).env["ingest-service"]).toBe("ingest-service-b event-bus-nats-ingest-b-external");
+    // Slot a (no hash) stays the stack's, and so does the other service.
+    expect(seen(out("a"))).toEqual({ users: ["ingest-service=PASSWORD_INGEST", "normalize-service=PASSWORD_NORMALIZE"], env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service event-bus-nats-ingest" } });
+    expect([externalPasswordSecretName({ name: "normalize" }), externalPasswordSecretName({ name: "normalize", slot: "b" })]).toEqual(["event-bus-nats-normalize-external", "event-bus-nats-normalize-b-external"]);
+    // A hash that is not bcrypt's is refused, naming the key.
+    expect(() => render("production", { kubernetes: { nats: { passwordHashes: { normalize: "hunter2" } } } })).toThrow(/event-bus:kubernetes\.nats\.passwordHashes\.normalize: expected/);
+  });
+
+  it("refuses a carried-over password whose slot's hash is given: the hash's password is kept out of the stack", () => {
+    expect(carriedHashProblems({ "ingest-b": "h" }, ["ingest"])).toEqual([]);
+    expect(carriedHashProblems({ ingest: "h", admin: "h" }, ["ingest", "admin", "normalize"]).map((p) => p.key)).toEqual(["natsUserPasswords.admin", "natsUserPasswords.ingest"]);
+    expect(carriedHashProblems({ ingest: "h" }, ["ingest"])[0].reason).toMatch(/Secret event-bus-nats-ingest-external, which its owner made/);
   });
 
   it("slot b has the same permissions as slot a", () => {

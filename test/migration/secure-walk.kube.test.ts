@@ -2,15 +2,20 @@
  * Production as a platform team signs it off (issue 30), walked through the migration with its
  * publishers and readers running: TLS for clients and routes from a Secret its owners made, in a
  * namespace that enforces Pod Security "restricted", route authorization required. The walk
- * 0 -> 1 -> 2 -> 1, then both services' passwords changed through their slots (a>b, then b), and
- * the admin's (a>b with the old deploy secret, then b with the new),
+ * 0 -> 1 -> 2 -> 1, then both services' passwords changed through their slots (a>b, then b) and
+ * out of the stack (slot b's password made by `npm run nats-password`, its Secret by the kubectl
+ * command the script prints, its hash in the stack file), and the admin's (a>b with the old deploy
+ * secret, then b with the new),
  * each step one `pulumi up` of the stack file. Per step: 0 lost, 0 crashes, no sign-in refused on
  * any server (its closed connections), every client connection TLS; the providers sign in
  * throughout (every up succeeds, none prints an authorization error); the NATS pods roll only for
  * a password change, in lame duck (the agent runs their preStop hook), and within the `up`: no NATS
- * pod is replaced after the up returns (what comes after the cluster waits for its roll).
+ * pod is replaced after the up returns (what comes after the cluster waits for its roll). At the
+ * end the state holds no NATS client's password (what a preview could decrypt): the route user's only.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import * as path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import * as bcrypt from "bcryptjs";
 import { closeConnections } from "../../components/jetstream/client";
@@ -18,7 +23,7 @@ import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-sec
 import { poll, sleep } from "../../components/poll";
 import { plannedSteps } from "../helpers/engine";
 import type { KubeStack } from "../helpers/kube-stack";
-import { getJson } from "../helpers/nats-servers";
+import { getJson, REPO_ROOT, TOOLS_BIN } from "../helpers/nats-servers";
 import { makeCerts, type TestCerts } from "../helpers/tls-certs";
 import { boundNow, NORMALIZE, productionRun, stopPublishing, WALK_BOUNDS } from "./production-run";
 import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
@@ -46,6 +51,23 @@ const WALK = [
   { label: "admin a>b", config: at(1, "multi", "b", "a>b"), bound: where(1), users: "-b", natsRolled: true },
   { label: "admin b (secret changed)", config: at(1, "multi", "b", "b"), bound: where(1), users: "-b", natsRolled: true, adminSecret: NEW_ADMIN },
 ];
+
+/**
+ * A service's slot b password as its owner makes it: `npm run nats-password -- <user>-b production`,
+ * then the two commands it prints, run as printed (but in the test's namespace): kubectl makes
+ * the Secret, and the hash goes into the stack file (here: the step's configuration).
+ */
+function ownersPassword(user: "ingest-b" | "normalize-b", k: KubeStack): { password: string; hash: string } {
+  const made = spawnSync("npm", ["run", "-s", "nats-password", "--", user, "production"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`npm run nats-password -- ${user} production: ${made.stderr}`);
+  const [variable, password] = made.stderr.trim().split("=");
+  const kubectl = made.stdout.split("\n").find((l) => l.includes("kubectl"))!.replace("-n production ", `-n ${k.namespace} `);
+  const env = { ...process.env, PATH: `${TOOLS_BIN}${path.delimiter}${process.env.PATH}`, KUBECONFIG: k.cluster.kubeconfig, [variable]: password };
+  const secret = spawnSync("bash", ["-c", kubectl], { env, encoding: "utf8" });
+  if (secret.status !== 0) throw new Error(`${kubectl}: ${secret.stdout}${secret.stderr}`);
+  const hash = /passwordHashes\.[a-z-]+ '([^']+)'/.exec(made.stdout)![1];
+  return { password, hash };
+}
 
 interface Connz {
   connections: Array<{ name?: string; authorized_user?: string; tls_version?: string }>;
@@ -90,11 +112,15 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     const windows: StepWindow[] = [];
     const perStep: Array<{ step: string; refusedSignIns: string[]; plain: number; users: string[]; natsRolled: boolean; rolledAfterUp: boolean }> = [];
     const natsPods = async () => (await k.cluster.list("Pod", k.namespace, "app=nats")).map((p: any) => p.metadata.uid as string).sort().join();
+    // Slot b of each service is kept out of the stack: its owner makes the password and the Secret before the step that uses it.
+    const owners = { ingest: ownersPassword("ingest-b", k), normalize: ownersPassword("normalize-b", k) };
+    const ownersHashes = { "ingest-b": owners.ingest.hash, "normalize-b": owners.normalize.hash };
     for (const step of WALK as Array<(typeof WALK)[number] & { adminSecret?: string }>) {
       await sleep(2_000);
       if (step.adminSecret) k.stack.env[ADMIN_ENV] = step.adminSecret;
       // The pull request's preview, signed in as the read-only event-bus-preview over TLS: it plans the step.
-      k.configure(step.config);
+      const kube = step.config.kubernetes as { nats?: { passwordHashes?: object } };
+      k.configure(step.users ? { ...step.config, kubernetes: { ...kube, nats: { ...kube.nats, passwordHashes: { ...kube.nats?.passwordHashes, ...ownersHashes } } } } : step.config);
       const preview = await k.stack.run(["preview", "--json"], { env: k.asPreview });
       if (preview.code !== 0) throw new Error(`${step.label}: the read-only preview failed\n${preview.stdout.slice(-4000)}\n${preview.stderr}`);
       expect({ step: step.label, changes: plannedSteps(preview.stdout).some(([op]) => op !== "same" && op !== "read") }).toEqual({ step: step.label, changes: true });
@@ -154,10 +180,21 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     expect({ steps: quiet.map((w) => w.label), reasons: [...new Set(inQuiet.map((r) => r.reason))].filter((x) => x !== "timeout") }).toEqual({ steps: quiet.map((w) => w.label), reasons: [] });
     expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
     // Slot a is gone: its Secret deleted with the rotation's last up, its user no longer in nats.conf.
+    // Slot b's Secret is the owner's; the stack made none for it.
     for (const name of ["ingest", "normalize"]) {
       expect(await k.cluster.get("Secret", `event-bus-nats-${name}`, k.namespace).catch(() => undefined)).toBeUndefined();
-      expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b`, k.namespace)).toBeDefined();
+      expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b`, k.namespace).catch(() => undefined)).toBeUndefined();
+      expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b-external`, k.namespace)).toBeDefined();
     }
+    // What a preview could decrypt: the state holds no NATS client's password, neither the
+    // services' (slot b's, made by their owner) nor the admin's; its one generated password is the route user's.
+    const exported = await k.stack.run(["stack", "export", "--show-secrets"]);
+    expect(exported.code).toBe(0);
+    for (const [who, password] of Object.entries({ ingest: owners.ingest.password, normalize: owners.normalize.password, admin: k.passwords.admin, "new admin": NEW_ADMIN })) {
+      expect({ who, inState: exported.stdout.includes(password) }).toEqual({ who, inState: false });
+    }
+    const generated = (JSON.parse(exported.stdout).deployment.resources as Array<{ type: string; urn: string }>).filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.urn.split("::").pop());
+    expect(generated).toEqual(["event-bus-nats-route-password"]);
     // The admin's old password is refused now, the new one signs in as slot b.
     const tls = { tls: { caFile: k.caFile! } };
     await expect(connect({ servers: k.natsUrls, user: "event-bus-admin", pass: k.passwords.admin, reconnect: false, ...tls })).rejects.toThrow(/Authorization/i);
