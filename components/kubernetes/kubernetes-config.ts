@@ -276,7 +276,7 @@ export function carriedHashProblems(hashes: KubernetesConfig["nats"]["passwordHa
     reason:
       u === "admin"
         ? "expected no admin password in the stack when its hash is given (kubernetes.nats.passwordHashes.admin): the admin password comes from the environment of the up (event-bus:nats.passwordEnv)"
-        : `expected no ${u} password in the stack when its hash is given (kubernetes.nats.passwordHashes.${u}): the password is the one in Secret ${externalPasswordSecretName({ name: u })}, which its owner made`,
+        : `expected no ${u} password in the stack when its hash is given (kubernetes.nats.passwordHashes.${u}): the password is the one in Secret ${externalPasswordSecretName({ name: u })}, which its owner made; to carry this one over, remove the hash (\`pulumi config rm --path event-bus:kubernetes.nats.passwordHashes.${u}\`)`,
   }));
 }
 

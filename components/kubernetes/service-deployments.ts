@@ -50,6 +50,9 @@ export const durablesAnnotation = (bindings: Record<string, string>) =>
  * How many normalize pods run stable and how many run the canary (multi mode). The share is
  * exact or refused: 10% of 3 pods would really be 33%.
  */
+/** The Secret a service's pods read their password from: its owner's when its slot is kept out of the stack (a hash given), else the stack's. */
+export const servicePasswordSecretName = (u: NatsUser) => (u.hash ? externalPasswordSecretName(u) : passwordSecretName(u));
+
 export function canarySplit(total: number, percent: number): { stable: number; canary: number } {
   const canary = (total * percent) / 100;
   if (!Number.isInteger(canary)) {
@@ -115,7 +118,7 @@ function serviceDeployment(
               env: [
                 ...("inline" in flags ? Object.entries(flags.inline).map(([name, value]) => ({ name, value })) : []),
                 { name: "NATS_USER", value: user.user },
-                { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: user.hash ? externalPasswordSecretName(user) : passwordSecretName(user), key: "password" } } },
+                { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: servicePasswordSecretName(user), key: "password" } } },
                 ...(track === "canary" ? [{ name: "EVENT_STREAM_MODE", value: "multi" }] : []),
                 ...extraEnv,
                 ...ca.env,

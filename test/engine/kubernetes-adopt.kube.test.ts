@@ -100,7 +100,8 @@ describe("engine and Kubernetes provider - production takes over the live object
 
   beforeAll(async () => {
     // TLS's first stage for a cluster taken over (docs/RUNBOOK.md): the services get the CA, the servers stay plain.
-    k = await kubeStack("production", { namespaceExists: true, adminPassword: PASSWORDS.admin, kubernetes: { nats: { tls: { secretName: "nats-tls", stage: "trust" } } } });
+    // The live clients' passwords are carried over (the stack file's service hashes leave it, as the runbook's takeover says).
+    k = await kubeStack("production", { namespaceExists: true, adminPassword: PASSWORDS.admin, carried: ["ingest", "normalize"], kubernetes: { nats: { tls: { secretName: "nats-tls", stage: "trust" } } } });
     // The hand's cluster knew the users it had (PASSWORDS), and spoke no TLS: rendered without the stack file's passwords kept out of the stack, and without its TLS.
     const { m } = render("production", { migrationPhase: 0, mode: "single", nats: { servers: k.natsUrls }, kubernetes: { prometheusOperator: false, namespace: k.namespace, nats: { passwordHashes: undefined, tls: undefined } } });
     byKey = new Map(allManifests(m).map((o) => [adoptKey(o), o]));

@@ -59,6 +59,8 @@ describe.each([
     k = await kubeStack(name, {
       namespaceExists: { labels: RESTRICTED_NAMESPACE_LABELS },
       systemAccount: true,
+      // ingest's password is carried over below; normalize's is kept out of the stack (the stack file's hash, the Secret its owner made).
+      carried: ["ingest"],
       overrides: { nats: { tls: { ca: certs.caFile } } },
       kubernetes: { nats: { tls: { secretName: "nats-tls" } } },
     });
@@ -71,7 +73,7 @@ describe.each([
   });
 
   it(`up runs ${natsPods} NATS pod(s) as the stack deploys them, the streams on them, and the services bound`, async () => {
-    // Production takes its clients' current ingest password over (event-bus:natsUserPasswords), the others are generated.
+    // Production takes its clients' current ingest password over (event-bus:natsUserPasswords); normalize's is its owner's (the stack file's hash).
     const carried = `carried-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (name === "production") await k.stack.ok(["config", "set", "--secret", "--path", "event-bus:natsUserPasswords.ingest"], { input: carried });
     const up = await k.stack.ok(["up", "--yes"]);
@@ -241,17 +243,17 @@ describe.each([
         expect.arrayContaining([
           "pulumi-nodejs:dynamic/event-bus:Stream::event-bus-stream-legacy",
           "kubernetes:apps/v1:StatefulSet::event-bus-nats",
-          // normalize's generated password (ingest's is carried over from config here)
-          "random:index/randomPassword:RandomPassword::event-bus-nats-normalize-password",
-          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-normalize",
+          // ingest's carried-over password, in the Secret the stack makes for it
+          "kubernetes:core/v1:Secret::event-bus-event-bus-nats-ingest",
           "kubernetes:core/v1:Secret::event-bus-event-bus-nats-passwords",
         ]),
       );
-      // The admin and preview passwords are nowhere in the state (it holds their hashes), nor in
-      // anything the CLI printed: what a preview can decrypt does not sign in as admin.
+      // The admin, preview and normalize passwords are nowhere in the state (it holds their hashes),
+      // nor in anything the CLI printed: what a preview can decrypt does not sign in as admin or normalize.
       const exported = (await k.stack.ok(["stack", "export", "--show-secrets"])).stdout;
       expect(exported).toContain("EVENT_BUS_NATS_ADMIN_PASSWORD");
-      for (const secret of [k.passwords.admin, k.passwords.preview]) {
+      expect(JSON.parse(exported).deployment.resources.filter((r: { type: string }) => r.type === "random:index/randomPassword:RandomPassword").map((r: { urn: string }) => r.urn.split("::").pop())).toEqual(["event-bus-nats-route-password"]);
+      for (const secret of [k.passwords.admin, k.passwords.preview, k.passwords.normalize!]) {
         expect(exported.includes(secret)).toBe(false);
         expect(k.stack.transcript.join("\n").includes(secret)).toBe(false);
       }

@@ -16,6 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_REPLICAS, type Environment } from "../../components/config/stack-config";
 import { EVENT_BUS_LAYOUT } from "../../components/kubernetes/nats-layout";
+import { externalPasswordSecretName } from "../../components/kubernetes/nats-users";
 import { stackFileConfig } from "../../scripts/stack-file";
 import { prepareProject } from "../../scripts/lib/pulumi-project";
 import { makeCerts, type TestCerts } from "./tls-certs";
@@ -41,7 +42,7 @@ export interface KubeStack {
    * environment (event-bus:nats.passwordEnv), as a deploy job's; the preview user's is not (a test
    * sets it to preview as a pull request's job does).
    */
-  passwords: { admin: string; preview: string; system: string };
+  passwords: { admin: string; preview: string; system: string } & Partial<Record<"ingest" | "normalize", string>>;
   /**
    * The CA of the NATS servers' certificate, when they require TLS (event-bus:nats.tls.ca, a file):
    * what a test's own clients (nats.js, the `nats` CLI's --tlsca) need to reach them. Unset while
@@ -76,18 +77,32 @@ export async function kubeStack(
     adminPassword?: string;
     /** The system account, with its user's password made here too (a cluster the stack creates). */
     systemAccount?: boolean;
+    /**
+     * Services whose passwords the suite carries over (event-bus:natsUserPasswords): their hashes
+     * leave the stack file, as the runbook's takeover says. The others' passwords, when the stack
+     * file keeps them out of the stack, are made here with the Secrets their owners make.
+     */
+    carried?: Array<"ingest" | "normalize">;
   } = {},
 ): Promise<KubeStack> {
   const file = stackFileConfig(name);
   const fileNats = file.nats as { user: string; passwordEnv: string; preview: { passwordEnv: string } };
-  const passwords = { admin: opts.adminPassword ?? randomBytes(24).toString("hex"), preview: randomBytes(24).toString("hex"), system: randomBytes(24).toString("hex") };
+  const fileKube = file.kubernetes as Record<string, unknown>;
+  const fileHashes = ((fileKube.nats as { passwordHashes?: Record<string, string> } | undefined)?.passwordHashes ?? {}) as Record<string, string>;
+  const outside = (["ingest", "normalize"] as const).filter((u) => fileHashes[u] && !opts.carried?.includes(u));
+  const passwords: KubeStack["passwords"] = {
+    admin: opts.adminPassword ?? randomBytes(24).toString("hex"),
+    preview: randomBytes(24).toString("hex"),
+    system: randomBytes(24).toString("hex"),
+    ...Object.fromEntries(outside.map((u) => [u, randomBytes(24).toString("hex")])),
+  };
   const passwordHashes = {
     admin: bcrypt.hashSync(passwords.admin, 10),
     preview: bcrypt.hashSync(passwords.preview, 10),
     ...(opts.systemAccount ? { system: bcrypt.hashSync(passwords.system, 10) } : {}),
+    ...Object.fromEntries(outside.map((u) => [u, bcrypt.hashSync(passwords[u]!, 10)])),
   };
   const namespace = suiteNamespace(name);
-  const fileKube = file.kubernetes as Record<string, unknown>;
   const k: Record<string, unknown> = { ...fileKube, prometheusOperator: false, ...opts.kubernetes, namespace, nats: { ...(fileKube.nats as object), ...(opts.kubernetes?.nats as object) } };
   // The servers' TLS Secret (production's stack file names one), made here as its owners make it,
   // unless the suite brings a CA of its own: the Secret in the namespace, the CA for the providers.
@@ -118,6 +133,11 @@ export async function kubeStack(
     if (certs) {
       if (!opts.namespaceExists) throw new Error(`kubeStack: the TLS Secret ${tls!.secretName} needs the namespace beforehand (namespaceExists)`);
       await cluster.apply({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: tls!.secretName, namespace }, data: certs.secretData });
+    }
+    // The services' Secrets, as their owners make them (`npm run nats-password -- <user>`), when the stack file keeps their passwords out of the stack.
+    for (const u of outside) {
+      if (!opts.namespaceExists) throw new Error(`kubeStack: the Secret of ${u}'s password needs the namespace beforehand (namespaceExists)`);
+      await cluster.apply({ apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: externalPasswordSecretName({ name: u }), namespace }, data: { password: Buffer.from(passwords[u]!).toString("base64") } });
     }
     const overridesWith = (extra: Record<string, unknown>) => {
       const { kubernetes: ek, ...rest } = { ...opts.overrides, ...extra };

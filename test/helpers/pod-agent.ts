@@ -9,8 +9,9 @@
  *   pod's environment resolved as the kubelet resolves it (`envFrom`, `env`, `secretKeyRef`,
  *   `configMapKeyRef`, `fieldRef`); NATS_URL's Service address maps to the NATS pods' ports.
  * Readiness waits for the process: the cluster is started with kwok stages (kube-cluster.ts,
- * `processes: true`) that make a pod Ready only once this agent has seen the pod's own readiness
- * probe pass against its process, and delete a terminating pod only once its process has exited,
+ * `processes: true`) that make a pod Ready only once this agent has seen the pod's own startup
+ * probe pass once, then its readiness probe (as the kubelet: readiness is not probed before the
+ * startup probe has passed; the NATS pods' startup probe is `/healthz`, every stream current), and delete a terminating pod only once its process has exited,
  * as a kubelet does. So a Deployment's roll, a StatefulSet's and Pulumi's await all wait for real
  * processes. A process that exits while its pod lives is a crash: counted and restarted.
  * A pod that goes is stopped as a kubelet stops it: its container's preStop exec hook first (the
@@ -49,6 +50,8 @@ interface Running {
   exited: Promise<void>;
   output: () => string;
   ready: boolean;
+  /** Its startup probe has passed (or it has none): from then on only its readiness probe counts. */
+  started?: boolean;
   ports: Record<string, number>;
   stopping: boolean;
   restarts: number;
@@ -272,15 +275,27 @@ export class PodAgent {
     if (pod) await this.annotate(pod, STOPPED_ANNOTATION);
   }
 
-  /** The container's readiness probe, run against its process (a pod without one is ready when running). */
+  /**
+   * The container's startup probe until it has passed once, then its readiness probe, run against
+   * its process (a pod with neither is ready when running).
+   */
   private async probe(r: Running): Promise<boolean> {
     if (r.child.exitCode !== null) return false;
-    const probe = r.pod.spec.containers[0].readinessProbe?.httpGet;
+    const container = r.pod.spec.containers[0];
+    if (!r.started) {
+      if (container.startupProbe && !(await this.httpProbe(r, container.startupProbe, "startup"))) return false;
+      r.started = true;
+    }
+    return this.httpProbe(r, container.readinessProbe, "readiness");
+  }
+
+  private async httpProbe(r: Running, spec: { httpGet?: { port: string | number; path?: string }; timeoutSeconds?: number } | undefined, kind: string): Promise<boolean> {
+    const probe = spec?.httpGet;
     if (!probe) return true;
     const port = typeof probe.port === "number" ? r.ports[String(probe.port)] : r.ports[probe.port];
-    if (!port) throw new Error(`pod-agent: ${r.key}'s readiness probe names port ${probe.port}, which maps to no process port`);
+    if (!port) throw new Error(`pod-agent: ${r.key}'s ${kind} probe names port ${probe.port}, which maps to no process port`);
     // As the kubelet: a probe that does not answer within its timeoutSeconds (default 1) failed.
-    const timeoutMs = (r.pod.spec.containers[0].readinessProbe?.timeoutSeconds ?? 1) * 1000;
+    const timeoutMs = (spec.timeoutSeconds ?? 1) * 1000;
     const res = await fetch(`http://127.0.0.1:${port}${probe.path ?? "/"}`, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
     if (res === undefined || res.status < 200 || res.status >= 400) return false;
     // Loopback ports are shared by every pod here (a pod has no address of its own): an answer

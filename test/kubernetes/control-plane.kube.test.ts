@@ -13,6 +13,7 @@ import { allManifests } from "../../components/kubernetes/manifests";
 import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { PASSWORDS_FILE, PASSWORDS_SECRET, ROUTES_FILE, passwordHash, renderPasswordsConf, renderRoutesConf } from "../../components/kubernetes/nats-passwords";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
+import { servicePasswordSecretName } from "../../components/kubernetes/service-deployments";
 import { KubeApiError, startKubeCluster, type KubeCluster } from "../helpers/kube-cluster";
 import { render } from "../helpers/render";
 
@@ -28,7 +29,8 @@ function objectsOf(stack: string, ns: string, overrides: Overrides = {}, passwor
   const secrets = signedIn.map((u) => ({
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: passwordSecretName(u), namespace: ns },
+    // The services' Secrets under the name their pods read: their owners' where the stack file keeps their passwords out of the stack.
+    metadata: { name: u.name === "ingest" || u.name === "normalize" ? servicePasswordSecretName(u) : passwordSecretName(u), namespace: ns },
     type: "Opaque",
     stringData: { password: (passwords[u.name] ??= randomBytes(16).toString("hex")) },
   }));
@@ -122,7 +124,7 @@ describe("kubernetes - a real control plane", () => {
       }
     }
     // The services read their own password; the NATS pods get none, only the file of hashes.
-    expect(new Set(refs)).toEqual(new Set(["NATS_PASSWORD<-event-bus-nats-ingest", "NATS_PASSWORD<-event-bus-nats-normalize"]));
+    expect(new Set(refs)).toEqual(new Set(["NATS_PASSWORD<-event-bus-nats-ingest-external", "NATS_PASSWORD<-event-bus-nats-normalize-external"]));
     for (const p of pods) expect(p.spec.volumes.find((v: any) => v.secret)?.secret.secretName).toBe(PASSWORDS_SECRET);
   }, 120_000);
 

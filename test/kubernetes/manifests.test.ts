@@ -138,7 +138,7 @@ describe.each(["staging", "production"])("kubernetes - %s", (stack) => {
     for (const d of m.deployments) {
       expect(d.spec!.replicas).toBe(replicas);
       const c = d.spec!.template.spec!.containers[0];
-      expect(c.env!.find((e) => e.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name).toMatch(/^event-bus-nats-(normalize|ingest)$/);
+      expect(c.env!.find((e) => e.name === "NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name).toMatch(stack === "production" ? /^event-bus-nats-(normalize|ingest)-external$/ : /^event-bus-nats-(normalize|ingest)$/);
       expect(d.spec!.strategy!.type).toBe("RollingUpdate");
     }
     // normalize rolls one pod at a time; ingest all at once, Ready within 2 s (the window its old pods' publishes are refused).

@@ -10,8 +10,10 @@ import { passwordSecretName } from "../../components/kubernetes/nats-cluster";
 import { render } from "../helpers/render";
 import { stackConfigFile } from "../helpers/stack-files";
 
+/** Production's stack file's hashes but the services': their passwords in the stack (generated, or carried over). */
+const { ingest: _i, normalize: _n, ...STACK_KEPT } = (stackConfigFile("production").kubernetes as { nats: { passwordHashes: Record<string, string> } }).nats.passwordHashes;
 const withSlots = (ingest?: string, normalize?: string) =>
-  render("production", { kubernetes: { nats: { passwordSlots: { ...(ingest ? { ingest } : {}), ...(normalize ? { normalize } : {}) } } } }).m;
+  render("production", { kubernetes: { nats: { passwordHashes: STACK_KEPT, passwordSlots: { ...(ingest ? { ingest } : {}), ...(normalize ? { normalize } : {}) } } } }).m;
 
 /** The nats.conf user names and the env of each service's Deployment. */
 function seen(m: ReturnType<typeof withSlots>) {
@@ -66,7 +68,7 @@ describe("kubernetes - password slots", () => {
 
   it("a service's slot kept out of the stack (its hash given): the servers get the hash, the service reads the Secret its owner made, under a name the stack's own never has", () => {
     const hash = "$2a$11$" + "i".repeat(53);
-    const out = (slots: string) => render("production", { kubernetes: { nats: { passwordSlots: { ingest: slots }, passwordHashes: { ...(stackConfigFile("production").kubernetes as { nats: { passwordHashes: object } }).nats.passwordHashes, "ingest-b": hash } } } }).m;
+    const out = (slots: string) => render("production", { kubernetes: { nats: { passwordSlots: { ingest: slots }, passwordHashes: { ...STACK_KEPT, "ingest-b": hash } } } }).m;
     const m = out("a>b");
     expect(m.users.filter((u) => u.name === "ingest").map((u) => `${u.user} ${u.hash ?? "in the stack"}${u.standby ? " standby" : ""}`)).toEqual([`ingest-service-b ${hash}`, "ingest-service in the stack standby"]);
     expect(seen(m).env["ingest-service"]).toBe("ingest-service-b event-bus-nats-ingest-b-external");
@@ -74,6 +76,9 @@ describe("kubernetes - password slots", () => {
     // Slot a (no hash) stays the stack's, and so does the other service.
     expect(seen(out("a"))).toEqual({ users: ["ingest-service=PASSWORD_INGEST", "normalize-service=PASSWORD_NORMALIZE"], env: { "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service event-bus-nats-ingest" } });
     expect([externalPasswordSecretName({ name: "normalize" }), externalPasswordSecretName({ name: "normalize", slot: "b" })]).toEqual(["event-bus-nats-normalize-external", "event-bus-nats-normalize-b-external"]);
+    // Production's stack file keeps both services' passwords out of the stack; staging's does not.
+    expect(seen(render("production").m).env).toEqual({ "normalize-service": "normalize-service event-bus-nats-normalize-external", "ingest-service": "ingest-service event-bus-nats-ingest-external" });
+    expect(seen(render("staging").m).env).toEqual({ "normalize-service": "normalize-service event-bus-nats-normalize", "ingest-service": "ingest-service event-bus-nats-ingest" });
     // A hash that is not bcrypt's is refused, naming the key.
     expect(() => render("production", { kubernetes: { nats: { passwordHashes: { normalize: "hunter2" } } } })).toThrow(/event-bus:kubernetes\.nats\.passwordHashes\.normalize: expected/);
   });

@@ -179,8 +179,9 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     const inQuiet = refusals.filter((r) => quiet.some((w) => r.at >= w.startedAt && r.at < w.endsAt));
     expect({ steps: quiet.map((w) => w.label), reasons: [...new Set(inQuiet.map((r) => r.reason))].filter((x) => x !== "timeout") }).toEqual({ steps: quiet.map((w) => w.label), reasons: [] });
     expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
-    // Slot a is gone: its Secret deleted with the rotation's last up, its user no longer in nats.conf.
-    // Slot b's Secret is the owner's; the stack made none for it.
+    // Production's stack file keeps both slots out of the stack: the stack made no Secret for
+    // either (slot a's is the one kubeStack made as its owner would, slot b's the script's), and
+    // slot a's user is no longer in nats.conf.
     for (const name of ["ingest", "normalize"]) {
       expect(await k.cluster.get("Secret", `event-bus-nats-${name}`, k.namespace).catch(() => undefined)).toBeUndefined();
       expect(await k.cluster.get("Secret", `event-bus-nats-${name}-b`, k.namespace).catch(() => undefined)).toBeUndefined();

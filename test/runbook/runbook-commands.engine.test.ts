@@ -83,7 +83,7 @@ describe("runbook - every command of docs/RUNBOOK.md runs against the local stac
     // The port-forward's local port is the test server's monitoring port here; it has no users, so nobody is listed.
     [/^npm run anonymous-clients -- --monitor http:\/\/127\.0\.0\.1:8222 --fail-if-any$/, (c) => c.replace("http://127.0.0.1:8222", server.monitorUrl)],
     // It makes a password and prints its hash's `pulumi config set`: nothing here takes them.
-    [/^npm run nats-password -- (admin|admin-b|preview|system|ingest-b)( production)?$/, (c) => c],
+    [/^npm run nats-password -- (admin|admin-b|preview|system|ingest|normalize|ingest-b)( production)?$/, (c) => c],
     [/^(pulumi|nats|npm run verify|ps) /, (c) => c],
   ];
 
