@@ -115,7 +115,7 @@ function ephemeralLow(): number {
 }
 
 /** Whether nothing listens on 127.0.0.1:port now (0: any port the kernel gives). Resolves the port bound, or undefined. */
-function tryBind(port: number): Promise<number | undefined> {
+export function tryBind(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();

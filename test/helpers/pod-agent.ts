@@ -27,7 +27,7 @@ import { poll, sleep } from "../../components/poll";
 import { HEALTH_PORT_ENV, RECORDS_ENV } from "../doubles/records";
 import { compiledDouble } from "./doubles";
 import type { KubeCluster } from "./kube-cluster";
-import { freePort, NATS_SERVER_BIN, REPO_ROOT } from "./nats-servers";
+import { freePort, NATS_SERVER_BIN, REPO_ROOT, tryBind } from "./nats-servers";
 import { stopChild, superviseChild } from "./pid-ledger";
 
 /** The annotations the agent sets and the cluster's kwok stages wait for. */
@@ -74,6 +74,8 @@ const DOUBLES: Array<{ image: RegExp; double: string }> = [
 
 export class PodAgent {
   readonly events: PodEvent[] = [];
+  /** NATS pods that waited for their loopback ports, held by another process, before starting (and how long). */
+  readonly portWaits: string[] = [];
   /** Folder of the doubles' records (one file per pod incarnation). */
   readonly recordsDir: string;
   private readonly running = new Map<string, Running>();
@@ -161,7 +163,7 @@ export class PodAgent {
       return `${p.metadata.name} node=${p.spec.nodeName ?? "-"} phase=${p.status?.phase} ready=${ready} deleting=${Boolean(p.metadata.deletionTimestamp)} annotations=${JSON.stringify(p.metadata.annotations ?? {})} process=${r ? `${r.child.pid} exit=${r.child.exitCode} ready=${r.ready}` : "none"}`;
     });
     const tail = (r: Running) => `--- ${r.key}\n${r.output().slice(-800)}`;
-    return [`agent failures: ${[...this.failures.values()].map((e) => e.message).join("; ") || "none"}`, ...lines, ...[...this.running.values()].filter((r) => !r.ready).map(tail)].join("\n");
+    return [`agent failures: ${[...this.failures.values()].map((e) => e.message).join("; ") || "none"}`, `NATS pods that waited for their ports: ${this.portWaits.join("; ") || "none"}`, ...lines, ...[...this.running.values()].filter((r) => !r.ready).map(tail)].join("\n");
   }
 
   private async reconcile(): Promise<void> {
@@ -400,6 +402,15 @@ export class PodAgent {
     const ns = pod.metadata.namespace;
     const ports = this.natsPorts.get(`${ns}/${pod.metadata.name}`);
     if (!ports) throw new Error(`pod-agent: no ports reserved for NATS pod ${ns}/${pod.metadata.name} (reserveNatsPorts)`);
+    // A pod here has no address of its own: the pod that replaces another of the same name takes
+    // its loopback ports, which a kubelet's fresh pod IP never shares. It starts once they are free.
+    const waited = Date.now();
+    const free = await poll({ timeoutMs: 60_000, intervalMs: 100 }, async () => {
+      for (const p of [ports.client, ports.cluster, ports.monitor]) if ((await tryBind(p)) === undefined) return undefined;
+      return true;
+    });
+    if (!free) throw new Error(`pod-agent: NATS pod ${ns}/${pod.metadata.name}: its ports ${ports.client}, ${ports.cluster}, ${ports.monitor} were still taken after 60 s`);
+    if (Date.now() - waited > 200) this.portWaits.push(`${ns}/${pod.metadata.name}: ${Date.now() - waited} ms`);
     const podDir = path.join(this.dir, "pods", ns, `${pod.metadata.name}-${pod.metadata.uid}`);
     const hostPath = await this.mountVolumes(pod, container, podDir);
     const args: string[] = (container.args ?? []).map(hostPath);
