@@ -51,7 +51,7 @@ if (service) {
     [
       `# 1. Make the Secret its pods read (the password above, on stderr, in ${USERS[user]}), before the up that uses it:`,
       `printf %s "$${USERS[user]}" | kubectl -n ${namespace} create secret generic ${externalPasswordSecretName(service)} --from-file=password=/dev/stdin`,
-      `# 2. Put its hash in the stack file, with ${slots} moving to slot ${service.slot ?? "a"} (${service.slot ? '"a>b"' : '"b>a"'}; docs/RUNBOOK.md, "Changing a service's NATS password"), and merge:`,
+      `# 2. Put its hash in the stack file (in a rotation, with ${slots} ${service.slot ? '"a>b"' : '"b>a"'}: docs/RUNBOOK.md, "Changing a service's NATS password"), and merge:`,
       `pulumi config set --stack ${stack} --path event-bus:kubernetes.nats.passwordHashes.${user} '${hash}'`,
       ``,
     ].join("\n"),

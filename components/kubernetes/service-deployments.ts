@@ -46,13 +46,13 @@ export const durablesAnnotation = (bindings: Record<string, string>) =>
     .map((k) => `${k}=${bindings[k]}`)
     .join(",");
 
+/** The Secret a service's pods read their password from: its owner's when its slot is kept out of the stack (a hash given), else the stack's. */
+export const servicePasswordSecretName = (u: NatsUser) => (u.hash ? externalPasswordSecretName(u) : passwordSecretName(u));
+
 /**
  * How many normalize pods run stable and how many run the canary (multi mode). The share is
  * exact or refused: 10% of 3 pods would really be 33%.
  */
-/** The Secret a service's pods read their password from: its owner's when its slot is kept out of the stack (a hash given), else the stack's. */
-export const servicePasswordSecretName = (u: NatsUser) => (u.hash ? externalPasswordSecretName(u) : passwordSecretName(u));
-
 export function canarySplit(total: number, percent: number): { stable: number; canary: number } {
   const canary = (total * percent) / 100;
   if (!Number.isInteger(canary)) {
