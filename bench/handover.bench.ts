@@ -8,6 +8,10 @@
  *   updates run at once, as one `pulumi up` runs them;
  * - naive: release the subject (one update), then claim it (the other), as two resources with no
  *   hand-over would, in the order `--parallel 1` may run them;
+ * - created in the step: the claimant does not exist yet and is created with the subjects (the
+ *   take, then the create); on 3 servers the create answers only once the new stream's group has
+ *   elected its leader, and the window spans that election. This is why every stream a phase
+ *   hands subjects to exists from phase 0 on (components/topology/topology.ts);
  * - the seeds' runbook: create the claiming stream while the old one still holds the subjects,
  *   which the server refuses (subject overlap), so it never completes.
  * Per run: the gap from the last publish the old stream stored to the first the new one stored,
@@ -59,19 +63,20 @@ async function measure(kind: string, urls: string[], replicas: number) {
   const { nc, jsm, close } = await openManager(urls);
   const ours: Window[] = [];
   const naive: Window[] = [];
+  const created: Window[] = [];
   let seeds = "";
   for (let i = 0; i < RUNS; i++) {
-    for (const [way, out] of [["ours", ours], ["naive", naive]] as const) {
+    for (const [way, out] of [["ours", ours], ["naive", naive], ["created", created]] as const) {
       const [from, to, moving, kept] = [`OLD_${way}_${i}`, `NEW_${way}_${i}`, `${way}${i}.core.>`, `${way}${i}.keep.>`];
       // This stack's streams know where every subject goes once the step is done.
-      const handover = way === "ours" ? { handover: { [from]: [kept], [to]: [moving] } } : {};
+      const handover = way !== "naive" ? { handover: { [from]: [kept], [to]: [moving] } } : {};
       const old = (await streams.create({ name: from, subjects: [moving, kept], replicas, connection, ...handover })).outs as streams.StreamOutputs;
-      const hot = (await streams.create({ name: to, replicas, connection, ...handover })).outs as streams.StreamOutputs;
+      const hot = way === "created" ? undefined : ((await streams.create({ name: to, replicas, connection, ...handover })).outs as streams.StreamOutputs);
       const stop = publisher(nc, `${way}${i}.core.x`, from, to);
       await new Promise((r) => setTimeout(r, 50));
       const release = () => streams.updateStream(from, old, { name: from, subjects: [kept], replicas, connection, ...handover });
-      const claim = () => streams.updateStream(to, hot, { name: to, subjects: [moving], replicas, connection, ...handover });
-      if (way === "ours") await Promise.all([release(), claim()]);
+      const claim = () => (hot ? streams.updateStream(to, hot, { name: to, subjects: [moving], replicas, connection, ...handover }) : streams.create({ name: to, subjects: [moving], replicas, connection, ...handover }));
+      if (way !== "naive") await Promise.all([release(), claim()]);
       else {
         await release();
         await claim();
@@ -97,6 +102,8 @@ async function measure(kind: string, urls: string[], replicas: number) {
     "this stack: refused": refused(ours),
     "naive: gap ms": n.toFixed(2),
     "naive: refused": refused(naive),
+    "created in the step: gap ms": gap(created).toFixed(2),
+    "created: refused": refused(created),
     "naive / this stack (gap)": o < 0.05 ? "no measurable window" : (n / o).toFixed(1),
     "seeds' runbook": `overlap refused (${seeds})`,
   };

@@ -13,7 +13,7 @@
  */
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
-import { ERR, withRetry } from "../jetstream/client";
+import { ERR, errCodeOf, withRetry } from "../jetstream/client";
 import { addCarries, CARRIED_FROM_HEADER, carriesFor, carriesOf, carryMsgId, withCarries, withoutCarries, type Carries } from "../jetstream/carry";
 import type { ConnectionArgs } from "../jetstream/connection-args";
 import { claimsFor, claimsOf, releasedOf, withClaims, withReleased, type Claims } from "../jetstream/claims";
@@ -135,7 +135,7 @@ async function durableFilters(jsm: JetStreamManager, stream: string, c: Connecti
     try {
       for await (const ci of jsm.consumers.list(stream)) out.push(ci.config.filter_subjects ?? (ci.config.filter_subject ? [ci.config.filter_subject] : []));
     } catch (e) {
-      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR.STREAM_NOT_FOUND) return [];
+      if (errCodeOf(e) === ERR.STREAM_NOT_FOUND) return [];
       throw e;
     }
     return out;

@@ -19,6 +19,8 @@ import * as path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import * as bcrypt from "bcryptjs";
 import { closeConnections } from "../../components/jetstream/client";
+import { subjectIsSubsetOf } from "../../components/jetstream/subjects";
+import { CATALOGUE } from "../../components/topology/catalogue";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/kubernetes/pod-security";
 import { poll, sleep } from "../../components/poll";
 import { plannedSteps } from "../helpers/engine";
@@ -36,6 +38,8 @@ const NEW_ADMIN_HASH = bcrypt.hashSync(NEW_ADMIN, 10);
 const slots = (s?: string, admin?: string) =>
   s ? { nats: { passwordSlots: { ingest: s, normalize: s, ...(admin ? { admin } : {}) }, ...(admin ? { passwordHashes: { "admin-b": NEW_ADMIN_HASH } } : {}) } } : {};
 const at = (phase: number, mode: "single" | "multi", passwordSlots?: string, admin?: string) => ({ migrationPhase: phase, mode, kubernetes: { normalize: { ...NORMALIZE, replicas: 3 }, ...slots(passwordSlots, admin) } });
+/** The legacy subjects a step between two phases moves to a hot stream (either way). */
+const movedSubjects = (from: number, to: number) => CATALOGUE.moves.filter((m) => m.phase === Math.max(from, to) && from !== to).map((m) => m.legacy);
 const where = (phase: number) => ({ hrv: phase >= 2 ? "AA_CORE_HOT" : L, oura: phase >= 1 ? "AA_VENDOR_HOT" : L });
 
 const WALK = [
@@ -174,10 +178,25 @@ describe("migration - production secured: TLS, restricted pods, route authorizat
     console.log(`publishes refused, by reason: ${reasons.map((x) => `${x} (${refusals.filter((r) => r.reason === x).length})`).join("; ")}`);
     expect(reasons.filter((x) => /authori[sz]ation|authentication|permission|tls|certificate/i.test(x))).toEqual([]);
     // The other steps refuse none, but for a publish whose acknowledgement came after the client's
-    // timeout (seen once in 0 -> 1 with the full tier's three suites on two cores: 1 refused, 2.06 s).
+    // timeout (seen once in 0 -> 1 with the full tier's three suites on two cores: 1 refused, 2.06 s),
+    // and, in a step that moves subjects (0 -> 1 moves vendor.oura.>), a publish on a moving subject
+    // in the hand-over's window: JetStream moves a subject between streams in two updates (no two
+    // streams may capture it at once), and a publish between them finds no stream ("no responders",
+    // which nats.js words "jetstream is not enabled"; 4 ms median on 3 servers, bench/handover).
+    // Those fall in one short window, and no other subject is refused.
     const quiet = windows.filter((w) => !/1 -> 2|2 -> 1|passwords|admin/.test(w.label));
-    const inQuiet = refusals.filter((r) => quiet.some((w) => r.at >= w.startedAt && r.at < w.endsAt));
-    expect({ steps: quiet.map((w) => w.label), reasons: [...new Set(inQuiet.map((r) => r.reason))].filter((x) => x !== "timeout") }).toEqual({ steps: quiet.map((w) => w.label), reasons: [] });
+    for (const w of quiet) {
+      const i = WALK.findIndex((s) => s.label === w.label);
+      const moving = movedSubjects(i > 0 ? WALK[i - 1].config.migrationPhase : 0, WALK[i].config.migrationPhase);
+      const inStep = refusals.filter((r) => r.at >= w.startedAt && r.at < w.endsAt && r.reason !== "timeout");
+      const handedOver = inStep.filter((r) => r.reason === "jetstream is not enabled" && moving.some((m) => subjectIsSubsetOf(r.subject, m)));
+      const spanMs = handedOver.length ? Math.max(...handedOver.map((r) => r.at)) - Math.min(...handedOver.map((r) => r.at)) : 0;
+      expect({ step: w.label, other: inStep.filter((r) => !handedOver.includes(r)).map((r) => `${r.subject}: ${r.reason}`), handOverWindowUnder1s: spanMs < 1_000 }).toEqual({
+        step: w.label,
+        other: [],
+        handOverWindowUnder1s: true,
+      });
+    }
     expect(rows.flatMap((r) => overBounds(r, WALK_BOUNDS))).toEqual([]);
     // Production's stack file keeps both slots out of the stack: the stack made no Secret for
     // either (slot a's is the one kubeStack made as its owner would, slot b's the script's), and

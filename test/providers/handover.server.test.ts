@@ -98,6 +98,17 @@ describeEachTopology("hand-over on a $kind", ({ start }) => {
     expect(await subjectsOf("LEGACY")).toEqual(["LEGACY"]);
   });
 
+  it("a claimant created in the step takes its subjects from the program's stream that holds them", async () => {
+    const after = { LEGACY: ["sleep.*"], CORE: ["orders.>"] };
+    await streams.create(stream("LEGACY", ["orders.>", "sleep.*"], { LEGACY: ["orders.>", "sleep.*"] }));
+    await publishStored(bus.admin.nc, "orders.1", "before the hand-over");
+    // CORE does not exist yet: the take reads its durables (none) before it is made.
+    const created = await streams.create(stream("CORE", after.CORE, after));
+    expect(created.outs!.subjects).toEqual(["orders.>"]);
+    expect(await subjectsOf("LEGACY")).toEqual(["sleep.*"]);
+    expect((await publishStored(bus.admin.nc, "orders.2", "after")).stream).toBe("CORE");
+  });
+
   it("a take never undoes the holder's own update running beside it (max age, description): each round ends with both", async () => {
     for (let round = 0; round < 8; round++) {
       const before = { LEGACY: ["orders.>", "sleep.*"], CORE: [] as string[] };
