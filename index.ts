@@ -21,6 +21,8 @@ export = async () => {
     bindings: stack.bindings,
     /** The flags the services read (the `event-bus-config` ConfigMap's data); a change rolls them. */
     flags: stack.flags,
+    /** What this up did, for the next preview's step plan (components/plan/step-basis.ts). */
+    stepBasis: stack.stepBasis,
     /** Why the legacy stream stays although the phase retires it; absent otherwise. */
     ...(stack.legacyHold ? { legacyHold: stack.legacyHold } : {}),
     /** The admin user's password when the stack keeps it (Kubernetes stacks without kubernetes.nats.passwordHashes.admin; generated, or carried over): what `npm run verify` signs in with. */

@@ -23,6 +23,7 @@ import { judgePhaseStep } from "./topology/phase-step";
 import { ADMIN_USER, adminInUse } from "./kubernetes/nats-users";
 import { EventBusTopology } from "./topology/event-bus-topology";
 import { computeTopology } from "./topology/topology";
+import { printStepPlan, stepBasisOutput } from "./plan/explain";
 
 /** The providers' connection: plain settings from config, credentials from secret config; secret as a whole. */
 export function natsConnection(config: StackConfig, secrets: StackSecrets): pulumi.Output<ConnectionArgs> {
@@ -99,6 +100,9 @@ export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}
     bus,
     kubernetes,
     services,
+    topology,
+    /** What the next step's plan compares with (components/plan/step-basis.ts): the stack output stepBasis. */
+    stepBasis: stepBasisOutput(topology, { manifests, services }),
   };
 }
 
@@ -143,5 +147,8 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   if (look.forcedRetirement) pulumi.log.warn(`${look.forcedRetirement}; event-bus:forceDelete retires it now, with what it still holds`);
   const legacyHold = look.legacyHold;
   if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
-  return defineBus(nats, { legacyHold });
+  const bus = defineBus(nats, { legacyHold });
+  // A preview explains the step in the bus's terms (components/plan).
+  await printStepPlan(config, bus.topology, { manifests: nats.manifests, services: bus.services }, look);
+  return bus;
 }

@@ -6,6 +6,7 @@ import { leftoverEnv, leftoverEnvError } from "./leftover-env";
 import { withPodAnnotations, type EventBusKubernetes } from "./event-bus-kubernetes";
 import type { KubernetesManifests } from "./manifests";
 import { credentialKey } from "./nats-users";
+import { templateDigest } from "../plan/step-basis";
 
 export interface EventBusServicesArgs {
   /** The stack's manifests, from renderKubernetes() (components/kubernetes/manifests.ts). */
@@ -31,6 +32,8 @@ export interface EventBusServicesArgs {
  * Its objects once lived in EventBusKubernetes; the alias keeps them (no replace).
  */
 export class EventBusServices extends pulumi.ComponentResource {
+  /** Each Deployment's pod template digest, as applied (step-basis.ts): when it changes, the Deployment rolls. */
+  readonly templates: Record<string, pulumi.Output<string>> = {};
   constructor(name: string, args: EventBusServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-bus:index:Services", name, {}, opts);
     const m = args.manifests;
@@ -61,6 +64,7 @@ export class EventBusServices extends pulumi.ComponentResource {
       const user = m.users.find((u) => u.name === service && !u.standby)!;
       const rolled = withPodAnnotations(d, { "checksum/nats-password": args.nats.passwordChecksums[credentialKey(user)] });
       new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(rolled, ids, child([...after, ...args.nats.secrets])));
+      this.templates[d.metadata!.name!] = pulumi.output(rolled.spec!.template).apply(templateDigest);
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));
     new k8s.core.v1.ConfigMap(`${name}-dashboard`, ...declared(m.dashboard, ids, child()));

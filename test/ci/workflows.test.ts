@@ -5,6 +5,7 @@
  * version the tests run, every action pinned, each stack when its own file changes, production
  * after a fresh preview and an approval.
  */
+import { STEP_PLAN_FILE_ENV } from "../../components/plan/explain";
 import { stackConfigFile } from "../helpers/stack-files";
 import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -229,6 +230,21 @@ describe("CI workflows - what they run and with which credentials", () => {
     const job = workflow("pull-request.yml").jobs.preview;
     expect(envName(job)).toBe("preview");
     expect(job.steps.find(usesPulumi)!.with).toMatchObject({ command: "preview", "comment-on-pr": true, policyPacks: "policies" });
+  });
+
+  it("the step plan leads: the PR's plan comment is made before the preview's and filled in after it; production's approver gets it as an annotation and in the summary", () => {
+    // The file the program writes the plan to, named where the program reads it.
+    const planFile = (job: Job & { env?: Record<string, string> }) => job.env?.[STEP_PLAN_FILE_ENV];
+    const pr = workflow("pull-request.yml").jobs.preview as Job & { env?: Record<string, string> };
+    const at = (job: Job, pattern: RegExp) => job.steps.findIndex((st) => pattern.test(st.run ?? ""));
+    const preview = pr.steps.findIndex(usesPulumi);
+    expect(planFile(pr)).toBe("${{ github.workspace }}/step-plan.txt");
+    expect([at(pr, /step-plan-report -- placeholder "\$STACK"/) < preview, at(pr, /step-plan-report -- comment "\$STACK"/) > preview]).toEqual([true, true]);
+    const filled = pr.steps[at(pr, /step-plan-report -- comment/)];
+    expect({ if: filled.if, env: filled.env }).toEqual({ if: "${{ !cancelled() }}", env: { GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}", PR_NUMBER: "${{ github.event.pull_request.number }}", STACK: "${{ matrix.stack }}" } });
+    const prod = workflow("deploy.yml").jobs["production-preview"] as Job & { env?: Record<string, string> };
+    expect(planFile(prod)).toBe("${{ github.workspace }}/step-plan.txt");
+    expect(at(prod, /step-plan-report -- summary production$/)).toBeGreaterThan(prod.steps.findIndex(usesPulumi));
   });
 });
 

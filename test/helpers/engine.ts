@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ensureStack, prepareProject, pulumi, runPulumi, type ConfigOverrides, type PulumiProject, type PulumiResult, type RunOptions } from "../../scripts/lib/pulumi-project";
 import { closeConnections } from "../../components/jetstream/client";
+import { PLAN_HEADING } from "../../components/plan/plan-text";
 import { openManager } from "./jetstream";
 import { descendants, isAlive } from "./pid-ledger";
 import { REPO_ROOT, startServer, type ServerNode } from "./nats-servers";
@@ -83,6 +84,13 @@ export async function engineStack(stack: string, opts: { from?: string; override
 export function plannedSteps(previewJson: string): Array<[string, string]> {
   const steps = (JSON.parse(previewJson).steps ?? []) as Array<{ op: string; urn: string }>;
   return steps.filter((s) => !s.urn.includes("pulumi:pulumi:Stack")).map((s) => [s.op, s.urn.split("::").pop()!]);
+}
+
+/** The step plan a `--json` preview printed (components/plan/plan-text.ts), as its lines; none when it printed none. */
+export function printedPlan(previewJson: string): string[] {
+  const diagnostics = (JSON.parse(previewJson).diagnostics ?? []) as Array<{ message: string }>;
+  const plan = diagnostics.find((d) => d.message.startsWith(PLAN_HEADING));
+  return plan ? plan.message.trimEnd().split("\n") : [];
 }
 
 /** The resource operations a `--json` preview plans, e.g. { create: 7 } or { same: 7 }. */

@@ -15,7 +15,7 @@
  */
 import { closeConnections } from "../../components/jetstream/client";
 import { poll, sleep } from "../../components/poll";
-import { plannedSteps } from "../helpers/engine";
+import { plannedSteps, printedPlan } from "../helpers/engine";
 import type { KubeStack } from "../helpers/kube-stack";
 import { boundNow, NORMALIZE, productionRun, stopPublishing, strikeWhenUnderWay, WALK_BOUNDS } from "./production-run";
 import { formatRows, overBounds, stepRows, type StepWindow } from "./walk";
@@ -68,6 +68,21 @@ describe("migration - production on Kubernetes, every pod a process, services as
     const r = await k.stack.run(["up", "--yes", "--skip-preview"], { started: struck.started });
     return { ...r, endedAt: Date.now(), strike: await struck.done() };
   };
+  /** Each service Deployment's revision (the deployment controller's count of pod template changes). */
+  const revisions = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      (await k.cluster.list("Deployment", k.namespace)).filter((d: any) => /-service(-canary)?$/.test(d.metadata.name)).map((d: any) => [d.metadata.name as string, d.metadata.annotations?.["deployment.kubernetes.io/revision"] as string]),
+    );
+  /** What the printed plan says of the services: each Deployment's fate, and where the normalize pods bind afterwards. */
+  const servicesSaid = (plan: string[]) => ({
+    rolls: Object.fromEntries(
+      plan
+        .map((l) => /^ {2}(\S+-service(?:-canary)?) (rolls|created|deleted|stays)\b/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    ),
+    bound: Object.fromEntries([...(plan.find((l) => l.startsWith("  afterwards: normalize-service binds")) ?? "").matchAll(/normalize-(hrv-durable|oura) on (\w+)/g)].map((m) => [m[1] === "oura" ? "oura" : "hrv", m[2]])),
+  });
   /** One normalize pod deleted: its name and when. */
   const deleteNormalizePod = async () => {
     const pods = (await k.cluster.list("Pod", k.namespace, "app=normalize-service")).filter((p: any) => !p.metadata.deletionTimestamp);
@@ -82,6 +97,7 @@ describe("migration - production on Kubernetes, every pod a process, services as
     const windows: Array<StepWindow & { walk: number }> = [];
     for (const walk of [1, 2]) {
       for (const step of WALK) {
+        let plan: string[] = [];
         await sleep(2_000); // traffic flows in each phase
         if (step.config.migrationPhase === 3) {
           // The preview keeps the legacy stream and says until when; the up after that time retires it.
@@ -99,7 +115,10 @@ describe("migration - production on Kubernetes, every pod a process, services as
           const preview = await k.stack.run(["preview", "--json"], { env: k.asPreview });
           if (preview.code !== 0) throw new Error(`${step.label}: the read-only preview failed\n${preview.stdout.slice(-4000)}\n${preview.stderr}`);
           expect({ step: step.label, changes: plannedSteps(preview.stdout).some(([op]) => op !== "same" && op !== "read") }).toEqual({ step: step.label, changes: true });
+          plan = printedPlan(preview.stdout);
+          console.log(`${step.label}: the preview's plan\n${plan.join("\n")}`);
         }
+        const revisionsBefore = await revisions();
         const startedAt = Date.now();
         // The second walk deletes one normalize pod once the step's up is changing something, before it ends.
         const r = await up(step.config, walk === 2 ? deleteNormalizePod : undefined);
@@ -120,6 +139,15 @@ describe("migration - production on Kubernetes, every pod a process, services as
           deletedMidStep: true,
           bound: `${pods} pods, everywhere expected`,
         });
+        if (walk === 1) {
+          // The plan the preview printed, against what the up did: the Deployments it said roll rolled
+          // (a new revision), and no other; those it said are made or deleted were; the pods bind where it said.
+          const after = await revisions();
+          const done = Object.fromEntries(
+            [...new Set([...Object.keys(revisionsBefore), ...Object.keys(after)])].map((d) => [d, !revisionsBefore[d] ? "created" : !after[d] ? "deleted" : revisionsBefore[d] !== after[d] ? "rolls" : "stays"]),
+          );
+          expect({ step: step.label, ...servicesSaid(plan) }).toEqual({ step: step.label, rolls: done, bound: expected });
+        }
         windows.push({ walk, label: `${walk === 2 ? "[pod deleted] " : ""}${step.label}`, startedAt, upMs, endsAt: Number.MAX_SAFE_INTEGER });
         if (windows.length > 1) windows[windows.length - 2].endsAt = startedAt;
       }

@@ -1,0 +1,75 @@
+/**
+ * Wires the step plan into the program: the basis this program records (the stack output
+ * stepBasis, for the next step's plan), and, in a preview, the plan printed from the last up's
+ * basis, the program's own and the live bus (the look the preview makes anyway).
+ */
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/stack-config";
+import type { EventBusServices } from "../kubernetes/event-bus-services";
+import type { KubernetesManifests } from "../kubernetes/manifests";
+import { streamToWire } from "../jetstream/wire";
+import { knownValue, type BusLook } from "../topology/bus-look";
+import { CATALOGUE } from "../topology/catalogue";
+import type { Topology } from "../topology/topology";
+import { lastUpBasis } from "./last-up";
+import { planText } from "./plan-text";
+import { deploymentBasis, stepBasisOf, type DeploymentBasis, type StepBasis } from "./step-basis";
+import { planStep, type StepPlan } from "./step-plan";
+
+/** What the program knows of its service Deployments: their manifests and pod template digests. */
+export interface ServiceTemplates {
+  manifests?: KubernetesManifests;
+  services?: EventBusServices;
+}
+
+const templatesOf = (s: ServiceTemplates) => (s.manifests?.deployments ?? []).map((d) => ({ d, digest: s.services?.templates[d.metadata!.name!] ?? pulumi.output<string | undefined>(undefined) }));
+
+/** The basis this program records: its topology, and its Deployments' pod templates as applied. */
+export function stepBasisOutput(topology: Topology, s: ServiceTemplates): pulumi.Output<StepBasis> {
+  const all = templatesOf(s);
+  return pulumi.all(all.map((t) => t.digest)).apply((digests) => stepBasisOf(topology, Object.fromEntries(all.map((t, i) => [t.d.metadata!.name!, deploymentBasis(t.d, digests[i])]))));
+}
+
+/** The same basis now, in a preview: a pod template not known yet (a password made by this update) is left without its digest. */
+async function basisNow(topology: Topology, s: ServiceTemplates): Promise<StepBasis> {
+  const deployments: Record<string, DeploymentBasis> = {};
+  for (const t of templatesOf(s)) deployments[t.d.metadata!.name!] = deploymentBasis(t.d, await knownValue(t.digest));
+  return stepBasisOf(topology, deployments);
+}
+
+/** Why the look saw no bus, for the plan. */
+function unseen(look: BusLook): string {
+  if (look.seen === "unknown") return "its NATS cluster or credentials are made by this update";
+  return look.refused ? `the sign-in was refused: ${look.refused}` : "no answer in time";
+}
+
+/** The plan of the step this program makes, from the last up's basis and the live bus. */
+export async function explainStep(config: StackConfig, topology: Topology, s: ServiceTemplates, look: BusLook): Promise<StepPlan> {
+  const previous = await lastUpBasis();
+  return planStep({
+    target: await basisNow(topology, s),
+    previous,
+    live: look.live ?? { notJudged: unseen(look) },
+    names: { legacy: config.streams.legacy, core: config.streams.core },
+    claimSubjects: Object.fromEntries(topology.consumers.map((c) => [c.config.durableName, c.claimSubject])),
+    wires: Object.fromEntries(topology.streams.map((s) => [s.config.name, streamToWire(s.config)])),
+    legacy: { quietPeriod: config.retention.legacyQuietPeriod, retirePhase: CATALOGUE.retirePhase, ...(topology.legacyHold ? { hold: topology.legacyHold } : {}), ...(look.forcedRetirement ? { forced: look.forcedRetirement } : {}) },
+  });
+}
+
+/**
+ * The variable that names a file the plan is also written to: the workflows' step after the
+ * preview reads it, to lead the pull-request comment and the approval summary with it
+ * (scripts/step-plan-report.ts).
+ */
+export const STEP_PLAN_FILE_ENV = "EVENT_BUS_STEP_PLAN_FILE";
+
+/** Prints the plan in a preview (an `up` previews first, so its plan is printed there too). */
+export async function printStepPlan(config: StackConfig, topology: Topology, s: ServiceTemplates, look: BusLook): Promise<void> {
+  if (!pulumi.runtime.isDryRun()) return;
+  const text = planText(await explainStep(config, topology, s, look)).join("\n");
+  pulumi.log.info(text);
+  const file = process.env[STEP_PLAN_FILE_ENV];
+  if (file) fs.writeFileSync(file, `${text}\n`);
+}

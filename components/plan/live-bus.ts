@@ -1,0 +1,97 @@
+/**
+ * What a step plan needs of the live bus, read through the program's read-only look (JetStream
+ * stream and durable information only, which the preview user may ask): each catalogue stream's
+ * subjects, size and last sequence, and each durable on them with what it still has to deliver.
+ * When a durable has something in flight, it is read again `sampleMs` later, and the acknowledged
+ * deliveries in between give its rate (for a drain estimate).
+ */
+import type { ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import { ERR } from "../jetstream/client";
+import type { ConnectionArgs } from "../jetstream/connection-args";
+import type { WireStreamConfig } from "../jetstream/wire";
+import { readOrGone } from "../providers/jetstream-resource";
+import { sleep } from "../poll";
+
+export interface LiveStream {
+  name: string;
+  subjects: string[];
+  messages: number;
+  lastSeq: number;
+  config: WireStreamConfig;
+}
+
+export interface LiveDurable {
+  stream: string;
+  name: string;
+  filters: string[];
+  /** Stored, not yet delivered (num_pending). */
+  pending: number;
+  /** Delivered, not yet acknowledged (num_ack_pending). */
+  ackPending: number;
+  /** Of those, delivered more than once (num_redelivered). */
+  redelivered: number;
+  /** The stream sequence every message up to which is acknowledged. */
+  ackFloor: number;
+  /** Acknowledged deliveries per second over the look's sample, when it sampled. */
+  ackRate?: number;
+}
+
+export interface LiveBus {
+  streams: Record<string, LiveStream>;
+  durables: LiveDurable[];
+  /** How long the rates were sampled over (ms), when any was. */
+  sampledMs?: number;
+}
+
+/** The look at one durable. */
+export function liveDurable(ci: ConsumerInfo): LiveDurable {
+  const c = ci.config;
+  return {
+    stream: ci.stream_name,
+    name: ci.name,
+    filters: c.filter_subjects ?? (c.filter_subject ? [c.filter_subject] : []),
+    pending: ci.num_pending,
+    ackPending: ci.num_ack_pending,
+    redelivered: ci.num_redelivered,
+    ackFloor: ci.ack_floor.stream_seq,
+  };
+}
+
+function liveStream(si: StreamInfo): LiveStream {
+  return { name: si.config.name, subjects: si.config.subjects ?? [], messages: si.state.messages, lastSeq: si.state.last_seq, config: si.config as WireStreamConfig };
+}
+
+async function durablesOn(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
+  const out: ConsumerInfo[] = [];
+  for await (const ci of jsm.consumers.list(stream)) out.push(ci);
+  return out;
+}
+
+/** Reads the named streams (those missing are left out) and their durables; samples rates when something is in flight. */
+export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly string[], c: ConnectionArgs, sampleMs = 1_000): Promise<LiveBus> {
+  const streams: Record<string, LiveStream> = {};
+  const first: ConsumerInfo[] = [];
+  for (const name of streamNames) {
+    const si = await readOrGone(`stream ${name}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
+    if (!si) continue;
+    streams[name] = liveStream(si);
+    first.push(...(await durablesOn(jsm, name)));
+  }
+  const durables = first.map(liveDurable);
+  const busy = first.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
+  if (!busy.length || sampleMs <= 0) return { streams, durables };
+  const began = Date.now();
+  await sleep(sampleMs);
+  for (const ci of busy) {
+    const again = await readOrGone(`durable ${ci.name} on stream ${ci.stream_name}: read`, c, [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND], () => jsm.consumers.info(ci.stream_name, ci.name));
+    if (!again) continue;
+    const d = durables.find((x) => x.stream === ci.stream_name && x.name === ci.name)!;
+    d.ackRate = ackRate(ci, again, Date.now() - began);
+  }
+  return { streams, durables, sampledMs: Date.now() - began };
+}
+
+/** Acknowledged deliveries per second between two looks at one durable (its ack floor's delivery count). */
+export function ackRate(before: Pick<ConsumerInfo, "ack_floor">, after: Pick<ConsumerInfo, "ack_floor">, ms: number): number {
+  return ms > 0 ? Math.max(0, after.ack_floor.consumer_seq - before.ack_floor.consumer_seq) / (ms / 1000) : 0;
+}
