@@ -102,7 +102,7 @@ export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}
     services,
     topology,
     /** What the next step's plan compares with (components/plan/step-basis.ts): the stack output stepBasis. */
-    stepBasis: stepBasisOutput(topology, { manifests, services }),
+    stepBasis: stepBasisOutput(topology, { manifests, services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }),
   };
 }
 
@@ -149,6 +149,6 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
   const bus = defineBus(nats, { legacyHold });
   // A preview explains the step in the bus's terms (components/plan).
-  await printStepPlan(config, bus.topology, { manifests: nats.manifests, services: bus.services }, look);
+  await printStepPlan(config, bus.topology, { manifests: nats.manifests, services: bus.services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }, look);
   return bus;
 }

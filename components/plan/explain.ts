@@ -21,6 +21,8 @@ import { planStep, type StepPlan } from "./step-plan";
 export interface ServiceTemplates {
   manifests?: KubernetesManifests;
   services?: EventBusServices;
+  /** event-bus:kubernetes.canaryPercent, on Kubernetes. */
+  canaryPercent?: number;
 }
 
 const templatesOf = (s: ServiceTemplates) => (s.manifests?.deployments ?? []).map((d) => ({ d, digest: s.services?.templates[d.metadata!.name!] ?? pulumi.output<string | undefined>(undefined) }));
@@ -28,14 +30,14 @@ const templatesOf = (s: ServiceTemplates) => (s.manifests?.deployments ?? []).ma
 /** The basis this program records: its topology, and its Deployments' pod templates as applied. */
 export function stepBasisOutput(topology: Topology, s: ServiceTemplates): pulumi.Output<StepBasis> {
   const all = templatesOf(s);
-  return pulumi.all(all.map((t) => t.digest)).apply((digests) => stepBasisOf(topology, Object.fromEntries(all.map((t, i) => [t.d.metadata!.name!, deploymentBasis(t.d, digests[i])]))));
+  return pulumi.all(all.map((t) => t.digest)).apply((digests) => stepBasisOf(topology, Object.fromEntries(all.map((t, i) => [t.d.metadata!.name!, deploymentBasis(t.d, digests[i])])), s.canaryPercent));
 }
 
 /** The same basis now, in a preview: a pod template not known yet (a password made by this update) is left without its digest. */
 async function basisNow(topology: Topology, s: ServiceTemplates): Promise<StepBasis> {
   const deployments: Record<string, DeploymentBasis> = {};
   for (const t of templatesOf(s)) deployments[t.d.metadata!.name!] = deploymentBasis(t.d, await knownValue(t.digest));
-  return stepBasisOf(topology, deployments);
+  return stepBasisOf(topology, deployments, s.canaryPercent);
 }
 
 /** Why the look saw no bus, for the plan. */

@@ -19,6 +19,7 @@ const basisSchema = z.object({
   subjects: z.record(z.string(), z.array(z.string())),
   durables: z.record(z.string(), z.string()),
   deployments: z.record(z.string(), deployment),
+  canaryPercent: z.number().optional(),
 });
 
 /** A recorded basis, or undefined when it is not one. */

@@ -30,7 +30,9 @@ const after = (deployment: string) => (deployment.startsWith("ingest-service") ?
 export function planText(p: StepPlan): string[] {
   const lines: string[] = [];
   const modes = p.from.mode !== undefined && p.from.mode !== p.to.mode ? `, mode ${arrow(p.from.mode, p.to.mode)}` : `, mode ${p.to.mode}`;
-  lines.push(`${PLAN_HEADING}: phase ${arrow(p.from.phase, p.to.phase)}${modes} (the bus: ${p.judged.bus}; the services: ${p.judged.services === "last up" ? "compared with the last up" : "not judged"})`);
+  const pct = (n: number | undefined) => (n === undefined ? undefined : `${n}%`);
+  const canary = p.to.canaryPercent || p.from.canaryPercent ? `, canary ${arrow(pct(p.from.canaryPercent), pct(p.to.canaryPercent ?? 0))}` : "";
+  lines.push(`${PLAN_HEADING}: phase ${arrow(p.from.phase, p.to.phase)}${modes}${canary} (the bus: ${p.judged.bus}; the services: ${p.judged.services === "last up" ? "compared with the last up" : "not judged"})`);
 
   lines.push(p.subjects.length ? "Subjects that move:" : "Subjects that move: none");
   for (const m of p.subjects) lines.push(`  subject ${m.subject}: ${m.from ?? "(no stream)"} -> ${m.to ?? "(no stream: publishes there are refused)"}${m.as ? ` (as ${m.as})` : ""}`);
@@ -100,11 +102,15 @@ function wayBack(p: StepPlan): string {
   const back: string[] = [];
   if (p.from.phase !== undefined && p.from.phase !== p.to.phase) back.push(`event-bus:migrationPhase to ${p.from.phase}`);
   if (p.from.mode !== undefined && p.from.mode !== p.to.mode) back.push(`event-bus:mode to ${p.from.mode}`);
+  if (p.from.phase !== undefined && (p.from.canaryPercent ?? 0) !== (p.to.canaryPercent ?? 0)) back.push(`event-bus:kubernetes.canaryPercent to ${p.from.canaryPercent ?? 0}`);
   if (!back.length) return p.from.phase === undefined ? "Way back: not judged (no earlier up recorded where the stack was)" : "Way back: nothing to undo in the phase or mode";
   const does = [
     ...p.subjects.filter((m) => m.from && m.to).map((m) => `${m.subject} back to ${m.from}`),
     ...p.durables.filter((d) => d.from && d.to).map((d) => `${d.durable} back to ${d.from}`),
     ...p.rolls.filter((r) => r.what === "rolls").map((r) => `${r.deployment} rolls again`),
+    ...p.rolls.filter((r) => r.replicasBefore !== undefined).map((r) => `${r.deployment} back to ${r.replicasBefore} pod${r.replicasBefore === 1 ? "" : "s"}`),
+    ...p.rolls.filter((r) => r.what === "created").map((r) => `${r.deployment} deleted`),
+    ...p.rolls.filter((r) => r.what === "deleted").map((r) => `${r.deployment} made again`),
     ...(p.legacy.fate === "deleted" ? [`${p.legacy.name} made again, empty (what it held is not restored)`] : []),
     ...(p.legacy.fate === "created" ? [`${p.legacy.name} retired again (once quiet)`] : []),
   ];

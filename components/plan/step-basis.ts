@@ -28,6 +28,8 @@ export interface StepBasis {
   durables: Record<string, string>;
   /** The service Deployments, by name (none on a stack without Kubernetes). */
   deployments: Record<string, DeploymentBasis>;
+  /** The share of normalize pods that run the canary (event-bus:kubernetes.canaryPercent), on Kubernetes. */
+  canaryPercent?: number;
 }
 
 /** A digest of a pod template (with what the program adds at apply, e.g. the password checksum). */
@@ -42,7 +44,7 @@ export function deploymentBasis(d: IDeployment, template: string | undefined): D
 }
 
 /** The basis of the program being previewed. */
-export function stepBasisOf(t: Pick<Topology, "phase" | "mode" | "streams" | "consumers">, deployments: Record<string, DeploymentBasis> = {}): StepBasis {
+export function stepBasisOf(t: Pick<Topology, "phase" | "mode" | "streams" | "consumers">, deployments: Record<string, DeploymentBasis> = {}, canaryPercent?: number): StepBasis {
   return {
     phase: t.phase,
     mode: t.mode,
@@ -50,5 +52,6 @@ export function stepBasisOf(t: Pick<Topology, "phase" | "mode" | "streams" | "co
     subjects: Object.fromEntries(t.streams.map((s) => [s.config.name, s.config.subjects ?? []])),
     durables: Object.fromEntries(t.consumers.map((c) => [c.config.durableName, c.config.stream])),
     deployments,
+    ...(canaryPercent !== undefined ? { canaryPercent } : {}),
   };
 }

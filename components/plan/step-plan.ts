@@ -61,8 +61,8 @@ export interface Roll {
 }
 
 export interface StepPlan {
-  from: { phase?: number; mode?: string; newTopology?: 0 | 1 };
-  to: { phase: number; mode: string; newTopology: 0 | 1 };
+  from: { phase?: number; mode?: string; newTopology?: 0 | 1; canaryPercent?: number };
+  to: { phase: number; mode: string; newTopology: 0 | 1; canaryPercent?: number };
   /** Where the "before" facts come from. */
   judged: { bus: "live" | string; services: "last up" | string };
   subjects: SubjectMove[];
@@ -180,8 +180,8 @@ export function planStep(p: PlanInput): StepPlan {
     : [];
   const newTopologyBefore = previous?.newTopology;
   return {
-    from: { ...(previous ? { phase: previous.phase, mode: previous.mode } : {}), ...(newTopologyBefore !== undefined ? { newTopology: newTopologyBefore } : {}) },
-    to: { phase: target.phase, mode: target.mode, newTopology: target.newTopology },
+    from: { ...(previous ? { phase: previous.phase, mode: previous.mode, ...(previous.canaryPercent !== undefined ? { canaryPercent: previous.canaryPercent } : {}) } : {}), ...(newTopologyBefore !== undefined ? { newTopology: newTopologyBefore } : {}) },
+    to: { phase: target.phase, mode: target.mode, newTopology: target.newTopology, ...(target.canaryPercent !== undefined ? { canaryPercent: target.canaryPercent } : {}) },
     judged: { bus: busWhy, services },
     subjects,
     durables,

@@ -139,6 +139,19 @@ describe("step plan - a phase step", () => {
     expect(planText(back).join("\n")).toContain(`${L} retired again (once quiet)`);
   });
 
+  it("the canary's share changes: the Deployments scale, nothing rolls, and the way back is the share before", () => {
+    const split = (stable: number, canary: number): Record<string, DeploymentBasis> => ({
+      "normalize-service": { template: "n", replicas: stable, maxSurge: 1, maxUnavailable: 0 },
+      "normalize-service-canary": { template: "c", replicas: canary, maxSurge: 1, maxUnavailable: 0 },
+      "ingest-service": { template: "i", replicas: 3, maxSurge: "100%", maxUnavailable: 0 },
+    });
+    const p = planStep(input(0, 0, { previous: stepBasisOf(topology(0), split(9, 1), 10), target: stepBasisOf(topology(0), split(5, 5), 50) }));
+    const text = planText(p);
+    expect(text[0]).toContain("phase 0, mode multi, canary 10% -> 50%");
+    expect(text).toContain("  normalize-service stays, scaled 9 -> 5 pods");
+    expect(text).toContain("Way back: set event-bus:kubernetes.canaryPercent to 10, then `pulumi up`: normalize-service back to 9 pods, normalize-service-canary back to 1 pod");
+  });
+
   it("a change the server refuses in place names the field and the rule", () => {
     const live = liveAt(2);
     live.streams.AA_DLQ.config = { ...live.streams.AA_DLQ.config, storage: "memory" as never };
