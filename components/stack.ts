@@ -102,7 +102,11 @@ export function defineBus(nats: StackNats, options: { legacyHold?: string } = {}
     services,
     topology,
     /** What the next step's plan compares with (components/plan/step-basis.ts): the stack output stepBasis. */
-    stepBasis: stepBasisOutput(topology, { manifests, services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }),
+    stepBasis: stepBasisOutput(topology, { manifests, services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }, [
+      ...Object.values(bus.streams),
+      ...Object.values(bus.consumers),
+      ...(services?.deployments ?? []),
+    ] as pulumi.CustomResource[]),
   };
 }
 
@@ -128,7 +132,8 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   // A stack whose NATS cluster this very update creates (the servers' passwords are made by it, and
   // no live StatefulSet is taken over) has no bus to look at yet.
   const creating = nats.kubernetes && nats.manifests && !nats.adopt[adoptKey(nats.manifests.natsStatefulSet)] && !(await knownValue(nats.kubernetes.passwordsDigest));
-  const look: BusLook = creating ? { seen: "unknown" } : await lookAtBus(config, !known && anonymous ? natsConnection(config, {}) : nats.connection);
+  const lookConnection = !known && anonymous ? natsConnection(config, {}) : nats.connection;
+  const look: BusLook = creating ? { seen: "unknown" } : await lookAtBus(config, lookConnection);
   const unseen = unseenWarning(look, config.nats.servers);
   // Required in a preview (an `up` previews first too): the `up` itself of a stack that creates its
   // NATS cluster finds no bus yet, and its providers judge adoption and retirement again as they apply.
@@ -149,6 +154,6 @@ export async function defineStackLooking(config: StackConfig, secrets: StackSecr
   if (legacyHold) pulumi.log.warn(`${legacyHold}; it stays in this phase until then (event-bus:retention.legacyQuietPeriod), and the next \`pulumi up\` after that retires it`);
   const bus = defineBus(nats, { legacyHold });
   // A preview explains the step in the bus's terms (components/plan).
-  await printStepPlan(config, bus.topology, { manifests: nats.manifests, services: bus.services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }, look);
+  await printStepPlan(config, bus.topology, { manifests: nats.manifests, services: bus.services, canaryPercent: kubernetesConfigOf(config)?.canaryPercent }, look, lookConnection);
   return bus;
 }

@@ -34,6 +34,8 @@ export interface EventBusServicesArgs {
 export class EventBusServices extends pulumi.ComponentResource {
   /** Each Deployment's pod template digest, as applied (step-basis.ts): when it changes, the Deployment rolls. */
   readonly templates: Record<string, pulumi.Output<string>> = {};
+  /** The Deployments: what the step basis waits for (a failed roll leaves the last up's record in place). */
+  readonly deployments: k8s.apps.v1.Deployment[] = [];
   constructor(name: string, args: EventBusServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-bus:index:Services", name, {}, opts);
     const m = args.manifests;
@@ -63,7 +65,7 @@ export class EventBusServices extends pulumi.ComponentResource {
       const service = d.metadata!.name!.startsWith("ingest-service") ? "ingest" : "normalize";
       const user = m.users.find((u) => u.name === service && !u.standby)!;
       const rolled = withPodAnnotations(d, { "checksum/nats-password": args.nats.passwordChecksums[credentialKey(user)] });
-      new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(rolled, ids, child([...after, ...args.nats.secrets])));
+      this.deployments.push(new k8s.apps.v1.Deployment(`${name}-${d.metadata!.name}`, ...declared(rolled, ids, child([...after, ...args.nats.secrets]))));
       this.templates[d.metadata!.name!] = pulumi.output(rolled.spec!.template).apply(templateDigest);
     }
     for (const s of m.services) new k8s.core.v1.Service(`${name}-${s.metadata!.name}`, ...declared(s, ids, child()));

@@ -1,9 +1,10 @@
 /**
- * What a step plan needs of the live bus, read through the program's read-only look (JetStream
+ * What a step plan needs of the live bus, read with the program's read-only identity (JetStream
  * stream and durable information only, which the preview user may ask): each catalogue stream's
- * subjects, size and last sequence, and each durable on them with what it still has to deliver.
- * When a durable has something in flight, it is read again `sampleMs` later, and the acknowledged
- * deliveries in between give its rate (for a drain estimate).
+ * subjects, size and last sequence, and the catalogue's durables wherever they are, with what each
+ * still has to deliver (durables made by hand are not read). When one has something in flight, it
+ * is read again `sampleMs` later, and the acknowledged deliveries in between give its rate (for a
+ * drain estimate).
  */
 import type { ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ERR } from "../jetstream/client";
@@ -32,6 +33,9 @@ export interface LiveDurable {
   redelivered: number;
   /** The stream sequence every message up to which is acknowledged. */
   ackFloor: number;
+  /** Its ack wait (ns) and most deliveries: how long a move waits for what is out for acknowledgement. */
+  ackWaitNs?: number;
+  maxDeliver?: number;
   /** Acknowledged deliveries per second over the look's sample, when it sampled. */
   ackRate?: number;
 }
@@ -54,6 +58,8 @@ export function liveDurable(ci: ConsumerInfo): LiveDurable {
     ackPending: ci.num_ack_pending,
     redelivered: ci.num_redelivered,
     ackFloor: ci.ack_floor.stream_seq,
+    ...(c.ack_wait ? { ackWaitNs: c.ack_wait } : {}),
+    ...(c.max_deliver ? { maxDeliver: c.max_deliver } : {}),
   };
 }
 
@@ -61,21 +67,19 @@ function liveStream(si: StreamInfo): LiveStream {
   return { name: si.config.name, subjects: si.config.subjects ?? [], messages: si.state.messages, lastSeq: si.state.last_seq, config: si.config as WireStreamConfig };
 }
 
-async function durablesOn(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
-  const out: ConsumerInfo[] = [];
-  for await (const ci of jsm.consumers.list(stream)) out.push(ci);
-  return out;
-}
-
-/** Reads the named streams (those missing are left out) and their durables; samples rates when something is in flight. */
-export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly string[], c: ConnectionArgs, sampleMs = 1_000): Promise<LiveBus> {
+/** Reads the named streams (those missing are left out) and the named durables on each; samples rates when something is in flight. */
+export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly string[], durableNames: readonly string[], c: ConnectionArgs, sampleMs = 1_000): Promise<LiveBus> {
   const streams: Record<string, LiveStream> = {};
   const first: ConsumerInfo[] = [];
+  const durableOn = (stream: string, name: string) => readOrGone(`durable ${name} on stream ${stream}: read`, c, [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND], () => jsm.consumers.info(stream, name));
   for (const name of streamNames) {
     const si = await readOrGone(`stream ${name}: read`, c, [ERR.STREAM_NOT_FOUND], () => jsm.streams.info(name));
     if (!si) continue;
     streams[name] = liveStream(si);
-    first.push(...(await durablesOn(jsm, name)));
+    for (const d of durableNames) {
+      const ci = await durableOn(name, d);
+      if (ci) first.push(ci);
+    }
   }
   const durables = first.map(liveDurable);
   const busy = first.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
@@ -83,7 +87,7 @@ export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly s
   const began = Date.now();
   await sleep(sampleMs);
   for (const ci of busy) {
-    const again = await readOrGone(`durable ${ci.name} on stream ${ci.stream_name}: read`, c, [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND], () => jsm.consumers.info(ci.stream_name, ci.name));
+    const again = await durableOn(ci.stream_name, ci.name);
     if (!again) continue;
     const d = durables.find((x) => x.stream === ci.stream_name && x.name === ci.name)!;
     d.ackRate = ackRate(ci, again, Date.now() - began);

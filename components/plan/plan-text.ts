@@ -3,13 +3,17 @@
  * summary lead with): short lines in the bus's terms, each section saying what it could not judge.
  * Pure.
  */
-import type { Roll, StepPlan } from "./step-plan";
+import type { DurableMove, Roll, StepPlan } from "./step-plan";
 
 /** The first line of every plan: how the workflows find it in a preview's output. */
 export const PLAN_HEADING = "Step plan";
 
+/** What publishers on a moving subject see (measured by bench/handover.bench.ts). */
+const HAND_OVER_WINDOW = "between the hand-over's two stream updates (4 ms median on 3 servers, bench/handover; longer if an update is retried)";
+
 const arrow = (a: unknown, b: unknown) => (a === undefined || a === b ? `${b}` : `${a} -> ${b}`);
 const perSecond = (r: number) => (r >= 10 ? r.toFixed(0) : r.toFixed(1));
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function seconds(s: number): string {
   if (s < 1) return "under 1 s";
@@ -27,6 +31,22 @@ function pace(r: Roll): string {
 /** What each Deployment waits for before it rolls (components/kubernetes/event-bus-services.ts). */
 const after = (deployment: string) => (deployment.startsWith("ingest-service") ? "after the streams take their subjects" : "after the durables move and the flags ConfigMap");
 
+/** What is left on the durable's old stream, and what the move does with it. */
+function drainText(d: DurableMove): string {
+  const o = d.onOld!;
+  const left = o.pending + o.ackPending;
+  let text = `; on ${d.from} now: ${o.pending} pending, ${o.ackPending} awaiting an ack, ${o.redelivered} being redelivered`;
+  if (o.redelivered > 0) text += ` (the oldest not acknowledged: the first on ${o.filters.join(", ") || "its subjects"} after ${d.from} sequence ${o.ackFloor}, its ack floor)`;
+  if (left === 0) return `${text}; nothing to drain`;
+  text += d.drainSeconds !== undefined ? `; drains in ${seconds(d.drainSeconds)} at ${perSecond(o.ackRate!)}/s` : "; drain time not estimated";
+  if (d.drain && "drops" in d.drain) return `${text}; event-bus:forceDelete is set: the move does not wait, and drops ${plural(left, "message")}`;
+  const limit = d.drain?.waitsUpToMs;
+  if (limit !== undefined && d.drainSeconds !== undefined && d.drainSeconds * 1000 > limit) {
+    return `${text}; longer than the move waits (${seconds(limit / 1000)}): the up stops there, refusing the move (the subjects have moved); run it again once drained, or set event-bus:forceDelete to drop them`;
+  }
+  return `${text}; the move waits for it${limit !== undefined ? ` (up to ${seconds(limit / 1000)}, while its readers make progress)` : ""}; event-bus:forceDelete would not wait, and drop ${plural(left, "message")}`;
+}
+
 export function planText(p: StepPlan): string[] {
   const lines: string[] = [];
   const modes = p.from.mode !== undefined && p.from.mode !== p.to.mode ? `, mode ${arrow(p.from.mode, p.to.mode)}` : `, mode ${p.to.mode}`;
@@ -34,11 +54,10 @@ export function planText(p: StepPlan): string[] {
   const canary = p.to.canaryPercent || p.from.canaryPercent ? `, canary ${arrow(pct(p.from.canaryPercent), pct(p.to.canaryPercent ?? 0))}` : "";
   lines.push(`${PLAN_HEADING}: phase ${arrow(p.from.phase, p.to.phase)}${modes}${canary} (the bus: ${p.judged.bus}; the services: ${p.judged.services === "last up" ? "compared with the last up" : "not judged"})`);
 
-  lines.push(p.subjects.length ? "Subjects that move:" : "Subjects that move: none");
-  for (const m of p.subjects) lines.push(`  subject ${m.subject}: ${m.from ?? "(no stream)"} -> ${m.to ?? "(no stream: publishes there are refused)"}${m.as ? ` (as ${m.as})` : ""}`);
-  if (p.subjects.some((m) => m.from && m.to)) {
-    lines.push("  publishers: a publish on a moving subject between the hand-over's two stream updates (a few ms) finds no stream and is refused (no responders); the caller sends it again");
-  }
+  if (!p.subjects) lines.push("Subjects that move: not judged");
+  else lines.push(p.subjects.length ? "Subjects that move:" : "Subjects that move: none");
+  for (const m of p.subjects ?? []) lines.push(`  subject ${m.subject}: ${m.from ?? "(no stream)"} -> ${m.to ?? "(no stream: publishes there are refused)"}${m.as ? ` (as ${m.as})` : ""}`);
+  if (p.subjects?.some((m) => m.from && m.to)) lines.push(`  publishers: a publish on a moving subject ${HAND_OVER_WINDOW} finds no stream and is refused (no responders); the caller sends it again`);
   const expects = (f: 0 | 1 | undefined) => (f === undefined ? "?" : String(f));
   lines.push(
     p.from.newTopology === undefined || p.from.newTopology === p.to.newTopology
@@ -46,22 +65,15 @@ export function planText(p: StepPlan): string[] {
       : `  ingest-service's NEW_TOPOLOGY_PERCENTAGE: ${expects(p.from.newTopology)} -> ${p.to.newTopology}; core events expected on ${p.binds.ingestExpects}; from the hand-over until ingest's roll ends, an old pod's publish expecting the other stream is refused, and the caller sends it again`,
   );
 
-  lines.push(p.durables.length ? "Durables that move:" : "Durables that move: none");
-  for (const d of p.durables) {
-    if (!d.to) {
-      lines.push(`  durable ${d.durable}: deleted from ${d.from}`);
-      continue;
+  if (!p.durables) lines.push("Durables that move: not judged");
+  else lines.push(p.durables.length ? "Durables that move:" : "Durables that move: none");
+  for (const d of p.durables ?? []) {
+    if (!d.to) lines.push(`  durable ${d.durable}: deleted from ${d.from}`);
+    else if (d.missing) lines.push(`  durable ${d.durable}: missing from the bus (deleted outside Pulumi?): the up fails on it`);
+    else {
+      const start = d.startsAfter ? `, starts after ${d.to} sequence ${d.startsAfter.seq}${d.startsAfter.at === "now" ? " (its last now: the claim in this step takes it then)" : " (where it claimed the subject)"}` : "";
+      lines.push(`  durable ${d.durable}: ${d.from ?? "(new)"} -> ${d.to}${start}${d.onOld ? drainText(d) : ""}`);
     }
-    const start = d.startsAfter ? `, starts after ${d.to} sequence ${d.startsAfter.seq}${d.startsAfter.at === "now" ? " (its last now: the claim in this step takes it then)" : " (where it claimed the subject)"}` : "";
-    let old = "";
-    if (d.onOld) {
-      const o = d.onOld;
-      old = `; on ${d.from} now: ${o.pending} pending, ${o.ackPending} awaiting an ack, ${o.redelivered} being redelivered`;
-      if (o.redelivered > 0) old += ` (the oldest not acknowledged: ${d.from} sequence ${o.ackFloor + 1})`;
-      old += d.drainSeconds === 0 ? "; nothing to drain" : d.drainSeconds !== undefined ? `; drained in ${seconds(d.drainSeconds)} at ${perSecond(o.ackRate!)}/s (the move waits for it)` : "; drain time not estimated";
-      if (d.drainSeconds !== 0) old += `; event-bus:forceDelete would move it without waiting, dropping ${o.pending + o.ackPending} message${o.pending + o.ackPending === 1 ? "" : "s"}`;
-    }
-    lines.push(`  durable ${d.durable}: ${d.from ?? "(new)"} -> ${d.to}${start}${old}`);
   }
 
   lines.push("Services:");
@@ -74,20 +86,15 @@ export function planText(p: StepPlan): string[] {
   const binds = Object.entries(p.binds.durables).map(([d, s]) => `${d} on ${s}`);
   lines.push(`  afterwards: normalize-service binds ${binds.join(", ") || "no durable"} (once, at its start); ingest-service publishes core events expecting ${p.binds.ingestExpects}`);
 
-  const l = p.legacy;
-  const holds = l.messages === undefined ? "" : ` (holds ${l.messages} message${l.messages === 1 ? "" : "s"})`;
-  lines.push(
-    l.fate === "gone"
-      ? `Legacy stream ${l.name}: already retired`
-      : l.fate === "created"
-        ? `Legacy stream ${l.name}: made again, empty, capturing nothing of ours; ${l.why}`
-      : l.fate === "deleted"
-        ? `Legacy stream ${l.name}: deleted now${holds}${l.why ? `, by ${l.why}` : ""}`
-        : `Legacy stream ${l.name}: ${l.fate}${holds}: ${l.why}${l.fate === "kept" ? `; event-bus:forceDelete would delete it now${l.messages !== undefined ? `, with its ${l.messages} message${l.messages === 1 ? "" : "s"}` : ""}` : ""}`,
-  );
+  lines.push(legacyText(p.legacy));
 
   lines.push(p.replaces.length ? "Replaced:" : "Replaced: nothing");
-  for (const r of p.replaces) lines.push(`  stream ${r.stream}: ${r.field} (${r.reason})`);
+  for (const r of p.replaces) {
+    const outcome = r.allowed
+      ? `event-bus:allowReplace is set: the stream is deleted with its ${plural(r.messages, "message")} and made again`
+      : `the up refuses it unless event-bus:allowReplace is set, which deletes the stream with its ${plural(r.messages, "message")} and makes it again`;
+    lines.push(`  stream ${r.stream}: ${r.field} (${r.reason}): ${outcome}`);
+  }
 
   lines.push(wayBack(p));
   if (p.notJudged.length) {
@@ -97,18 +104,36 @@ export function planText(p: StepPlan): string[] {
   return lines;
 }
 
+function legacyText(l: StepPlan["legacy"]): string {
+  const holds = l.messages === undefined ? "" : ` (holds ${plural(l.messages, "message")})`;
+  switch (l.fate) {
+    case "gone":
+      return `Legacy stream ${l.name}: already retired`;
+    case "created":
+      return `Legacy stream ${l.name}: made again, empty, capturing nothing of ours; ${l.why}`;
+    case "missing":
+      return `Legacy stream ${l.name}: missing from the bus (deleted outside Pulumi?): the up fails on it`;
+    case "deleted":
+      return `Legacy stream ${l.name}: deleted now${holds}${l.why ? `, by ${l.why}` : ""}`;
+    case "kept":
+      return `Legacy stream ${l.name}: kept${holds}: ${l.why}; event-bus:forceDelete would delete it now${l.messages !== undefined ? `, with its ${plural(l.messages, "message")}` : ""}`;
+    default:
+      return `Legacy stream ${l.name}: stays${holds}: ${l.why}`;
+  }
+}
+
 /** The change that reverts this step, and what it would do. */
 function wayBack(p: StepPlan): string {
   const back: string[] = [];
   if (p.from.phase !== undefined && p.from.phase !== p.to.phase) back.push(`event-bus:migrationPhase to ${p.from.phase}`);
   if (p.from.mode !== undefined && p.from.mode !== p.to.mode) back.push(`event-bus:mode to ${p.from.mode}`);
   if (p.from.phase !== undefined && (p.from.canaryPercent ?? 0) !== (p.to.canaryPercent ?? 0)) back.push(`event-bus:kubernetes.canaryPercent to ${p.from.canaryPercent ?? 0}`);
-  if (!back.length) return p.from.phase === undefined ? "Way back: not judged (no earlier up recorded where the stack was)" : "Way back: nothing to undo in the phase or mode";
+  if (!back.length) return p.from.phase === undefined ? "Way back: not judged (no earlier up recorded where the stack was)" : "Way back: nothing to undo in the phase, mode or canary";
   const does = [
-    ...p.subjects.filter((m) => m.from && m.to).map((m) => `${m.subject} back to ${m.from}`),
-    ...p.durables.filter((d) => d.from && d.to).map((d) => `${d.durable} back to ${d.from}`),
+    ...(p.subjects ?? []).filter((m) => m.from && m.to).map((m) => `${m.subject} back to ${m.from}`),
+    ...(p.durables ?? []).filter((d) => d.from && d.to).map((d) => `${d.durable} back to ${d.from}`),
     ...p.rolls.filter((r) => r.what === "rolls").map((r) => `${r.deployment} rolls again`),
-    ...p.rolls.filter((r) => r.replicasBefore !== undefined).map((r) => `${r.deployment} back to ${r.replicasBefore} pod${r.replicasBefore === 1 ? "" : "s"}`),
+    ...p.rolls.filter((r) => r.replicasBefore !== undefined).map((r) => `${r.deployment} back to ${plural(r.replicasBefore!, "pod")}`),
     ...p.rolls.filter((r) => r.what === "created").map((r) => `${r.deployment} deleted`),
     ...p.rolls.filter((r) => r.what === "deleted").map((r) => `${r.deployment} made again`),
     ...(p.legacy.fate === "deleted" ? [`${p.legacy.name} made again, empty (what it held is not restored)`] : []),

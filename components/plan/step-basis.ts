@@ -4,6 +4,7 @@
  * program being previewed. Pure.
  */
 import { createHash } from "node:crypto";
+import stableStringify from "fast-json-stable-stringify";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { newTopologyFraction } from "../topology/catalogue";
 import type { Topology } from "../topology/topology";
@@ -32,9 +33,9 @@ export interface StepBasis {
   canaryPercent?: number;
 }
 
-/** A digest of a pod template (with what the program adds at apply, e.g. the password checksum). */
+/** A digest of a pod template (with what the program adds at apply, e.g. the password checksum); its keys' order does not count. */
 export function templateDigest(template: unknown): string {
-  return createHash("sha256").update(JSON.stringify(template)).digest("hex").slice(0, 16);
+  return createHash("sha256").update(stableStringify(template)).digest("hex").slice(0, 16);
 }
 
 /** How a Deployment rolls, as its manifest says. */

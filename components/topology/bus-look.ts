@@ -15,7 +15,6 @@ import { readOrGone } from "../providers/jetstream-resource";
 import { retirementHold } from "../providers/retirement";
 import { CATALOGUE, STREAM_ROLES, type StreamRole } from "./catalogue";
 import { livePhases, type LiveSubjects } from "./phase-step";
-import { readLiveBus, type LiveBus } from "../plan/live-bus";
 
 /** How long the program waits for the server before it leaves the judgement to the provider. */
 export const LOOK_TIMEOUT_MS = 10_000;
@@ -38,8 +37,6 @@ export interface BusLook {
   phases?: number[] | "fresh";
   /** Why the servers refused the look's sign-in, when they did. */
   refused?: string;
-  /** The catalogue's streams and their durables as they are now (what a step plan compares with). */
-  live?: LiveBus;
 }
 
 /**
@@ -59,13 +56,12 @@ export async function lookAtBus(c: StackConfig, connection: pulumi.Output<Connec
       if (si) [streams[role], subjects[role]] = [si, si.config.subjects ?? []];
     }
     const phases = livePhases(subjects, c.streams);
-    const bus = await readLiveBus(jsm, STREAM_ROLES.map((role) => c.streams[role]), conn);
     const live = streams.legacy;
-    if (c.migrationPhase < CATALOGUE.retirePhase || !live) return { seen: "seen", phases, live: bus };
+    if (c.migrationPhase < CATALOGUE.retirePhase || !live) return { seen: "seen", phases };
     const hold = await retirementHold(jsm, live, { quietPeriod: c.retention.legacyQuietPeriod, deleteWhenDrained: true }, conn);
     // forceDelete retires it now, as the provider's delete does with it.
-    if (hold && c.forceDelete) return { seen: "seen", phases, forcedRetirement: hold.reason, live: bus };
-    return { seen: "seen", phases, ...(hold ? { legacyHold: hold.reason } : {}), live: bus };
+    if (hold && c.forceDelete) return { seen: "seen", phases, forcedRetirement: hold.reason };
+    return { seen: "seen", phases, ...(hold ? { legacyHold: hold.reason } : {}) };
   };
   try {
     // A refused sign-in is said as such (a password the servers do not know yet), not as silence.

@@ -34,9 +34,15 @@ export interface GitHubTarget {
 export async function upsertComment(t: GitHubTarget, stack: string, body: string): Promise<"created" | "updated"> {
   const headers = { Authorization: `Bearer ${t.token}`, Accept: "application/vnd.github+json", "Content-Type": "application/json" };
   const base = `${t.api}/repos/${t.repository}/issues`;
-  const listed = await fetch(`${base}/${t.issue}/comments?per_page=100`, { headers });
-  if (!listed.ok) throw new Error(`GitHub: listing the comments of #${t.issue}: HTTP ${listed.status}`);
-  const mine = ((await listed.json()) as Array<{ id: number; body?: string }>).find((c) => c.body?.startsWith(commentMarker(stack)));
+  // Every page of the pull request's comments, until the plan's is found.
+  let mine: { id: number } | undefined;
+  for (let page = 1; !mine; page++) {
+    const listed = await fetch(`${base}/${t.issue}/comments?per_page=100&page=${page}`, { headers });
+    if (!listed.ok) throw new Error(`GitHub: listing the comments of #${t.issue}: HTTP ${listed.status}`);
+    const comments = (await listed.json()) as Array<{ id: number; body?: string }>;
+    mine = comments.find((c) => c.body?.startsWith(commentMarker(stack)));
+    if (comments.length < 100) break;
+  }
   const sent = mine
     ? await fetch(`${base}/comments/${mine.id}`, { method: "PATCH", headers, body: JSON.stringify({ body }) })
     : await fetch(`${base}/${t.issue}/comments`, { method: "POST", headers, body: JSON.stringify({ body }) });

@@ -50,9 +50,9 @@ describe("step plan report", () => {
       expect(await upsertComment(target, "staging", planMarkdown("staging", PLAN, true))).toBe("created");
       expect(await upsertComment(target, "staging", planMarkdown("staging", PLAN))).toBe("updated");
       expect(calls).toEqual([
-        "GET /repos/athlete-ally/event-bus/issues/7/comments?per_page=100 Bearer t0ken",
+        "GET /repos/athlete-ally/event-bus/issues/7/comments?per_page=100&page=1 Bearer t0ken",
         "POST /repos/athlete-ally/event-bus/issues/7/comments Bearer t0ken",
-        "GET /repos/athlete-ally/event-bus/issues/7/comments?per_page=100 Bearer t0ken",
+        "GET /repos/athlete-ally/event-bus/issues/7/comments?per_page=100&page=1 Bearer t0ken",
         "PATCH /repos/athlete-ally/event-bus/issues/comments/2 Bearer t0ken",
       ]);
       expect(comments.map((c) => c.body)).toEqual([`${commentMarker("production")}\nproduction's`, planMarkdown("staging", PLAN)]);

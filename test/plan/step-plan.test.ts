@@ -68,7 +68,9 @@ describe("step plan - subjects", () => {
 describe("step plan - a phase step", () => {
   it("1 -> 2: the core subjects and the HRV durable move; it starts after the core stream's last sequence; ingest's percentage goes 0 -> 1; both services roll; the way back is phase 1", () => {
     const p = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 0, ackPending: 0 }], { AA_CORE_HOT: 0, [L]: 812 }) }));
-    expect(p.durables).toEqual([{ durable: "normalize-hrv-durable", from: L, to: "AA_CORE_HOT", startsAfter: { seq: 0, at: "now" }, onOld: { pending: 0, ackPending: 0, redelivered: 0, ackFloor: 0 }, drainSeconds: 0 }]);
+    expect(p.durables).toEqual([
+      { durable: "normalize-hrv-durable", from: L, to: "AA_CORE_HOT", startsAfter: { seq: 0, at: "now" }, onOld: { pending: 0, ackPending: 0, redelivered: 0, ackFloor: 0, filters: [] }, drainSeconds: 0, drain: { waitsUpToMs: 300_000 } },
+    ]);
     expect(p.from.newTopology).toBe(0);
     expect(p.to.newTopology).toBe(1);
     expect(p.rolls.map((r) => [r.deployment, r.what])).toEqual([
@@ -88,21 +90,32 @@ describe("step plan - a phase step", () => {
 
   it("a backlog on the durable that moves: what is left on the old stream, and the drain time at the live rate", () => {
     const p = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 100, ackPending: 10, ackRate: 20 }]) }));
-    expect(p.durables[0]).toMatchObject({ onOld: { pending: 100, ackPending: 10 }, drainSeconds: 5.5 });
-    expect(planText(p).join("\n")).toContain("on ATHLETE_ALLY_EVENTS now: 100 pending, 10 awaiting an ack, 0 being redelivered; drained in about 6 s at 20/s (the move waits for it)");
+    expect(p.durables![0]).toMatchObject({ onOld: { pending: 100, ackPending: 10 }, drainSeconds: 5.5 });
+    expect(planText(p).join("\n")).toContain(
+      "on ATHLETE_ALLY_EVENTS now: 100 pending, 10 awaiting an ack, 0 being redelivered; drains in about 6 s at 20/s; the move waits for it (up to about 5 min, while its readers make progress); event-bus:forceDelete would not wait, and drop 110 messages",
+    );
+    // Slower than the move waits (300 s): it says the up stops there.
+    const slow = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 10_000, ackRate: 2 }]) }));
+    expect(planText(slow).join("\n")).toContain("drains in about 84 min at 2.0/s; longer than the move waits (about 5 min): the up stops there, refusing the move");
+    // With forceDelete set, the move does not wait.
+    const forced = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 100, ackRate: 20 }]), safety: { forceDelete: true } }));
+    expect(planText(forced).join("\n")).toContain("event-bus:forceDelete is set: the move does not wait, and drops 100 messages");
   });
 
   it("a stuck redelivery: the message names by its stream sequence, and no estimate while nothing is acknowledged", () => {
-    const p = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 0, ackPending: 1, redelivered: 1, ackFloor: 41, ackRate: 0 }]) }));
+    const p = planStep(input(1, 2, { live: liveAt(1, [{ name: "normalize-hrv-durable", pending: 0, ackPending: 1, redelivered: 1, ackFloor: 41, ackRate: 0, filters: ["athlete-ally.hrv.raw-received"] }]) }));
     const text = planText(p).join("\n");
-    expect(text).toContain("1 being redelivered (the oldest not acknowledged: ATHLETE_ALLY_EVENTS sequence 42); drain time not estimated");
+    expect(text).toContain("1 being redelivered (the oldest not acknowledged: the first on athlete-ally.hrv.raw-received after ATHLETE_ALLY_EVENTS sequence 41, its ack floor); drain time not estimated");
     expect(p.notJudged).toEqual(["durable normalize-hrv-durable: 1 still to deliver on ATHLETE_ALLY_EVENTS and no acknowledgement in the look's sample: no drain estimate (are its readers stopped?)"]);
   });
 
   it("the bus unreachable: subjects and durables as the last up left them, and it says what it did not judge", () => {
     const p = planStep(input(1, 2, { live: { notJudged: "no answer in time" } }));
-    expect(p.subjects.map((m) => m.subject)).toEqual(["athlete-ally.>", "sleep.*"]);
-    expect(p.durables.map((d) => [d.durable, d.from, d.to, d.onOld])).toEqual([["normalize-hrv-durable", L, "AA_CORE_HOT", undefined]]);
+    expect(p.subjects!.map((m) => m.subject)).toEqual(["athlete-ally.>", "sleep.*"]);
+    expect(p.durables!.map((d) => [d.durable, d.from, d.to, d.onOld])).toEqual([["normalize-hrv-durable", L, "AA_CORE_HOT", undefined]]);
+    // Neither the bus nor a record: nothing is said to move, it says it did not judge.
+    const blind = planText(planStep(input(1, 2, { live: { notJudged: "no answer in time" }, previous: undefined })));
+    expect([blind[1], blind[3]]).toEqual(["Subjects that move: not judged", "Durables that move: not judged"]);
     expect(p.notJudged[0]).toBe("the bus was not looked at (no answer in time): subjects and durables are as the last up left them, no counts, no drain estimate, no replace judged");
     expect(planText(p)[0]).toContain("the bus: not looked at (no answer in time): as the last up left it");
   });
@@ -120,7 +133,7 @@ describe("step plan - a phase step", () => {
     const same = input(2, 2);
     const p = planStep({ ...same, target: same.previous! });
     expect([p.subjects, p.durables, p.rolls.filter((r) => r.what !== "stays"), p.replaces]).toEqual([[], [], [], []]);
-    expect(planText(p)).toContain("Way back: nothing to undo in the phase or mode");
+    expect(planText(p)).toContain("Way back: nothing to undo in the phase, mode or canary");
   });
 
   it("phase 3 retires the legacy stream: it says how much goes with it; held, it says why it stays", () => {
@@ -152,10 +165,26 @@ describe("step plan - a phase step", () => {
     expect(text).toContain("Way back: set event-bus:kubernetes.canaryPercent to 10, then `pulumi up`: normalize-service back to 9 pods, normalize-service-canary back to 1 pod");
   });
 
+  it("deleted outside Pulumi: a durable or the legacy stream the last up left and the bus does not have; a durable on two streams", () => {
+    const live = liveAt(1);
+    live.durables = live.durables.filter((d) => d.name !== "normalize-hrv-durable");
+    const gone = planStep(input(1, 2, { live }));
+    expect(gone.durables!.find((d) => d.durable === "normalize-hrv-durable")).toEqual({ durable: "normalize-hrv-durable", to: "AA_CORE_HOT", missing: true });
+    expect(gone.notJudged.join("\n")).toContain("normalize-hrv-durable: the last up left it on ATHLETE_ALLY_EVENTS, and the bus has it nowhere (deleted outside Pulumi?): the up fails on it; run `pulumi refresh`");
+    const { [L]: _l, ...streams } = liveAt(1).streams;
+    expect(planStep(input(1, 1, { live: { streams, durables: [] } })).legacy).toEqual({ name: L, fate: "missing" });
+    const twice = liveAt(1);
+    twice.durables.push({ ...twice.durables.find((d) => d.name === "normalize-hrv-durable")!, stream: "AA_CORE_HOT" });
+    const p = planStep(input(1, 2, { live: twice }));
+    expect(p.durables!.map((d) => [d.durable, d.from, d.to])).toEqual([["normalize-hrv-durable", L, "AA_CORE_HOT"]]);
+    expect(p.notJudged).toContain("durable normalize-hrv-durable is on ATHLETE_ALLY_EVENTS and AA_CORE_HOT at once (a move cut short?): the up finishes the move, draining the copy on the stream it leaves");
+  });
+
   it("a change the server refuses in place names the field and the rule", () => {
     const live = liveAt(2);
     live.streams.AA_DLQ.config = { ...live.streams.AA_DLQ.config, storage: "memory" as never };
     const p = planStep(input(2, 2, { live }));
-    expect(p.replaces).toEqual([{ stream: "AA_DLQ", field: "storage", reason: expect.stringMatching(/storage/) }]);
+    expect(p.replaces).toEqual([{ stream: "AA_DLQ", field: "storage", reason: expect.stringMatching(/storage/), messages: 0, allowed: false }]);
+    expect(planText(p).join("\n")).toMatch(/stream AA_DLQ: storage \(.*\): the up refuses it unless event-bus:allowReplace is set, which deletes the stream with its 0 messages and makes it again/);
   });
 });
