@@ -34,6 +34,9 @@ describe("engine - a refused durable move, then the step back: what arrived mean
     const refused = await up(2);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toMatch(/not acknowledged[^]*refusing to move it/);
+    // The refused up recorded no step basis: the next preview's plan still starts from phase 1, where the last up that went through left the stack.
+    const basis = JSON.parse((await bus.stack.ok(["stack", "output", "stepBasis", "--json"])).stdout) as { phase: number; durables: Record<string, string> };
+    expect([basis.phase, basis.durables[DURABLE]]).toEqual([1, LEGACY]);
     // The subjects are on AA_CORE_HOT, and no durable there reads them.
     const stored = [];
     for (let i = 1; i <= 5; i++) stored.push(await publishStored(bus.admin.nc, HRV, `event-${i}`));
