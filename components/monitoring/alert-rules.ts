@@ -19,7 +19,7 @@ export interface AlertRule {
   expr: string;
   for: string;
   labels: { severity: "warning" | "critical" };
-  annotations: { summary: string; runbook: string };
+  annotations: { summary: string; runbook_url: string };
 }
 
 export interface PrometheusRuleManifest {
@@ -62,7 +62,7 @@ export function alertRuleList(c: StackConfig, t: Topology, o: AlertRuleOptions):
     expr,
     for: forDuration,
     labels: { severity },
-    annotations: { summary, runbook: `${o.runbookUrl}#${anchorOf(alert)}` },
+    annotations: { summary, runbook_url: `${o.runbookUrl}#${anchorOf(alert)}` },
   });
   const services = "normalize-service|ingest-service";
   const rules: AlertRule[] = [

@@ -153,6 +153,14 @@ describe("CI workflows - what they run and with which credentials", () => {
     for (const v of versions) expect([22, 24]).toContain(v);
   });
 
+  it("one Node.js minimum: package.json's engines, which the README and the runbook name and every job's version meets", () => {
+    const min = Number(/^>=(\d+)$/.exec((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { engines: { node: string } }).engines.node)![1]);
+    const said = (file: string) => [...fs.readFileSync(path.join(REPO_ROOT, file), "utf8").matchAll(/Node\.js (\d+)(\+| or newer)/g)].map((m) => Number(m[1]));
+    expect({ readme: said("README.md"), runbook: said("docs/RUNBOOK.md") }).toEqual({ readme: [min], runbook: [min] });
+    const versions = allJobs().flatMap(([, job]) => job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@")).map((s) => Number(s.with?.["node-version"])));
+    for (const v of versions) expect(v).toBeGreaterThanOrEqual(min);
+  });
+
   it("the live bus is verified after every up, even a failed one, and on-call hears of a failure", () => {
     const { jobs } = workflow("deploy.yml");
     for (const name of ["staging", "production"]) {

@@ -31,9 +31,9 @@ const ALERT_ANCHORS: Record<string, string> = {
 const GITHUB_RUNBOOK = `https://github.com/athlete-ally/event-bus/blob/main/${RUNBOOK}`;
 
 describe("runbook - links and metrics", () => {
-  it.each(["staging", "production"])("every runbook annotation of %s is the runbook's URL on GitHub and a heading that exists", (stack) => {
+  it.each(["staging", "production"])("every runbook_url annotation of %s (the name Alertmanager, Grafana and kube-prometheus read) is the runbook's URL on GitHub and a heading that exists", (stack) => {
     for (const rule of render(stack).m.alerts!.spec.groups[0].rules) {
-      const [base, anchor] = rule.annotations.runbook.split("#");
+      const [base, anchor] = rule.annotations.runbook_url.split("#");
       expect({ alert: rule.alert, base }).toEqual({ alert: rule.alert, base: GITHUB_RUNBOOK });
       expect({ alert: rule.alert, anchor, section: headings.has(rule.alert) }).toEqual({ alert: rule.alert, anchor: ALERT_ANCHORS[rule.alert], section: true });
     }
@@ -43,7 +43,7 @@ describe("runbook - links and metrics", () => {
     const runbookUrl = "https://runbooks.athlete-ally.internal/event-bus/RUNBOOK.html";
     const rules = render("production", { kubernetes: { runbookUrl } }).m.alerts!.spec.groups[0].rules;
     expect(rules.length).toBeGreaterThan(0);
-    expect(rules.map((r) => r.annotations.runbook)).toEqual(rules.map((r) => `${runbookUrl}#${ALERT_ANCHORS[r.alert]}`));
+    expect(rules.map((r) => r.annotations.runbook_url)).toEqual(rules.map((r) => `${runbookUrl}#${ALERT_ANCHORS[r.alert]}`));
   });
 
   it.each(["docs/RUNBOOK.md", "ftp://example.com/RUNBOOK.md", "javascript:alert(1)", "https://example.com/RUNBOOK.md#top"])("a runbookUrl of %j is refused, naming the key", (runbookUrl) => {
