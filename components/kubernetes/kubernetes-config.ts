@@ -15,6 +15,16 @@ const tag = z.string().regex(/^[\w][\w.-]{0,127}$/, { error: "expected an image 
 
 const objectName = (what: string) => z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: `expected ${what} as a Kubernetes object name (lower-case letters, digits, '-')` }).max(63);
 
+/** Kubernetes labels: keys with an optional DNS prefix and a name of 63 characters at most, values of 63 at most. */
+const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelMap = z
+  .record(z.string(), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, { error: "expected a label value (up to 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)" }))
+  .superRefine((m, ctx) => {
+    for (const key of Object.keys(m)) {
+      if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "expected a label key (an optional DNS prefix and /, then a name of up to 63 letters, digits, '-', '_', '.')" });
+    }
+  });
+
 /** `kubernetes.nats.layout`: how the live NATS cluster is laid out, when the stack takes one over (nats-layout.ts). */
 const layoutSchema = z
   .strictObject({
@@ -30,7 +40,7 @@ const layoutSchema = z
     mountPath: z.string().regex(/^\/[^\s]*$/, { error: "expected mountPath as an absolute path such as /data" }).optional(),
     storeDir: z.string().regex(/^\/[^\s"]*$/, { error: "expected storeDir as an absolute path such as /data (nats-server stores in <storeDir>/jetstream)" }).optional(),
     clusterName: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected clusterName as nats.conf's cluster name (letters, digits, '-', '_')" }).optional(),
-    selector: z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: "expected a label key" }), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, { error: "expected a label value" })).optional(),
+    selector: labelMap.optional(),
   })
   .superRefine((l, ctx) => {
     if (l.preset === "helm-chart" && !l.helmRelease) ctx.addIssue({ code: "custom", path: ["helmRelease"], message: 'expected helmRelease (the release the chart was installed as, e.g. "staging-nats") with preset "helm-chart"' });
@@ -200,7 +210,12 @@ export const kubernetesSchema = z.strictObject({
    */
   prometheusOperator: z.boolean().default(true),
   /**
-   * Where docs/RUNBOOK.md is read: each alert's `runbook` annotation is this URL and the alert's
+   * Labels on the PrometheusRule and the PodMonitors, for the Prometheus operator's selectors
+   * (kube-prometheus-stack selects `release: <its release name>` unless told otherwise).
+   */
+  prometheusLabels: labelMap.default({}),
+  /**
+   * Where docs/RUNBOOK.md is read: each alert's `runbook_url` annotation is this URL and the alert's
    * heading (`<runbookUrl>#hrvdlqspike`), so the link works from Alertmanager, Slack or a pager.
    */
   runbookUrl: z

@@ -72,7 +72,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
   const podMonitor = (name: string, app: string, port: string, selector: Record<string, string> = { app }): PodMonitorManifest => ({
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
-    metadata: { name, namespace, labels: labels(app) },
+    metadata: { name, namespace, labels: labels(app, k.prometheusLabels) },
     spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [{ port, path: "/metrics", interval: "30s" }] },
   });
   const podMonitors = [
@@ -80,7 +80,7 @@ export function renderKubernetes(c: StackConfig, t: Topology, k: KubernetesConfi
     podMonitor("normalize-service", "normalize-service", "metrics"),
     podMonitor("ingest-service", "ingest-service", "metrics"),
   ];
-  return { ...manifests, alerts: alertRules(c, t, { namespace, canaryPercent: k.canaryPercent, runbookUrl: k.runbookUrl }), podMonitors };
+  return { ...manifests, alerts: alertRules(c, t, { namespace, canaryPercent: k.canaryPercent, runbookUrl: k.runbookUrl, labels: k.prometheusLabels }), podMonitors };
 }
 
 /** Every manifest in apply order, for rendering and validation. */

@@ -40,6 +40,8 @@ export interface AlertRuleOptions {
   canaryPercent?: number;
   /** docs/RUNBOOK.md's absolute URL, without a fragment; each alert adds its heading's anchor. */
   runbookUrl: string;
+  /** Labels for the Prometheus operator's rule selector (event-bus:kubernetes.prometheusLabels). */
+  labels?: Record<string, string>;
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
@@ -110,7 +112,7 @@ export function alertRules(c: StackConfig, t: Topology, o: AlertRuleOptions): Pr
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
-    metadata: { name: "event-bus-alerts", namespace: o.namespace, labels: { "app.kubernetes.io/part-of": "event-bus" } },
+    metadata: { name: "event-bus-alerts", namespace: o.namespace, labels: { "app.kubernetes.io/part-of": "event-bus", ...o.labels } },
     spec: { groups: [{ name: "event-bus", rules: alertRuleList(c, t, o) }] },
   };
 }

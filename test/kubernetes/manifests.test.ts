@@ -300,6 +300,17 @@ describe("kubernetes - alerts as code", () => {
     expect(allManifests(m).map((o) => o.kind).slice(-5)).toEqual(["ConfigMap", "PrometheusRule", "PodMonitor", "PodMonitor", "PodMonitor"]);
   });
 
+  it("prometheusLabels go on the PrometheusRule and every PodMonitor, for the operator's selectors (kube-prometheus-stack's release label); a bad key is refused by name", () => {
+    const { m } = render("production", { kubernetes: { prometheusLabels: { release: "kube-prometheus-stack" } } });
+    for (const o of [m.alerts!, ...m.podMonitors!]) {
+      expect({ name: o.metadata.name, labels: o.metadata.labels }).toEqual({ name: o.metadata.name, labels: expect.objectContaining({ release: "kube-prometheus-stack", "app.kubernetes.io/part-of": "event-bus" }) });
+    }
+    expect(() => new PrometheusRule(m.alerts as never).validate()).not.toThrow();
+    expect(render("production").m.alerts!.metadata.labels).toEqual({ "app.kubernetes.io/part-of": "event-bus" });
+    expect(() => render("production", { kubernetes: { prometheusLabels: { "not a key": "x" } } })).toThrow(/event-bus:kubernetes\.prometheusLabels\.not a key: expected a label key/);
+    expect(() => render("production", { kubernetes: { prometheusLabels: { release: "-bad" } } })).toThrow(/event-bus:kubernetes\.prometheusLabels\.release: expected a label value/);
+  });
+
   it("prometheusOperator: false turns the alerts and PodMonitors off, and keeps the dashboard", () => {
     const { m } = render("production", { kubernetes: { prometheusOperator: false } });
     expect(m.alerts).toBeUndefined();
