@@ -18,7 +18,7 @@ import { knownValue, LOOK_TIMEOUT_MS, type BusLook } from "../topology/bus-look"
 import { CATALOGUE, STREAM_ROLES } from "../topology/catalogue";
 import type { Topology } from "../topology/topology";
 import { lastUpBasis } from "./last-up";
-import { readLiveBus, type LiveBus } from "./live-bus";
+import { readLiveBus, type LiveBus, type LiveDurable } from "./live-bus";
 import { PLAN_HEADING, planText } from "./plan-text";
 import { deploymentBasis, stepBasisOf, type DeploymentBasis, type StepBasis } from "./step-basis";
 import { planStep, type StepPlan } from "./step-plan";
@@ -65,7 +65,10 @@ async function liveForPlan(config: StackConfig, topology: Topology, look: BusLoo
   if (!conn) return { notJudged: "the connection is not known yet" };
   let failure = "no answer in time";
   const durables = [...new Set(topology.consumers.map((c) => c.config.durableName))];
-  const read = (async () => readLiveBus(await manager(conn), STREAM_ROLES.map((role) => config.streams[role]), durables, conn))().catch((e: Error) => {
+  // Only a durable the step moves needs a drain estimate (the sample waits a second).
+  const home = Object.fromEntries(topology.consumers.map((c) => [c.config.durableName, c.config.stream]));
+  const moves = (d: LiveDurable) => home[d.name] !== d.stream;
+  const read = (async () => readLiveBus(await manager(conn), STREAM_ROLES.map((role) => config.streams[role]), durables, conn, { sample: moves }))().catch((e: Error) => {
     failure = e.message;
     throw e;
   });

@@ -2,9 +2,9 @@
  * What a step plan needs of the live bus, read with the program's read-only identity (JetStream
  * stream and durable information only, which the preview user may ask): each catalogue stream's
  * subjects, size and last sequence, and the catalogue's durables wherever they are, with what each
- * still has to deliver (durables made by hand are not read). When one has something in flight, it
- * is read again `sampleMs` later, and the acknowledged deliveries in between give its rate (for a
- * drain estimate).
+ * still has to deliver (durables made by hand are not read). When one the step moves has something
+ * in flight, it is read again `sampleMs` later, and the acknowledged deliveries in between give its
+ * rate (for a drain estimate); a preview that moves none does not wait.
  */
 import type { ConsumerInfo, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import { ERR } from "../jetstream/client";
@@ -67,8 +67,18 @@ function liveStream(si: StreamInfo): LiveStream {
   return { name: si.config.name, subjects: si.config.subjects ?? [], messages: si.state.messages, lastSeq: si.state.last_seq, config: si.config as WireStreamConfig };
 }
 
-/** Reads the named streams (those missing are left out) and the named durables on each; samples rates when something is in flight. */
-export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly string[], durableNames: readonly string[], c: ConnectionArgs, sampleMs = 1_000): Promise<LiveBus> {
+/**
+ * Reads the named streams (those missing are left out) and the named durables on each; samples the
+ * rates of those `sample` picks (the ones the step moves) when they have something in flight.
+ */
+export async function readLiveBus(
+  jsm: JetStreamManager,
+  streamNames: readonly string[],
+  durableNames: readonly string[],
+  c: ConnectionArgs,
+  opts: { sampleMs?: number; sample?: (d: LiveDurable) => boolean } = {},
+): Promise<LiveBus> {
+  const sampleMs = opts.sampleMs ?? 1_000;
   const streams: Record<string, LiveStream> = {};
   const first: ConsumerInfo[] = [];
   const durableOn = (stream: string, name: string) => readOrGone(`durable ${name} on stream ${stream}: read`, c, [ERR.CONSUMER_NOT_FOUND, ERR.STREAM_NOT_FOUND], () => jsm.consumers.info(stream, name));
@@ -82,7 +92,7 @@ export async function readLiveBus(jsm: JetStreamManager, streamNames: readonly s
     }
   }
   const durables = first.map(liveDurable);
-  const busy = first.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
+  const busy = first.filter((ci, i) => ci.num_pending + ci.num_ack_pending > 0 && (opts.sample?.(durables[i]) ?? true));
   if (!busy.length || sampleMs <= 0) return { streams, durables };
   const began = Date.now();
   await sleep(sampleMs);
